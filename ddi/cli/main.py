@@ -1,0 +1,99 @@
+"""Entry point of the ``ddi`` command.
+
+Each subcommand lives in its own module under ``ddi.cli`` and exposes ``register(subparsers)``, which adds
+its parser and sets ``func`` (called with the parsed namespace, returning an exit code). Heavy libraries are
+imported inside ``func`` so ``ddi --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from ddi import __version__
+from ddi.errors import UserInputError
+
+log = logging.getLogger("ddi")
+
+#: Subcommand modules, in the order ``ddi --help`` lists them. A module not yet present is skipped.
+SUBCOMMAND_MODULES = (
+    "ddi.cli.data",
+    "ddi.cli.import_drugbank",
+    "ddi.cli.featurize",
+    "ddi.cli.paths",
+    "ddi.cli.train",
+    "ddi.cli.evaluate",
+    "ddi.cli.predict",
+    "ddi.cli.info",
+    "ddi.cli.retrain",
+    "ddi.cli.search",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ddi", description="Explainable drug-drug interaction prediction (DrugBank, 86 interaction types)."
+    )
+    parser.add_argument("--version", action="version", version=f"ddi {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--data-dir`` flag shared by every command that reads the benchmark layout."""
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="directory in the benchmark TSV layout (default: $DDI_DATA_DIR, else ../shared/data/drugbank)",
+    )
+
+
+def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="ddi %(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    # RDKit and matplotlib chatter is not the user's business.
+    for noisy in ("matplotlib", "PIL", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except UserInputError as exc:
+        print(f"ddi: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ddi: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("ddi: error: out of memory; try a smaller input or --batch-size", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"ddi: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

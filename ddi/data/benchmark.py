@@ -1,0 +1,106 @@
+"""Load and write the benchmark TSV layout (``ddi.tsv``, ``drugs.tsv``, ...), the one format on disk.
+
+The shared DrugBank benchmark and every ``ddi import-drugbank`` output use this layout, so everything
+downstream reads one format. See ``data/README.md`` for the files and their columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from ddi.data.location import resolve_data_dir
+from ddi.errors import UserInputError
+from ddi.data.tables import SCHEMAS, DropReport, Tables
+
+log = logging.getLogger(__name__)
+
+#: Table name -> file name in the layout.
+LAYOUT_FILES = {
+    "drugs": "drugs.tsv",
+    "interaction_types": "interaction_types.tsv",
+    "interactions": "ddi.tsv",
+    "drug_protein": "drug_protein.tsv",
+    "proteins": "proteins.tsv",
+}
+REQUIRED = ("drugs", "interaction_types", "interactions")
+#: Optional catalogue whose InChI fills in drugs that have no SMILES.
+ALL_DRUGS_FILE = "drugbank_all_drugs.tsv"
+
+
+class DataFormatError(UserInputError, ValueError):
+    """A data file is missing, unreadable, or lacks required columns."""
+
+
+def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read a tab-separated file as strings; raise ``DataFormatError`` with the file named on any problem."""
+    try:
+        # Default CSV quoting: some catalogue fields are quoted because they contain tabs.
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except FileNotFoundError as exc:
+        raise DataFormatError(f"{path}: file not found") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
+    missing = [c for c in required_columns if c not in df.columns]
+    if missing:
+        raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns)}")
+    return df
+
+
+def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) -> tuple[Tables, DropReport]:
+    """Load the tables of a benchmark-layout directory (default: the resolved data directory).
+
+    Returns the validated tables and the report of dropped rows (already logged).
+    """
+    root = resolve_data_dir(data_dir)
+    frames: dict[str, pd.DataFrame] = {}
+    for name, filename in LAYOUT_FILES.items():
+        path = root / filename
+        if not path.is_file():
+            if name in REQUIRED:
+                raise DataFormatError(f"{root}: required file {filename} is missing")
+            log.info("%s: no %s, the %s table is empty", root, filename, name)
+            frames[name] = pd.DataFrame(columns=list(SCHEMAS[name]))
+            continue
+        key_cols = {"drugs": ("drugbank_id",), "interactions": ("drug1_id", "drug2_id", "type")}
+        frames[name] = read_tsv(path, key_cols.get(name, ()))
+    frames["drugs"] = _fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE)
+    tables = Tables(**frames, source=str(root))
+    report = DropReport()
+    if validate:
+        tables, report = tables.validated()
+        report.log(log)
+    log.info(
+        "loaded %s: %s", root, ", ".join(f"{n} {c:,}" for n, c in tables.counts().items())
+    )
+    return tables, report
+
+
+def _fill_inchi(drugs: pd.DataFrame, catalogue: Path) -> pd.DataFrame:
+    """Add InChI from the all-drugs catalogue so drugs without SMILES can still be featurised."""
+    if "inchi" in drugs.columns and (drugs["inchi"] != "").any():
+        return drugs
+    if not catalogue.is_file():
+        return drugs
+    cat = read_tsv(catalogue, ("drugbank_id",))
+    if "inchi" not in cat.columns:
+        return drugs
+    inchi = dict(zip(cat["drugbank_id"], cat["inchi"], strict=True))
+    drugs = drugs.copy()
+    drugs["inchi"] = drugs["drugbank_id"].map(inchi).fillna("")
+    return drugs
+
+
+def write_benchmark_layout(tables: Tables, out_dir: str | Path) -> Path:
+    """Write ``tables`` as the benchmark TSV layout into ``out_dir`` (created if needed)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, filename in LAYOUT_FILES.items():
+        df = getattr(tables, name)
+        cols = [c for c in SCHEMAS[name] if c in df.columns] + [c for c in df.columns if c not in SCHEMAS[name]]
+        df[cols].to_csv(out / filename, sep="\t", index=False, quoting=csv.QUOTE_MINIMAL)
+    log.info("wrote %s: %s", out, ", ".join(f"{n} {c:,}" for n, c in tables.counts().items()))
+    return out

@@ -1,0 +1,68 @@
+"""Where data and caches live.
+
+The data directory holds the benchmark TSV layout (see ``data/README.md``). It is resolved, in order, from an
+explicit argument (the ``--data-dir`` flag), the ``DDI_DATA_DIR`` environment variable, and the shared
+DrugBank directory beside the repository (``../shared/data/drugbank``), which is where CI and a fresh clone
+find it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ddi.errors import UserInputError
+
+DATA_DIR_ENV = "DDI_DATA_DIR"
+CACHE_DIR_ENV = "DDI_CACHE_DIR"
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+_DEFAULT_CANDIDATES = (
+    _REPO_ROOT.parent / "shared" / "data" / "drugbank",
+    _REPO_ROOT / "data" / "drugbank",
+)
+
+
+class DataDirError(UserInputError, FileNotFoundError):
+    """The data directory is missing or does not hold the expected files."""
+
+
+def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the data directory to read, checking that it exists.
+
+    Raises
+    ------
+    DataDirError
+        With a message naming every place that was looked at.
+    """
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_dir():
+            raise DataDirError(f"data directory {path} does not exist")
+        return path
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        path = Path(env).expanduser()
+        if not path.is_dir():
+            raise DataDirError(f"{DATA_DIR_ENV}={env} does not name a directory")
+        return path
+    for candidate in _DEFAULT_CANDIDATES:
+        if (candidate / "ddi.tsv").is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in _DEFAULT_CANDIDATES)
+    raise DataDirError(
+        f"no DrugBank data directory found (looked at {looked}); pass --data-dir or set {DATA_DIR_ENV}"
+    )
+
+
+def resolve_cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return (and create) the directory for derived caches such as molecule graphs."""
+    if explicit is not None:
+        path = Path(explicit)
+    elif os.environ.get(CACHE_DIR_ENV):
+        path = Path(os.environ[CACHE_DIR_ENV])
+    else:
+        path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ddi"
+    path = path.expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path

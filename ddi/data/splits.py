@@ -1,0 +1,205 @@
+"""Train/valid/test splits of the interactions.
+
+- **S0** (both drugs seen in training): the SumGNN random pair split shipped in ``splits/sumgnn/`` of the data
+  directory; a dataset without one (e.g. a fresh DrugBank import) gets a seeded random 70/10/20 pair split.
+- **S1** / **S2** (new drugs, as in EmerGNN): the drugs that take part in interactions are shuffled per seed and
+  cut 80/10/10 into train/valid/test drug sets. Training pairs join two training drugs. S1 valid/test pairs join
+  one valid/test drug with one training drug; S2 valid/test pairs join two valid/test drugs. Pairs that mix a
+  valid and a test drug, or that S1/S2 does not use, are left out (counted in the log).
+- A user's own split: any directory holding ``train.tsv``, ``valid.tsv`` and ``test.tsv``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ddi.data.benchmark import DataFormatError, read_tsv
+from ddi.data.tables import OTHER_TYPE, DropReport, Tables, validate_interactions
+
+log = logging.getLogger(__name__)
+
+SETTINGS = ("s0", "s1", "s2")
+SPLIT_FILES = ("train.tsv", "valid.tsv", "test.tsv")
+SUMGNN_DIR = Path("splits") / "sumgnn"
+DRUG_FRACTIONS = (0.8, 0.1, 0.1)
+PAIR_FRACTIONS = (0.7, 0.1, 0.2)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Interactions divided into train/valid/test, each a DataFrame of (drug1_id, drug2_id, type).
+
+    ``train_drugs``/``valid_drugs``/``test_drugs`` are set for drug-disjoint splits (S1, S2) and ``None`` when
+    pairs, not drugs, were split.
+    """
+
+    name: str
+    train: pd.DataFrame
+    valid: pd.DataFrame
+    test: pd.DataFrame
+    seed: int = 0
+    train_drugs: frozenset[str] | None = None
+    valid_drugs: frozenset[str] | None = None
+    test_drugs: frozenset[str] | None = None
+
+    def parts(self) -> dict[str, pd.DataFrame]:
+        return {"train": self.train, "valid": self.valid, "test": self.test}
+
+    def counts(self) -> dict[str, int]:
+        return {k: len(v) for k, v in self.parts().items()}
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write the split as ``train/valid/test.tsv`` (the layout ``--split-dir`` reads)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for part, df in self.parts().items():
+            df.to_csv(out / f"{part}.tsv", sep="\t", index=False)
+        return out
+
+
+def load_split(
+    setting: str,
+    tables: Tables,
+    seed: int = 0,
+    split_dir: str | Path | None = None,
+) -> Split:
+    """Return the split named by ``setting`` (s0, s1, s2), or the one in ``split_dir`` when given."""
+    if split_dir is not None:
+        return split_from_dir(split_dir, tables)
+    setting = setting.lower()
+    if setting == "s0":
+        given = Path(tables.source) / SUMGNN_DIR if tables.source else None
+        if given is not None and all((given / f).is_file() for f in SPLIT_FILES):
+            return split_from_dir(given, tables, name="s0")
+        return random_pair_split(tables, seed)
+    if setting in ("s1", "s2"):
+        return drug_disjoint_split(tables, setting, seed)
+    raise DataFormatError(f"unknown split setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+
+
+def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = None) -> Split:
+    """Read ``train/valid/test.tsv`` from a directory, dropping rows with unknown drugs or types (reported)."""
+    root = Path(split_dir)
+    if not root.is_dir():
+        raise DataFormatError(f"split directory {root} does not exist")
+    drug_ids = set(tables.drugs["drugbank_id"])
+    type_ids = set(tables.interaction_types["type"].tolist())
+    report = DropReport()
+    parts = {}
+    for filename in SPLIT_FILES:
+        part = filename.removesuffix(".tsv")
+        raw = read_tsv(root / filename, ("drug1_id", "drug2_id", "type"))
+        parts[part] = validate_interactions(raw, report, drug_ids, type_ids, table=f"{root.name}/{filename}")
+    report.log(log)
+    split = Split(name or str(root), **parts)
+    _check_no_pair_overlap(split)
+    log.info("split %s: %s", split.name, _fmt_counts(split))
+    return split
+
+
+def random_pair_split(tables: Tables, seed: int = 0, fractions: tuple[float, ...] = PAIR_FRACTIONS) -> Split:
+    """Seeded random 70/10/20 split of the pairs (used as S0 when the data has no given split)."""
+    pairs = _usable_interactions(tables)
+    # Split unordered pairs, not rows, so a pair listed with two types never straddles train and test.
+    key = _pair_key(pairs)
+    unique_keys = np.sort(key.unique())
+    order = np.random.default_rng(seed).permutation(len(unique_keys))
+    n_train = int(round(fractions[0] * len(unique_keys)))
+    n_valid = int(round(fractions[1] * len(unique_keys)))
+    part_of = pd.Series("test", index=unique_keys[order])
+    part_of.iloc[:n_train] = "train"
+    part_of.iloc[n_train : n_train + n_valid] = "valid"
+    assigned = key.map(part_of)
+    split = Split(
+        "s0",
+        *(pairs[assigned == p].reset_index(drop=True) for p in ("train", "valid", "test")),
+        seed=seed,
+    )
+    log.info("s0 (random pair split, seed %d): %s", seed, _fmt_counts(split))
+    return split
+
+
+def drug_disjoint_split(tables: Tables, setting: str, seed: int = 0) -> Split:
+    """EmerGNN-style split by drugs: S1 = one new drug per valid/test pair, S2 = two new drugs."""
+    if setting not in ("s1", "s2"):
+        raise DataFormatError(f"drug-disjoint split needs setting s1 or s2, not {setting!r}")
+    pairs = _usable_interactions(tables)
+    drugs = np.sort(pd.unique(pairs[["drug1_id", "drug2_id"]].to_numpy().ravel()))
+    order = np.random.default_rng(seed).permutation(len(drugs))
+    n_train = int(round(DRUG_FRACTIONS[0] * len(drugs)))
+    n_valid = int(round(DRUG_FRACTIONS[1] * len(drugs)))
+    train_drugs = frozenset(drugs[order[:n_train]])
+    valid_drugs = frozenset(drugs[order[n_train : n_train + n_valid]])
+    test_drugs = frozenset(drugs[order[n_train + n_valid :]])
+
+    in1 = {name: pairs["drug1_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))}
+    in2 = {name: pairs["drug2_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))}
+    train_mask = in1["tr"] & in2["tr"]
+    if setting == "s1":
+        valid_mask = (in1["va"] & in2["tr"]) | (in1["tr"] & in2["va"])
+        test_mask = (in1["te"] & in2["tr"]) | (in1["tr"] & in2["te"])
+    else:
+        valid_mask = in1["va"] & in2["va"]
+        test_mask = in1["te"] & in2["te"]
+    unused = int((~(train_mask | valid_mask | test_mask)).sum())
+    split = Split(
+        setting,
+        pairs[train_mask].reset_index(drop=True),
+        pairs[valid_mask].reset_index(drop=True),
+        pairs[test_mask].reset_index(drop=True),
+        seed=seed,
+        train_drugs=train_drugs,
+        valid_drugs=valid_drugs,
+        test_drugs=test_drugs,
+    )
+    log.info(
+        "%s (drug split 80/10/10, seed %d, drugs %d/%d/%d): %s; %d pair(s) unused by this setting",
+        setting,
+        seed,
+        len(train_drugs),
+        len(valid_drugs),
+        len(test_drugs),
+        _fmt_counts(split),
+        unused,
+    )
+    return split
+
+
+def _usable_interactions(tables: Tables) -> pd.DataFrame:
+    pairs = tables.interactions
+    return pairs[pairs["type"] != OTHER_TYPE][["drug1_id", "drug2_id", "type"]].reset_index(drop=True)
+
+
+def _pair_key(pairs: pd.DataFrame) -> pd.Series:
+    a, b = pairs["drug1_id"], pairs["drug2_id"]
+    return a.where(a < b, b) + "|" + b.where(a < b, a)
+
+
+def _check_no_pair_overlap(split: Split) -> None:
+    """Warn when a valid/test row repeats a training row (the model would see its label)."""
+    train_keys = _pair_key(split.train)
+    train_rows = set(train_keys + "|" + split.train["type"].astype(str))
+    train_pairs = set(train_keys)
+    for part in ("valid", "test"):
+        df = getattr(split, part)
+        keys = _pair_key(df)
+        same = int((keys + "|" + df["type"].astype(str)).isin(train_rows).sum())
+        if same:
+            log.warning("split %s: %d %s row(s) repeat a training row (label leak)", split.name, same, part)
+        other = int(keys.isin(train_pairs).sum()) - same
+        if other:
+            log.info(
+                "split %s: %d %s pair(s) also appear in train with another type (the other direction)",
+                split.name,
+                other,
+                part,
+            )
+
+
+def _fmt_counts(split: Split) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in split.counts().items())

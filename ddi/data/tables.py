@@ -1,0 +1,256 @@
+"""Typed, validated tables: the one format every loader produces and everything downstream reads.
+
+Each table is a pandas DataFrame with a fixed set of columns (``SCHEMAS``). ``Tables.validated()`` coerces
+types, drops rows that cannot be used and records every drop, with its reason, in a ``DropReport``, so a
+user can see what was loaded and what was left out instead of rows vanishing silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Column -> dtype for each table. String columns are never NaN after validation (missing = "").
+SCHEMAS: dict[str, dict[str, str]] = {
+    "drugs": {
+        "drugbank_id": "str",
+        "name": "str",
+        "smiles": "str",
+        "inchi": "str",
+        "inchikey": "str",
+        "type": "str",
+        "groups": "str",
+        "atc_codes": "str",
+        "categories": "str",
+        "synonyms": "str",
+    },
+    "interaction_types": {"type": "int", "template": "str", "subject": "int", "deepddi_name": "str"},
+    "interactions": {"drug1_id": "str", "drug2_id": "str", "type": "int"},
+    "drug_protein": {
+        "drugbank_id": "str",
+        "category": "str",
+        "uniprot_id": "str",
+        "entrez_gene_id": "str",
+        "organism": "str",
+        "known_action": "str",
+        "actions": "str",
+        "pubmed_ids": "str",
+    },
+    "proteins": {"uniprot_id": "str", "protein_name": "str", "gene_name": "str", "species": "str"},
+}
+
+PROTEIN_CATEGORIES = ("target", "enzyme", "transporter", "carrier")
+#: Interaction-type id used for DrugBank descriptions that match none of the benchmark templates.
+OTHER_TYPE = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DropRecord:
+    """Rows left out of one table for one reason."""
+
+    table: str
+    reason: str
+    count: int
+    examples: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        ex = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
+        return f"{self.table}: {self.count} row(s) {self.reason}{ex}"
+
+
+@dataclass(slots=True)
+class DropReport:
+    """Everything validation removed or flagged, table by table."""
+
+    records: list[DropRecord] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, table: str, reason: str, rows: pd.DataFrame | Iterable[str], key: str | None = None) -> None:
+        if isinstance(rows, pd.DataFrame):
+            count = len(rows)
+            ex_values = rows[key].astype(str).tolist()[:3] if key and count else []
+        else:
+            ex_values = [str(r) for r in rows]
+            count = len(ex_values)
+            ex_values = ex_values[:3]
+        if count:
+            self.records.append(DropRecord(table, reason, count, tuple(ex_values)))
+
+    def dropped(self, table: str | None = None) -> int:
+        return sum(r.count for r in self.records if table is None or r.table == table)
+
+    def log(self, logger: logging.Logger = log) -> None:
+        for record in self.records:
+            logger.warning("dropped %s", record)
+        for note in self.notes:
+            logger.info("%s", note)
+
+    def __str__(self) -> str:
+        lines = [str(r) for r in self.records] + self.notes
+        return "\n".join(lines) if lines else "nothing dropped"
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    """An empty DataFrame with the columns of table ``name``."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if t == "int" else "object") for c, t in SCHEMAS[name].items()})
+
+
+def _coerce(df: pd.DataFrame, name: str, report: DropReport) -> pd.DataFrame:
+    """Keep the schema's columns (adding missing ones empty) and coerce their types."""
+    schema = SCHEMAS[name]
+    out = pd.DataFrame(index=df.index)
+    for col, kind in schema.items():
+        if col in df.columns:
+            series = df[col]
+        else:
+            series = pd.Series([None] * len(df), index=df.index, dtype="object")
+        if kind == "int":
+            out[col] = pd.to_numeric(series, errors="coerce")
+        else:
+            out[col] = series.where(series.notna(), "").astype(str).str.strip()
+    int_cols = [c for c, k in schema.items() if k == "int"]
+    if int_cols:
+        bad = out[int_cols].isna().any(axis=1) | (out[int_cols] % 1 != 0).any(axis=1)
+        report.add(name, "with a missing or non-integer " + "/".join(int_cols), df[bad], key=df.columns[0])
+        out = out[~bad].copy()
+        out[int_cols] = out[int_cols].astype("int64")
+    return out.reset_index(drop=True)
+
+
+def _drop(df: pd.DataFrame, mask: pd.Series, name: str, reason: str, key: str, report: DropReport) -> pd.DataFrame:
+    report.add(name, reason, df[mask], key=key)
+    return df[~mask].reset_index(drop=True)
+
+
+def validate_drugs(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
+    out = _coerce(df, "drugs", report)
+    out = _drop(out, out["drugbank_id"] == "", "drugs", "without a drugbank_id", "name", report)
+    out = _drop(out, out["drugbank_id"].duplicated(), "drugs", "with a duplicate drugbank_id", "drugbank_id", report)
+    no_structure = out[(out["smiles"] == "") & (out["inchi"] == "")]
+    if len(no_structure):
+        report.notes.append(
+            f"drugs: {len(no_structure)} drug(s) have no SMILES or InChI (kept; they get no molecule graph): "
+            + ", ".join(no_structure["drugbank_id"].head(5))
+        )
+    return out
+
+
+def validate_interaction_types(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
+    out = _coerce(df, "interaction_types", report)
+    bad_template = ~(out["template"].str.contains("#Drug1") & out["template"].str.contains("#Drug2"))
+    out = _drop(out, bad_template, "interaction_types", "whose template lacks #Drug1 or #Drug2", "type", report)
+    out = _drop(out, ~out["subject"].isin([1, 2, 3]), "interaction_types", "with subject not in 1/2/3", "type", report)
+    out = _drop(out, out["type"].duplicated(), "interaction_types", "with a duplicate type id", "type", report)
+    return out
+
+
+def validate_interactions(
+    df: pd.DataFrame,
+    report: DropReport,
+    drug_ids: set[str] | None = None,
+    type_ids: set[int] | None = None,
+    table: str = "interactions",
+) -> pd.DataFrame:
+    """Drop pairs with a missing or unknown drug, an unknown type, a self pair or a repeated unordered pair."""
+    out = _coerce(df, "interactions", report)
+    key = "drug1_id"
+    out = _drop(out, (out["drug1_id"] == "") | (out["drug2_id"] == ""), table, "with a missing drug id", key, report)
+    if drug_ids is not None:
+        unknown = ~(out["drug1_id"].isin(drug_ids) & out["drug2_id"].isin(drug_ids))
+        out = _drop(out, unknown, table, "naming a drug not in the drugs table", key, report)
+    if type_ids is not None:
+        out = _drop(out, ~out["type"].isin(type_ids), table, "with an unknown interaction type", "type", report)
+    out = _drop(out, out["drug1_id"] == out["drug2_id"], table, "pairing a drug with itself", key, report)
+    pairs = pd.DataFrame(
+        {"a": out[["drug1_id", "drug2_id"]].min(axis=1), "b": out[["drug1_id", "drug2_id"]].max(axis=1)}
+    )
+    dup = pd.concat([pairs, out["type"]], axis=1).duplicated()
+    out = _drop(out, dup, table, "repeating a pair and type already listed (first kept)", key, report)
+    # A few DrugBank pairs carry two types (one per direction); they are facts, not duplicates.
+    multi = int(pairs[~dup].duplicated().sum())
+    if multi:
+        report.notes.append(f"{table}: {multi} pair(s) are listed with a second interaction type (kept)")
+    return out
+
+
+def validate_drug_protein(df: pd.DataFrame, report: DropReport, drug_ids: set[str] | None = None) -> pd.DataFrame:
+    out = _coerce(df, "drug_protein", report)
+    t = "drug_protein"
+    out = _drop(out, (out["drugbank_id"] == "") | (out["uniprot_id"] == ""), t, "with a missing id", "drugbank_id", report)
+    out["category"] = out["category"].str.lower()
+    out = _drop(out, ~out["category"].isin(PROTEIN_CATEGORIES), t, "with an unknown category", "category", report)
+    out["actions"] = out["actions"].map(normalise_actions)
+    out = _drop(
+        out, out.duplicated(["drugbank_id", "category", "uniprot_id"]), t, "repeating a relation", "drugbank_id", report
+    )
+    if drug_ids is not None:
+        outside = ~out["drugbank_id"].isin(drug_ids)
+        if outside.any():
+            report.notes.append(f"{t}: {int(outside.sum())} relation(s) concern drugs outside the drugs table (kept)")
+    return out
+
+
+def validate_proteins(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
+    out = _coerce(df, "proteins", report)
+    out = _drop(out, out["uniprot_id"] == "", "proteins", "without a uniprot_id", "protein_name", report)
+    return _drop(out, out["uniprot_id"].duplicated(), "proteins", "with a duplicate uniprot_id", "uniprot_id", report)
+
+
+def normalise_actions(actions: str) -> str:
+    """Lower-case, de-duplicated, ``|``-separated action words ("Inhibitor, competitive" -> "inhibitor")."""
+    seen: list[str] = []
+    for part in str(actions).replace(";", "|").split("|"):
+        word = part.strip().lower()
+        if word.startswith("inhibitor"):
+            word = "inhibitor"
+        if word and word not in seen:
+            seen.append(word)
+    return "|".join(seen)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The five validated tables of one dataset.
+
+    ``interactions`` is the full list of known pairs (``ddi.tsv``); splits live in ``ddi.data.splits``.
+    """
+
+    drugs: pd.DataFrame
+    interaction_types: pd.DataFrame
+    interactions: pd.DataFrame
+    drug_protein: pd.DataFrame
+    proteins: pd.DataFrame
+    source: str = ""
+
+    def validated(self) -> tuple[Tables, DropReport]:
+        """Return validated copies of every table and the report of what was dropped."""
+        report = DropReport()
+        drugs = validate_drugs(self.drugs, report)
+        types = validate_interaction_types(self.interaction_types, report)
+        drug_ids = set(drugs["drugbank_id"])
+        type_ids = set(types["type"].tolist()) | {OTHER_TYPE}
+        interactions = validate_interactions(self.interactions, report, drug_ids, type_ids)
+        drug_protein = validate_drug_protein(self.drug_protein, report, drug_ids)
+        proteins = validate_proteins(self.proteins, report)
+        tables = replace(
+            self,
+            drugs=drugs,
+            interaction_types=types,
+            interactions=interactions,
+            drug_protein=drug_protein,
+            proteins=proteins,
+        )
+        return tables, report
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name in SCHEMAS}
+
+    @property
+    def drug_index(self) -> dict[str, int]:
+        """drugbank_id -> row position in ``drugs``."""
+        return {d: i for i, d in enumerate(self.drugs["drugbank_id"])}
