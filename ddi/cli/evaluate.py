@@ -1,0 +1,42 @@
+"""``ddi evaluate``: test figures of a saved model (macro-F1, accuracy, kappa, per-type F1, exists AUCs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ddi.cli.main import add_data_dir_argument
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a saved model on a split", description=__doc__)
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model under models/)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--split", choices=["s0", "s1", "s2"], help="evaluate on this setting (default: the model's)")
+    group.add_argument("--split-dir", help="directory with your own train.tsv, valid.tsv, test.tsv")
+    p.add_argument("--split-seed", type=int, help="seed of the s1/s2 drug split")
+    p.add_argument("--part", choices=["test", "valid"], default="test")
+    p.add_argument("--json", action="store_true", help="print all figures as JSON")
+    add_data_dir_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ddi.predict.predictor import Predictor
+    from ddi.train.pipeline import test_report
+
+    predictor = Predictor.load(
+        args.model, data_dir=args.data_dir, split=args.split, split_dir=args.split_dir, split_seed=args.split_seed
+    )
+    report = test_report(predictor.model, predictor.ctx, args.part)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"model: {predictor.model_dir}  split: {predictor.ctx.split.name}  {args.part} pairs: {report['n']:,}")
+    for key in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc"):
+        if key in report:
+            print(f"  {key:<9} {report[key]:.4f}")
+    worst = sorted(report["per_type_f1"].items(), key=lambda kv: kv[1])[:5]
+    print("  lowest per-type F1: " + ", ".join(f"type {t}: {f:.2f}" for t, f in worst))
+    print(f"  evaluated in {report['seconds']:.1f} s")
+    return 0

@@ -1,0 +1,1 @@
+"""Models: the configuration, the label encoding and ``DDIModel`` wiring the ``ddi.nn`` blocks together."""

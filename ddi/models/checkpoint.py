@@ -1,0 +1,89 @@
+"""Model checkpoints: a directory with the state dict, the run configuration, the vocabularies and metrics.
+
+``model.pt`` is a plain state dict loaded with ``weights_only=True``; ``config.json`` is the ``RunConfig``;
+``vocab.json`` holds the drug ids (node order), relation names, type ids and the fingerprint of the data the
+graph was built from, so a reload never guesses; ``metrics.json`` holds training history and test figures.
+A checkpoint is written into a temporary directory that is renamed at the end: an interrupted run never
+leaves a half-written model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ddi.errors import UserInputError
+from ddi.models.config import RunConfig
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "model.pt"
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.json"
+METRICS_FILE = "metrics.json"
+
+
+class CheckpointError(UserInputError):
+    """A model directory is missing, incomplete or does not match the data."""
+
+
+def save_checkpoint(
+    out_dir: str | Path,
+    state_dict: dict[str, torch.Tensor],
+    run: RunConfig,
+    vocab: dict[str, Any],
+    metrics: dict[str, Any],
+    overwrite: bool = True,
+) -> Path:
+    """Write a checkpoint directory atomically and return its path."""
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise CheckpointError(f"{out} exists; pass --overwrite to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        torch.save(state_dict, tmp / STATE_FILE)
+        run.save(tmp / CONFIG_FILE)
+        (tmp / VOCAB_FILE).write_text(json.dumps(vocab) + "\n")
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
+        if out.exists():
+            old = out.with_name(f".{out.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(out, old)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("saved model to %s", out)
+    return out
+
+
+def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], RunConfig, dict[str, Any], dict]:
+    """Return (state dict, run config, vocab, metrics) of a checkpoint directory."""
+    root = Path(model_dir)
+    if not root.is_dir():
+        raise CheckpointError(f"model directory {root} does not exist")
+    missing = [f for f in (STATE_FILE, CONFIG_FILE, VOCAB_FILE) if not (root / f).is_file()]
+    if missing:
+        raise CheckpointError(f"{root} is not a ddi model: missing {', '.join(missing)}")
+    try:
+        state = torch.load(root / STATE_FILE, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt or foreign file: name it, never unpickle arbitrary objects
+        raise CheckpointError(f"{root / STATE_FILE} could not be read as a state dict: {exc}") from exc
+    run = RunConfig.load(root / CONFIG_FILE)
+    try:
+        vocab = json.loads((root / VOCAB_FILE).read_text())
+        metrics = json.loads((root / METRICS_FILE).read_text()) if (root / METRICS_FILE).is_file() else {}
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{root}: unreadable JSON ({exc})") from exc
+    return state, run, vocab, metrics

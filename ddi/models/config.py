@@ -1,0 +1,164 @@
+"""One configuration object for a model and its training: every architectural choice is a field here.
+
+The architecture search (``ddi.search``) varies exactly the fields of ``ModelConfig``; ``TrainConfig`` holds
+the optimisation settings. Both are saved as JSON beside every checkpoint so a model can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ddi.errors import UserInputError
+
+RELATION_GROUPS = ("enzyme", "transporter", "carrier", "target", "interaction")
+MESSAGE_FUNCTIONS = ("mult", "sub", "ccorr", "rotate", "mlp")
+AGGREGATIONS = ("attention", "sum", "mean", "max")
+COMBINATIONS = ("concat", "concat_product")
+
+
+class ConfigError(UserInputError):
+    """A configuration file or value is invalid."""
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of ``DDIModel``.
+
+    Attributes
+    ----------
+    hidden_dim: width of every embedding (drugs, proteins, relations, paths).
+    mol_layers: message-passing layers of the molecule encoder (0 = no molecule encoder: graph only).
+    kg_layers: knowledge-graph context layers run over all nodes before the path block.
+    relation_groups: which relation groups the graph and the paths may use.
+    path_length: 0 = no path block, 2 = head-x-tail paths (x a protein or a drug), 3 = also paths through
+        a drug that shares a protein with the head or tail (the protein step folded into one edge).
+    message: how a path composes its head-side relation, middle node and tail-side relation.
+    aggregation: how the paths of one pair are pooled.
+    attention: learn a weight per path (kept for explanations); without it paths are weighted equally.
+    combine: how drug and path representations are joined before the heads.
+    use_molecule / use_rules: ablation switches.
+    max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
+    """
+
+    hidden_dim: int = 64
+    mol_layers: int = 3
+    kg_layers: int = 1
+    relation_groups: tuple[str, ...] = RELATION_GROUPS
+    path_length: int = 3
+    message: str = "mult"
+    aggregation: str = "attention"
+    attention: bool = True
+    combine: str = "concat_product"
+    use_molecule: bool = True
+    use_rules: bool = True
+    dropout: float = 0.1
+    max_paths: int = 32
+
+    def __post_init__(self) -> None:
+        self.relation_groups = tuple(self.relation_groups)
+        checks = [
+            (self.hidden_dim >= 4, "hidden_dim must be >= 4"),
+            (0 <= self.mol_layers <= 8, "mol_layers must be 0..8"),
+            (0 <= self.kg_layers <= 4, "kg_layers must be 0..4"),
+            (self.path_length in (0, 2, 3), "path_length must be 0, 2 or 3"),
+            (self.message in MESSAGE_FUNCTIONS, f"message must be one of {MESSAGE_FUNCTIONS}"),
+            (self.aggregation in AGGREGATIONS, f"aggregation must be one of {AGGREGATIONS}"),
+            (self.combine in COMBINATIONS, f"combine must be one of {COMBINATIONS}"),
+            (set(self.relation_groups) <= set(RELATION_GROUPS), f"relation_groups must be within {RELATION_GROUPS}"),
+            (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
+            (self.max_paths >= 1, "max_paths must be >= 1"),
+            (self.message != "rotate" or self.hidden_dim % 2 == 0, "message 'rotate' needs an even hidden_dim"),
+            (self.aggregation != "attention" or self.attention, "aggregation 'attention' needs attention=True"),
+        ]
+        errors = [msg for ok, msg in checks if not ok]
+        if errors:
+            raise ConfigError("invalid model config: " + "; ".join(errors))
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation settings of ``ddi train``."""
+
+    epochs: int = 10
+    batch_size: int = 2048
+    lr: float = 3e-3
+    weight_decay: float = 1e-5
+    patience: int = 5
+    seed: int = 0
+    negative_ratio: float = 0.5
+    exists_weight: float = 0.5
+    label_smoothing: float = 0.05
+    #: fraction of a batch's drugs whose interactions are hidden, to teach the model about unseen drugs;
+    #: None = by setting (0 for s0, 0.25 for s1, 0.5 for s2 and user splits with new drugs).
+    new_drug_rate: float | None = None
+    max_train_pairs: int | None = None
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.epochs >= 1, "epochs must be >= 1"),
+            (self.batch_size >= 2, "batch_size must be >= 2"),
+            (self.lr > 0, "lr must be > 0"),
+            (self.patience >= 1, "patience must be >= 1"),
+            (self.negative_ratio >= 0, "negative_ratio must be >= 0"),
+            (self.new_drug_rate is None or 0 <= self.new_drug_rate < 1, "new_drug_rate must be in [0, 1)"),
+        ]
+        errors = [msg for ok, msg in checks if not ok]
+        if errors:
+            raise ConfigError("invalid train config: " + "; ".join(errors))
+
+
+@dataclass
+class RunConfig:
+    """Everything ``ddi train`` needs: the model, the optimisation and the data it was trained on."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    split: str = "s0"
+    split_seed: int = 0
+    split_dir: str | None = None
+    data_dir: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n")
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+        if not isinstance(raw, dict):
+            raise ConfigError("a config must be a JSON object")
+        unknown = set(raw) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown config key(s): {', '.join(sorted(unknown))}")
+        model = _build(ModelConfig, raw.get("model", {}), "model")
+        train = _build(TrainConfig, raw.get("train", {}), "train")
+        rest = {k: v for k, v in raw.items() if k not in ("model", "train")}
+        return cls(model=model, train=train, **rest)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        try:
+            raw = json.loads(Path(path).read_text())
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {path} not found") from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid JSON: {exc}") from exc
+        return cls.from_dict(raw)
+
+
+def _build(kind: type, raw: Any, section: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config section {section!r} must be an object")
+    names = {f.name for f in fields(kind)}
+    unknown = set(raw) - names
+    if unknown:
+        raise ConfigError(f"unknown {section} config key(s): {', '.join(sorted(unknown))}")
+    try:
+        return kind(**raw)
+    except TypeError as exc:
+        raise ConfigError(f"invalid {section} config: {exc}") from exc

@@ -1,0 +1,155 @@
+"""``DDIModel``: molecule encoder + knowledge-graph context + relation-path block + heads.
+
+Prediction runs in two stages so that serving is cheap: ``encode`` computes every node's state and every slot
+vector once (the expensive part, shared by all pairs), then ``score_pairs`` handles any number of pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+
+from ddi.models.config import ModelConfig
+from ddi.models.graph_tensors import ModelGraph
+from ddi.nn.heads import InteractionHeads
+from ddi.nn.kg_context import RelationalContextLayer
+from ddi.nn.molecule_encoder import MoleculeEncoder
+from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, enumerate_paths
+
+
+@dataclass
+class Encoded:
+    """Node states ``N x d`` of one graph and what the path block reads from it."""
+
+    node_state: Tensor
+    path_inputs: PathInputs | None
+
+
+@dataclass
+class PairOutput:
+    """Scores of ``B`` ordered pairs: ``type_logits`` (``B x C``), ``exists_logits`` (``B``), the paths used
+    and their weights (``P``), for explanations."""
+
+    type_logits: Tensor
+    exists_logits: Tensor
+    paths: PathBatch | None
+    path_weights: Tensor | None
+
+
+class DDIModel(nn.Module):
+    """Knowledge-aware DDI model; see ``ModelConfig`` for the choices it exposes.
+
+    Parameters
+    ----------
+    config: architecture.
+    num_drugs, num_nodes, num_relations, num_slots: sizes of the graph it is built for.
+    atom_dim, bond_dim: molecule feature widths.
+    num_classes: oriented interaction classes (2 x types).
+    num_rules: width of the pharmacology-rule features.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        num_drugs: int,
+        num_nodes: int,
+        num_relations: int,
+        atom_dim: int,
+        bond_dim: int,
+        num_classes: int,
+        num_rules: int,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        d = config.hidden_dim
+        self.num_drugs = num_drugs
+        if config.use_molecule and config.mol_layers > 0:
+            self.molecule_encoder: MoleculeEncoder | None = MoleculeEncoder(atom_dim, bond_dim, d, config.mol_layers)
+            self.no_structure = nn.Parameter(torch.zeros(d))
+            self.drug_embedding: nn.Embedding | None = None
+        else:
+            self.molecule_encoder = None
+            self.drug_embedding = nn.Embedding(num_drugs, d)
+        self.protein_embedding = nn.Embedding(max(num_nodes - num_drugs, 1), d)
+        self.relation_embedding = nn.Embedding(num_relations, d)
+        self.context = nn.ModuleList(RelationalContextLayer(d, config.message) for _ in range(config.kg_layers))
+        self.path_block = (
+            RelationPathBlock(d, config.message, config.aggregation, config.attention, config.dropout)
+            if config.path_length > 0
+            else None
+        )
+        self.num_rules = num_rules if config.use_rules else 0
+        pair_dim = (3 if config.combine == "concat_product" else 2) * d
+        pair_dim += (d + 1 if self.path_block is not None else 0) + self.num_rules
+        self.heads = InteractionHeads(pair_dim, d, num_classes, config.dropout)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        nn.init.normal_(self.protein_embedding.weight, std=0.1)
+        nn.init.normal_(self.relation_embedding.weight, mean=0.0, std=0.5)
+        if self.drug_embedding is not None:
+            nn.init.normal_(self.drug_embedding.weight, std=0.1)
+
+    def drug_states(self, molecules: Batch | None, has_graph: Tensor | None) -> Tensor:
+        """Initial drug states ``D x d`` from structure (or learned per-drug vectors in the graph-only ablation)."""
+        if self.molecule_encoder is None:
+            return self.drug_embedding.weight  # type: ignore[union-attr]
+        assert molecules is not None and has_graph is not None
+        states = self.molecule_encoder(
+            molecules.x, molecules.edge_index, molecules.edge_attr, molecules.batch, molecules.num_graphs
+        )
+        return torch.where(has_graph.unsqueeze(-1), states, self.no_structure.expand_as(states))
+
+    def encode(
+        self,
+        graph: ModelGraph,
+        molecules: Batch | None,
+        has_graph: Tensor | None,
+        drop_pair_keys: Tensor | None = None,
+        hidden_drugs: Tensor | None = None,
+    ) -> Encoded:
+        """States of all nodes after the context layers, and the slot vectors the paths use."""
+        node_state = torch.cat([self.drug_states(molecules, has_graph), self.protein_embedding.weight], dim=0)
+        node_state = node_state[: graph.num_nodes]
+        if self.context:
+            edge_index, edge_type = graph.context_edges(drop_pair_keys, hidden_drugs)
+            for layer in self.context:
+                node_state = layer(node_state, edge_index, edge_type, self.relation_embedding.weight)
+        path_inputs = None
+        if self.path_block is not None:
+            path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_matrix, node_state)
+        return Encoded(node_state, path_inputs)
+
+    def score_pairs(
+        self,
+        encoded: Encoded,
+        graph: ModelGraph,
+        heads: Tensor,
+        tails: Tensor,
+        rule_features: Tensor | None,
+        hidden_drugs: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> PairOutput:
+        """Logits for the ordered pairs (heads[i], tails[i]) (drug node ids)."""
+        zh, zt = encoded.node_state[heads], encoded.node_state[tails]
+        parts = [zh, zt]
+        if self.config.combine == "concat_product":
+            parts.append(zh * zt)
+        paths = weights = None
+        if self.path_block is not None:
+            paths = enumerate_paths(
+                graph.slot_rows(heads, hidden_drugs),
+                graph.slot_rows(tails, hidden_drugs),
+                self.config.max_paths,
+                generator,
+            )
+            path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
+            parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
+        if self.num_rules:
+            assert rule_features is not None
+            parts.append(rule_features)
+        type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
+        return PairOutput(type_logits, exists_logits, paths, weights)

@@ -1,0 +1,182 @@
+"""The knowledge graph as the tensors the model needs: context edges and the drug x node slot tables.
+
+A *slot* is one drug-rooted cell (u, x) of the graph: all edges from drug u to node x, whose relation
+embeddings the model sums into one vector. ``slot_all[u, x]`` indexes the slot over every relation;
+``slot_protein[u, x]`` only over protein and similarity relations, used for drugs whose interactions the
+model must not see (new drugs, or drugs hidden in training to imitate them). Empty cells hold -1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import Tensor
+
+from ddi.kg.graph import KnowledgeGraph
+
+#: Partners per drug of the "shares proteins with" relation (top Jaccard similarity of protein sets).
+SIMILAR_DRUGS_PER_DRUG = 16
+
+
+@dataclass
+class ModelGraph:
+    """Tensors of one knowledge graph, restricted to the configured relation groups.
+
+    Shapes
+    ------
+    edge_index: ``2 x E``; edge_type: ``E``; edge_pair_key: ``E`` (unordered drug-pair key of interaction
+    edges, -1 for others); slot_all / slot_protein: ``D x N`` int32; slot_rel / slot_id: ``M`` (one row per
+    relation in a slot).
+    """
+
+    num_nodes: int
+    num_drugs: int
+    num_relations: int
+    edge_index: Tensor
+    edge_type: Tensor
+    edge_is_interaction: Tensor
+    edge_pair_key: Tensor
+    slot_all: Tensor
+    slot_protein: Tensor
+    slot_rel: Tensor
+    slot_id: Tensor
+    num_slots: int
+
+    @property
+    def slot_matrix(self) -> Tensor:
+        """Sparse ``S x R`` count of each relation in each slot: ``slot_matrix @ rel_emb`` gives slot vectors."""
+        if getattr(self, "_slot_matrix", None) is None:
+            values = torch.ones(self.slot_id.shape[0])
+            matrix = torch.sparse_coo_tensor(
+                torch.stack([self.slot_id, self.slot_rel]), values, (self.num_slots, self.num_relations)
+            )
+            self._slot_matrix = matrix.coalesce().to_sparse_csr()
+        return self._slot_matrix
+
+    @classmethod
+    def from_kg(cls, kg: KnowledgeGraph, relation_groups: tuple[str, ...], similarity: bool) -> ModelGraph:
+        vocab = kg.vocab
+        keep_rel = torch.zeros(len(vocab), dtype=torch.bool)
+        keep_rel[vocab.ids_in_groups(relation_groups)] = True
+        keep = keep_rel[kg.edge_type]
+        edge_index = kg.edge_index[:, keep]
+        edge_type = kg.edge_type[keep]
+        is_interaction = torch.tensor([vocab.group_of(r) == "interaction" for r in range(len(vocab))])[edge_type]
+        n, d = kg.num_nodes, kg.num_drugs
+        src, dst = edge_index
+        pair_key = kg.edge_pair[keep]  # min(u, v) * num_drugs + max(u, v) for interaction edges, else -1
+
+        # Drug-rooted edges, plus the similarity relation (id = len(vocab)) when paths may be 3 steps long.
+        rooted = src < d
+        rel_src, rel_dst, rel_type = src[rooted], dst[rooted], edge_type[rooted]
+        num_relations = len(vocab) + 1
+        if similarity:
+            sim = similar_drug_pairs(kg, relation_groups)
+            rel_src = torch.cat([rel_src, sim[0]])
+            rel_dst = torch.cat([rel_dst, sim[1]])
+            rel_type = torch.cat([rel_type, torch.full((sim.shape[1],), len(vocab), dtype=torch.long)])
+        rel_is_interaction = torch.cat([is_interaction[rooted], torch.zeros(len(rel_src) - int(rooted.sum()), dtype=torch.bool)])
+
+        slot_all, ids_all = _slots(rel_src, rel_dst, d, n, offset=0)
+        protein_only = ~rel_is_interaction
+        slot_protein, ids_protein = _slots(rel_src[protein_only], rel_dst[protein_only], d, n, offset=_count(ids_all))
+        slot_rel = torch.cat([rel_type, rel_type[protein_only]])
+        slot_id = torch.cat([ids_all, ids_protein])
+        return cls(
+            num_nodes=n,
+            num_drugs=d,
+            num_relations=num_relations,
+            edge_index=edge_index,
+            edge_type=edge_type,
+            edge_is_interaction=is_interaction,
+            edge_pair_key=pair_key,
+            slot_all=slot_all,
+            slot_protein=slot_protein,
+            slot_rel=slot_rel,
+            slot_id=slot_id,
+            num_slots=_count(slot_id),
+        )
+
+    def context_edges(self, drop_pair_keys: Tensor | None, hidden_drugs: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Edges for the context layers, without the interactions of the pairs being predicted (no label leak)
+        and without any interaction of a hidden drug."""
+        keep = torch.ones(self.edge_type.shape[0], dtype=torch.bool)
+        if drop_pair_keys is not None and drop_pair_keys.numel():
+            keep &= ~sorted_membership(self.edge_pair_key, drop_pair_keys)
+        if hidden_drugs is not None and bool(hidden_drugs.any()):
+            src, dst = self.edge_index
+            touches = torch.zeros_like(keep)
+            touches |= (src < self.num_drugs) & hidden_drugs[src.clamp(max=self.num_drugs - 1)]
+            touches |= (dst < self.num_drugs) & hidden_drugs[dst.clamp(max=self.num_drugs - 1)]
+            keep &= ~(touches & self.edge_is_interaction)
+        return self.edge_index[:, keep], self.edge_type[keep]
+
+    def slot_rows(self, drugs: Tensor, hidden: Tensor | None) -> Tensor:
+        """``B x N`` slot ids of each drug's row, the protein-only row for hidden drugs."""
+        rows = self.slot_all[drugs]
+        if hidden is not None and bool(hidden.any()):
+            h = hidden[drugs]
+            rows[h] = self.slot_protein[drugs[h]]
+        return rows
+
+
+def sorted_membership(values: Tensor, keys: Tensor) -> Tensor:
+    """``values`` in ``keys``, by binary search (much faster than ``torch.isin`` for few keys, many values)."""
+    keys = torch.sort(keys).values
+    pos = torch.searchsorted(keys, values).clamp(max=keys.numel() - 1)
+    return keys[pos] == values
+
+
+def _count(ids: Tensor) -> int:
+    """Number of ids ``0..max`` (0 for none)."""
+    return int(ids.max()) + 1 if ids.numel() else 0
+
+
+def _slots(src: Tensor, dst: Tensor, num_drugs: int, num_nodes: int, offset: int) -> tuple[Tensor, Tensor]:
+    """Number each distinct (src, dst) cell; return the ``D x N`` table and the slot id of every edge."""
+    table = torch.full((num_drugs, num_nodes), -1, dtype=torch.int32)
+    if src.numel() == 0:
+        return table, torch.zeros(0, dtype=torch.long)
+    cell = src * num_nodes + dst
+    unique, inverse = torch.unique(cell, return_inverse=True)
+    ids = inverse + offset
+    table.view(-1)[unique] = torch.arange(offset, offset + len(unique), dtype=torch.int32)
+    return table, ids
+
+
+def similar_drug_pairs(kg: KnowledgeGraph, relation_groups: tuple[str, ...], k: int = SIMILAR_DRUGS_PER_DRUG) -> Tensor:
+    """``2 x S`` drug pairs (both directions) linking each drug to the k drugs whose protein sets are most alike
+    (Jaccard), so a path can step from a drug to its pharmacological neighbours in one hop."""
+    vocab = kg.vocab
+    protein_groups = [g for g in relation_groups if g != "interaction"]
+    if not protein_groups:
+        return torch.zeros(2, 0, dtype=torch.long)
+    rel_ok = torch.zeros(len(vocab), dtype=torch.bool)
+    rel_ok[vocab.ids_in_groups(protein_groups)] = True
+    src, dst = kg.edge_index
+    mask = rel_ok[kg.edge_type] & (src < kg.num_drugs) & (dst >= kg.num_drugs)
+    s, p = src[mask].numpy(), (dst[mask] - kg.num_drugs).numpy()
+    if len(s) == 0:
+        return torch.zeros(2, 0, dtype=torch.long)
+    incidence = sp.csr_matrix((np.ones(len(s)), (s, p)), shape=(kg.num_drugs, kg.num_nodes - kg.num_drugs))
+    incidence.data[:] = 1.0
+    incidence.sum_duplicates()
+    incidence.data[:] = 1.0
+    shared = (incidence @ incidence.T).tocsr()
+    sizes = np.asarray(incidence.sum(axis=1)).ravel()
+    rows, cols = shared.nonzero()
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    inter = np.asarray(shared[rows, cols]).ravel()
+    jaccard = inter / (sizes[rows] + sizes[cols] - inter)
+    # Top k per row: sort by (row, -jaccard, col) for a deterministic choice.
+    order = np.lexsort((cols, -jaccard, rows))
+    rows, cols = rows[order], cols[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    chosen = rank < k
+    pairs = np.stack([rows[chosen], cols[chosen]])
+    both = np.unique(np.concatenate([pairs, pairs[::-1]], axis=1), axis=1)
+    return torch.as_tensor(both, dtype=torch.long)

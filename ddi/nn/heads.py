@@ -1,0 +1,34 @@
+"""Prediction heads: the oriented interaction type and the interaction-exists score."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+
+class InteractionHeads(nn.Module):
+    """An MLP trunk over the pair features, then two linear heads.
+
+    Shapes
+    ------
+    pair_features: ``B x in_dim``; output: ``B x num_classes`` type-orientation logits and ``B`` exists logits.
+    """
+
+    def __init__(self, in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> None:
+        super().__init__()
+        width = 4 * hidden_dim
+        self.trunk = nn.Sequential(
+            nn.Linear(in_dim, width),
+            nn.LayerNorm(width),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(width, width),
+            nn.LayerNorm(width),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        )
+        self.type_head = nn.Linear(width, num_classes)
+        self.exists_head = nn.Linear(width, 1)
+
+    def forward(self, pair_features: Tensor) -> tuple[Tensor, Tensor]:
+        h = self.trunk(pair_features)
+        return self.type_head(h), self.exists_head(h).squeeze(-1)

@@ -1,0 +1,1 @@
+"""Predictions for drug pairs from a saved model, with explanations."""

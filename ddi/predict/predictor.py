@@ -1,0 +1,160 @@
+"""``Predictor``: load a saved model once, then score and explain any number of drug pairs.
+
+The graph encoding (molecules, proteins, context layers, slot vectors) is computed once at load time, so
+scoring a pair only gathers its rows and runs the path block and heads.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ddi.models.checkpoint import CheckpointError, read_checkpoint
+from ddi.models.config import RunConfig
+from ddi.models.ddi_model import DDIModel, Encoded
+from ddi.predict.sentences import interaction_sentence
+from ddi.train.context import TrainingContext
+from ddi.train.trainer import build_model, encode, predict_type_probs, rule_features
+
+log = logging.getLogger(__name__)
+
+#: The model the app and the batch command load when none is named.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
+
+
+@dataclass
+class PathExplanation:
+    text: str
+    weight: float
+    nodes: tuple[int, ...]
+
+
+@dataclass
+class PairPrediction:
+    """The model's answer for one ordered pair (drug1, drug2)."""
+
+    drug1_id: str
+    drug2_id: str
+    type_id: int
+    probability: float
+    sentence: str
+    exists: float
+    top: list[tuple[int, float, str]] = field(default_factory=list)
+    paths: list[PathExplanation] = field(default_factory=list)
+
+
+class Predictor:
+    def __init__(self, model: DDIModel, ctx: TrainingContext, run: RunConfig, model_dir: Path, metrics: dict) -> None:
+        self.model = model.eval()
+        self.ctx = ctx
+        self.run = run
+        self.model_dir = model_dir
+        self.metrics = metrics
+        with torch.no_grad():
+            self.encoded: Encoded = encode(model, ctx)
+        self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
+        self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
+
+    @classmethod
+    def load(
+        cls,
+        model_dir: str | Path | None = None,
+        data_dir: str | None = None,
+        split: str | None = None,
+        split_dir: str | None = None,
+        split_seed: int | None = None,
+        progress: bool = False,
+    ) -> Predictor:
+        """Load a model directory (default ``models/default``) and the data its graph is built from."""
+        root = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        state, run, vocab, metrics = read_checkpoint(root)
+        if data_dir:
+            run.data_dir = data_dir
+        same_data = not (split or split_dir or split_seed is not None)
+        if split:
+            run.split, run.split_dir = split, None
+        if split_dir:
+            run.split_dir = split_dir
+        if split_seed is not None:
+            run.split_seed = split_seed
+        ctx = TrainingContext.build(run, progress=progress)
+        if ctx.drug_ids != vocab["drug_ids"] or ctx.graph.num_nodes != vocab["num_nodes"]:
+            raise CheckpointError(
+                f"{root} was trained on another drug set ({len(vocab['drug_ids'])} drugs, "
+                f"{vocab['num_nodes']} nodes) than the data directory holds ({len(ctx.drug_ids)} drugs, "
+                f"{ctx.graph.num_nodes} nodes); pass the --data-dir it was trained on"
+            )
+        if same_data and vocab.get("data_fingerprint") != ctx.fingerprint():
+            log.warning("the data differs from the data %s was trained on; predictions may be off", root)
+        model = build_model(ctx, run)
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as exc:
+            raise CheckpointError(f"{root}: the weights do not fit the configured model ({exc})") from exc
+        log.info("loaded model %s (%s split)", root, ctx.split.name)
+        return cls(model, ctx, run, root, metrics)
+
+    def type_template(self, type_id: int) -> str:
+        types = self.ctx.tables.interaction_types
+        return str(types.loc[types["type"] == type_id, "template"].iloc[0])
+
+    def score_ids(self, heads: np.ndarray, tails: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Oriented class probabilities ``B x 2T`` and exists probabilities ``B`` of drug node id pairs."""
+        return predict_type_probs(
+            self.model, self.ctx, torch.as_tensor(heads), torch.as_tensor(tails), encoded=self.encoded
+        )
+
+    def predict_pairs(
+        self, pairs: list[tuple[str, str]], top_k: int = 3, explain: bool = False, max_paths: int = 5
+    ) -> list[PairPrediction]:
+        """Predictions for (drug1, drug2) DrugBank-id pairs of known drugs."""
+        for a, b in pairs:
+            for d in (a, b):
+                if d not in self.node_of:
+                    raise CheckpointError(f"{d} is not a drug of this model's data")
+        heads = np.array([self.node_of[a] for a, _ in pairs], dtype=np.int64)
+        tails = np.array([self.node_of[b] for _, b in pairs], dtype=np.int64)
+        probs, exists = self.score_ids(heads, tails)
+        labels = self.ctx.labels
+        type_probs = labels.type_probs(probs)
+        out = []
+        for i, (a, b) in enumerate(pairs):
+            order = type_probs[i].argsort(descending=True)[:top_k].tolist()
+            top = []
+            for ti in order:
+                orientation = int(probs[i].view(-1, 2)[ti].argmax())
+                type_id = int(labels.type_ids[ti])
+                role = labels.first_drug_role(ti, orientation)
+                sentence = interaction_sentence(self.type_template(type_id), self.names[a], self.names[b], role)
+                top.append((type_id, float(type_probs[i, ti]), sentence))
+            pred = PairPrediction(a, b, top[0][0], top[0][1], top[0][2], float(exists[i]), top)
+            if explain:
+                pred.paths = self.explain_paths(int(heads[i]), int(tails[i]), max_paths)
+            out.append(pred)
+        return out
+
+    @torch.no_grad()
+    def explain_paths(self, head: int, tail: int, limit: int = 5) -> list[PathExplanation]:
+        """The paths the model weighed most for (head, tail), written out."""
+        if self.model.path_block is None:
+            return []
+        h, t = torch.tensor([head]), torch.tensor([tail])
+        rules = rule_features(self.ctx, h, t) if self.model.num_rules else None
+        out = self.model.score_pairs(self.encoded, self.ctx.graph, h, t, rules)
+        if out.paths is None or out.path_weights is None or out.paths.pair.numel() == 0:
+            return []
+        order = out.path_weights.argsort(descending=True)[:limit]
+        from ddi.predict.explain import describe_model_path
+
+        return [
+            PathExplanation(
+                describe_model_path(self.ctx.kg, head, int(out.paths.middle[j]), tail),
+                float(out.path_weights[j]),
+                (head, int(out.paths.middle[j]), tail),
+            )
+            for j in order.tolist()
+        ]

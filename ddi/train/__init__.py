@@ -1,0 +1,1 @@
+"""Training: negative sampling, the training loop with early stopping, and checkpoint writing."""

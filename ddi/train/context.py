@@ -1,0 +1,78 @@
+"""Everything a model is trained or served on, built once from tables and a split.
+
+``TrainingContext`` joins the validated tables, the split, the knowledge graph of the training interactions,
+its tensors, the molecule graphs and the label encoding, and knows how to turn drug ids into node ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ddi.chem.graphs import MoleculeGraphs, featurize_drugs
+from ddi.data.benchmark import load_benchmark
+from ddi.data.splits import Split, load_split
+from ddi.data.tables import Tables
+from ddi.kg.graph import KnowledgeGraph
+from ddi.models.config import RunConfig
+from ddi.models.graph_tensors import ModelGraph
+from ddi.models.labels import TypeOrientation
+from ddi.models.rule_table import RuleTable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingContext:
+    tables: Tables
+    split: Split
+    kg: KnowledgeGraph
+    graph: ModelGraph
+    molecules: MoleculeGraphs
+    labels: TypeOrientation
+
+    @classmethod
+    def build(cls, run: RunConfig, tables: Tables | None = None, progress: bool = True) -> TrainingContext:
+        if tables is None:
+            tables, _ = load_benchmark(run.data_dir)
+        split = load_split(run.split, tables, seed=run.split_seed, split_dir=run.split_dir)
+        kg = KnowledgeGraph.build(tables, split.train)
+        graph = ModelGraph.from_kg(kg, run.model.relation_groups, similarity=run.model.path_length >= 3)
+        molecules = featurize_drugs(tables.drugs, progress=progress)
+        log.info("%s", molecules.summary())
+        return cls(tables, split, kg, graph, molecules, TypeOrientation(tables.interaction_types))
+
+    @cached_property
+    def rule_table(self) -> RuleTable:
+        """Rule features of every ordered drug pair (built on first use)."""
+        return RuleTable(self.kg)
+
+    @property
+    def drug_ids(self) -> list[str]:
+        return list(self.tables.drugs["drugbank_id"])
+
+    def node_ids(self, drug_ids: pd.Series) -> np.ndarray:
+        """Drug node ids of DrugBank ids (all must be known drugs)."""
+        index = {d: i for i, d in enumerate(self.drug_ids)}
+        return drug_ids.map(index).to_numpy(dtype=np.int64)
+
+    def rows(self, part: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+        """(heads, tails, type ids) of a split part."""
+        return (
+            torch.as_tensor(self.node_ids(part["drug1_id"])),
+            torch.as_tensor(self.node_ids(part["drug2_id"])),
+            part["type"].to_numpy(dtype=np.int64),
+        )
+
+    def fingerprint(self) -> str:
+        """Hash of the data the graph was built from (drugs, proteins, training interactions)."""
+        h = hashlib.sha256()
+        for frame in (self.tables.drugs[["drugbank_id", "smiles"]], self.tables.drug_protein, self.split.train):
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:16]

@@ -1,0 +1,113 @@
+"""``ddi train`` as a library call: build the context, train, evaluate on test, save the checkpoint."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ddi import __version__
+from ddi.data.tables import Tables
+from ddi.evaluate import per_type_f1
+from ddi.models.checkpoint import save_checkpoint
+from ddi.models.config import RunConfig
+from ddi.models.ddi_model import DDIModel
+from ddi.train.context import TrainingContext
+from ddi.train.negatives import pair_keys, sample_negatives
+from ddi.train.trainer import evaluate_part, predict_type_probs, train
+
+log = logging.getLogger(__name__)
+
+
+def evaluation_negatives(ctx: TrainingContext, part: str, count: int, seed: int = 0) -> np.ndarray:
+    """Unlisted pairs shaped like the positives of ``part``: any drugs for S0, one new drug for S1 (paired
+    with a training drug), two new drugs for S2. Pairs listed anywhere in the data are excluded."""
+    split = ctx.split
+    num_drugs = ctx.graph.num_drugs
+    all_pairs = ctx.tables.interactions
+    known = np.unique(pair_keys(ctx.node_ids(all_pairs["drug1_id"]), ctx.node_ids(all_pairs["drug2_id"]), num_drugs))
+    rng = np.random.default_rng(seed)
+    new_drugs = split.test_drugs if part == "test" else split.valid_drugs
+    if new_drugs is None:
+        df = getattr(split, part)
+        drugs = np.unique(np.concatenate([ctx.node_ids(df["drug1_id"]), ctx.node_ids(df["drug2_id"])]))
+        return sample_negatives(drugs, known, count, num_drugs, rng)
+    new = ctx.node_ids(_series(sorted(new_drugs)))
+    if split.name == "s2":
+        return sample_negatives(new, known, count, num_drugs, rng)
+    old = ctx.node_ids(_series(sorted(split.train_drugs or ())))
+    out = []
+    for _ in range(50):
+        h = new[rng.integers(0, len(new), count * 2)]
+        t = old[rng.integers(0, len(old), count * 2)]
+        ok = ~np.isin(pair_keys(h, t, num_drugs), known)
+        out.append(np.stack([h[ok], t[ok]], 1))
+        if sum(len(o) for o in out) >= count:
+            break
+    return np.concatenate(out)[:count]
+
+
+def _series(values):
+    import pandas as pd
+
+    return pd.Series(list(values), dtype=object)
+
+
+def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0) -> dict[str, Any]:
+    """Type metrics, per-type F1 and exists-head AUCs on a split part, with timing."""
+    df = getattr(ctx.split, part)
+    start = time.time()
+    negatives = evaluation_negatives(ctx, part, len(df), seed)
+    metrics = evaluate_part(model, ctx, df, negatives)
+    heads, tails, types = ctx.rows(df)
+    probs, _ = predict_type_probs(model, ctx, heads, tails)
+    pred = ctx.labels.type_ids[ctx.labels.type_probs(probs).argmax(-1).numpy()]
+    metrics["per_type_f1"] = per_type_f1(types, pred)
+    metrics["seconds"] = time.time() - start
+    return metrics
+
+
+def vocab_of(ctx: TrainingContext) -> dict[str, Any]:
+    return {
+        "drug_ids": ctx.drug_ids,
+        "relations": list(ctx.kg.vocab.names),
+        "type_ids": [int(t) for t in ctx.labels.type_ids],
+        "num_nodes": ctx.graph.num_nodes,
+        "data_fingerprint": ctx.fingerprint(),
+    }
+
+
+def train_and_save(
+    run: RunConfig, out_dir: str | Path, tables: Tables | None = None, progress: bool = True
+) -> dict[str, Any]:
+    """Train a model as ``run`` says, evaluate it on the test split and save it to ``out_dir``."""
+    ctx = TrainingContext.build(run, tables, progress=progress)
+    result = train(ctx, run, progress=progress)
+    test = test_report(result.model, ctx) if len(ctx.split.test) else {}
+    params = sum(p.numel() for p in result.model.parameters())
+    metrics = {
+        "ddi_version": __version__,
+        "split": ctx.split.name,
+        "split_seed": run.split_seed,
+        "split_counts": ctx.split.counts(),
+        "train_seconds": result.seconds,
+        "best_epoch": result.best_epoch,
+        "parameters": params,
+        "history": result.history,
+        "test": test,
+        "torch_threads": torch.get_num_threads(),
+    }
+    save_checkpoint(out_dir, result.model.state_dict(), run, vocab_of(ctx), metrics)
+    if test:
+        log.info(
+            "test: macro-F1 %.4f, accuracy %.4f, kappa %.4f, exists ROC-AUC %.4f",
+            test["macro_f1"],
+            test["accuracy"],
+            test["kappa"],
+            test.get("roc_auc", float("nan")),
+        )
+    return metrics

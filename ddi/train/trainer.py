@@ -1,0 +1,207 @@
+"""The training loop of ``ddi train``: seeded, with a progress bar, early stopping on validation macro-F1.
+
+Each step encodes the whole graph once (molecules, proteins, context layers), then scores a batch of training
+rows in both orders (the 2 x T oriented classes) and as many sampled unlisted pairs (exists head). The
+interactions of the batch's own pairs are removed from the context graph for that step, so no pair sees its
+label; with ``new_drug_rate`` > 0 some drugs also lose all their interactions for the step, which teaches the
+model to answer for drugs it has never seen interacting.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from ddi.evaluate import exists_metrics, type_metrics
+from ddi.models.config import RunConfig
+from ddi.models.ddi_model import DDIModel, Encoded
+from ddi.train.context import TrainingContext
+from ddi.train.negatives import pair_keys, sample_negatives
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NEW_DRUG_RATE = {"s0": 0.0, "s1": 0.25, "s2": 0.5}
+
+
+def num_rules() -> int:
+    from ddi.kg.rules import RULES
+
+    return len(RULES)
+
+
+def rule_features(ctx: TrainingContext, heads: torch.Tensor, tails: torch.Tensor) -> torch.Tensor:
+    """``B x n_rules`` pharmacology-rule features of ordered pairs."""
+    return ctx.rule_table.lookup(heads, tails)
+
+
+def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
+    return DDIModel(
+        run.model,
+        num_drugs=ctx.graph.num_drugs,
+        num_nodes=ctx.graph.num_nodes,
+        num_relations=ctx.graph.num_relations,
+        atom_dim=ctx.molecules.atom_dim,
+        bond_dim=ctx.molecules.bond_dim,
+        num_classes=ctx.labels.num_classes,
+        num_rules=num_rules() if run.model.use_rules else 0,
+    )
+
+
+@dataclass
+class TrainResult:
+    model: DDIModel
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    seconds: float = 0.0
+
+
+def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=None) -> Encoded:
+    batch = ctx.molecules.full_batch() if model.molecule_encoder is not None else None
+    has_graph = ctx.molecules.has_graph if model.molecule_encoder is not None else None
+    return model.encode(ctx.graph, batch, has_graph, drop_pair_keys, hidden)
+
+
+@torch.no_grad()
+def predict_type_probs(
+    model: DDIModel,
+    ctx: TrainingContext,
+    heads: torch.Tensor,
+    tails: torch.Tensor,
+    chunk: int = 8192,
+    encoded: Encoded | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Oriented class probabilities ``B x 2T`` (both orders averaged) and exists probabilities ``B``."""
+    model.eval()
+    enc = encoded if encoded is not None else encode(model, ctx)
+    probs, exists = [], []
+    for start in range(0, len(heads), chunk):
+        h, t = heads[start : start + chunk], tails[start : start + chunk]
+        hh, tt = torch.cat([h, t]), torch.cat([t, h])
+        out = model.score_pairs(enc, ctx.graph, hh, tt, rule_features(ctx, hh, tt) if model.num_rules else None)
+        p = out.type_logits.softmax(-1)
+        n = len(h)
+        probs.append((p[:n] + ctx.labels.flip(p[n:])) / 2)
+        e = torch.sigmoid(out.exists_logits)
+        exists.append((e[:n] + e[n:]) / 2)
+    return torch.cat(probs), torch.cat(exists)
+
+
+def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None) -> dict:
+    heads, tails, types = ctx.rows(part)
+    probs, exists = predict_type_probs(model, ctx, heads, tails)
+    pred = ctx.labels.type_ids[ctx.labels.type_probs(probs).argmax(-1).numpy()]
+    metrics = type_metrics(types, pred)
+    if negatives is not None and len(negatives):
+        _, neg_exists = predict_type_probs(
+            model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1])
+        )
+        metrics.update(exists_metrics(exists.numpy(), neg_exists.numpy()))
+    return metrics
+
+
+def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainResult:
+    cfg = run.train
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    model = build_model(ctx, run)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    train_part = ctx.split.train
+    if cfg.max_train_pairs and len(train_part) > cfg.max_train_pairs:
+        train_part = train_part.sample(cfg.max_train_pairs, random_state=cfg.seed).reset_index(drop=True)
+    heads, tails, types = ctx.rows(train_part)
+    fwd_cls = torch.as_tensor(ctx.labels.encode(types))
+    rev_cls = torch.as_tensor(ctx.labels.encode(types, reverse=True))
+    num_drugs = ctx.graph.num_drugs
+    known = np.unique(pair_keys(heads.numpy(), tails.numpy(), num_drugs))
+    train_drugs = np.unique(np.concatenate([heads.numpy(), tails.numpy()]))
+    new_rate = cfg.new_drug_rate
+    if new_rate is None:
+        new_rate = DEFAULT_NEW_DRUG_RATE.get(ctx.split.name, 0.0)
+    steps_per_epoch = int(np.ceil(len(heads) / cfg.batch_size))
+    total_steps = steps_per_epoch * cfg.epochs
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1, anneal_strategy="cos"
+    )
+    log.info(
+        "training on %d pairs (%d steps/epoch, up to %d epochs), new-drug rate %.2f, %d parameters",
+        len(heads),
+        steps_per_epoch,
+        cfg.epochs,
+        new_rate,
+        sum(p.numel() for p in model.parameters()),
+    )
+    result = TrainResult(model)
+    best_f1, best_state, stale = -1.0, None, 0
+    start = time.time()
+    for epoch in range(1, cfg.epochs + 1):
+        model.train()
+        order = torch.as_tensor(rng.permutation(len(heads)))
+        losses = []
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", disable=not progress, leave=False)
+        for step in bar:
+            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            h, t = heads[idx], tails[idx]
+            n = len(idx)
+            neg = sample_negatives(train_drugs, known, int(n * cfg.negative_ratio), num_drugs, rng)
+            nh, nt = torch.as_tensor(neg[:, 0]), torch.as_tensor(neg[:, 1])
+            # Each row is read in a random order (its class says which drug fills #Drug1), so over the
+            # epochs the model sees both orders of every pair at the cost of one.
+            flip = torch.rand(n, generator=gen) < 0.5
+            ph, pt = torch.where(flip, t, h), torch.where(flip, h, t)
+            all_h, all_t = torch.cat([ph, nh]), torch.cat([pt, nt])
+            drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), num_drugs)))
+            hidden = None
+            if new_rate > 0:
+                hidden = torch.zeros(num_drugs, dtype=torch.bool)
+                batch_drugs = torch.unique(torch.cat([h, t]))
+                hidden[batch_drugs[torch.rand(len(batch_drugs), generator=gen) < new_rate]] = True
+            enc = encode(model, ctx, drop, hidden)
+            rules = rule_features(ctx, all_h, all_t) if model.num_rules else None
+            out = model.score_pairs(enc, ctx.graph, all_h, all_t, rules, hidden, gen)
+            target = torch.where(flip, rev_cls[idx], fwd_cls[idx])
+            type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
+            exists_target = torch.cat([torch.ones(n), torch.zeros(len(neg))])
+            exists_loss = F.binary_cross_entropy_with_logits(out.exists_logits, exists_target)
+            loss = type_loss + cfg.exists_weight * exists_loss
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimiser.step()
+            scheduler.step()
+            losses.append(float(loss.detach()))
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+        valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
+        record = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.time() - start}
+        record.update({f"valid_{k}": v for k, v in valid.items()})
+        result.history.append(record)
+        log.info(
+            "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f (%.0f s)",
+            epoch,
+            record["loss"],
+            valid["macro_f1"],
+            valid.get("accuracy", 0.0),
+            record["seconds"],
+        )
+        if valid["macro_f1"] > best_f1:
+            best_f1, best_state, stale = valid["macro_f1"], copy.deepcopy(model.state_dict()), 0
+            result.best_epoch = epoch
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                log.info("early stop: no validation gain for %d epochs", cfg.patience)
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    result.seconds = time.time() - start
+    return result

@@ -1,0 +1,124 @@
+"""The model end to end on a slice of the real benchmark: it learns, never sees its labels, reloads exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from ddi.models.config import ConfigError, ModelConfig, RunConfig, TrainConfig
+from ddi.models.graph_tensors import sorted_membership
+from ddi.predict.predictor import Predictor
+from ddi.train.context import TrainingContext
+from ddi.train.negatives import pair_keys
+from ddi.train.pipeline import train_and_save
+from ddi.train.trainer import predict_type_probs, train
+
+TINY_MODEL = ModelConfig(hidden_dim=16, mol_layers=1, kg_layers=1, max_paths=8)
+
+
+def tiny_run(**train_overrides) -> RunConfig:
+    settings = {"epochs": 3, "batch_size": 256, "max_train_pairs": 3000, "lr": 5e-3, "patience": 3}
+    settings.update(train_overrides)
+    return RunConfig(model=TINY_MODEL, train=TrainConfig(**settings))
+
+
+@pytest.fixture(scope="module")
+def context(benchmark_tables) -> TrainingContext:
+    return TrainingContext.build(tiny_run(), benchmark_tables, progress=False)
+
+
+@pytest.fixture(scope="module")
+def trained(context):
+    return train(context, tiny_run(), progress=False)
+
+
+def test_tiny_training_learns(trained, context):
+    losses = [h["loss"] for h in trained.history]
+    assert losses[-1] < losses[0]
+    valid = context.split.valid.iloc[:3000]
+    heads, tails, types = context.rows(valid)
+    probs, _ = predict_type_probs(trained.model, context, heads, tails)
+    pred = context.labels.type_ids[context.labels.type_probs(probs).argmax(-1).numpy()]
+    accuracy = float((pred == types).mean())
+    # The commonest type is ~32 % of pairs; a model that learned nothing would sit at or below that.
+    majority = context.split.valid["type"].value_counts(normalize=True).iloc[0]
+    assert accuracy > majority + 0.05
+
+
+def test_graph_holds_no_valid_or_test_interaction(context):
+    graph = context.graph
+    kg_keys = graph.edge_pair_key[graph.edge_is_interaction]
+    kg_rows = set(zip(kg_keys.tolist(), context.kg.edge_type[context.kg.edge_pair >= 0].tolist(), strict=True))
+    for part in (context.split.valid, context.split.test):
+        heads, tails, types = context.rows(part)
+        keys = pair_keys(heads.numpy(), tails.numpy(), graph.num_drugs)
+        rel = [context.kg.vocab.interaction_relation(int(t)) for t in types]
+        assert not any((int(k), r) in kg_rows for k, r in zip(keys, rel, strict=True))
+
+
+def test_batch_pairs_lose_their_own_edges_in_training(context):
+    graph = context.graph
+    heads, tails, _ = context.rows(context.split.train.iloc[:500])
+    keys = torch.as_tensor(np.unique(pair_keys(heads.numpy(), tails.numpy(), graph.num_drugs)))
+    before = sorted_membership(graph.edge_pair_key, keys).sum()
+    assert before > 0  # the training pairs are in the graph ...
+    edge_index, _ = graph.context_edges(keys, None)
+    lo, hi = edge_index.min(dim=0).values, edge_index.max(dim=0).values
+    remaining = torch.where(hi < graph.num_drugs, lo * graph.num_drugs + hi, torch.full_like(lo, -1))
+    assert not sorted_membership(remaining, keys).any()  # ... but not while they are being predicted
+
+
+def test_paths_never_use_the_direct_edge(context, trained):
+    heads, tails, _ = context.rows(context.split.train.iloc[:200])
+    out = trained.model.score_pairs(
+        trained.model.encode(context.graph, context.molecules.full_batch(), context.molecules.has_graph),
+        context.graph,
+        heads,
+        tails,
+        None if not trained.model.num_rules else torch.zeros(len(heads), trained.model.num_rules),
+    )
+    assert out.paths is not None and out.paths.pair.numel() > 0
+    middles = out.paths.middle
+    assert not (middles == heads[out.paths.pair]).any()
+    assert not (middles == tails[out.paths.pair]).any()
+
+
+def test_hidden_drugs_lose_their_interactions(context):
+    graph = context.graph
+    hidden = torch.zeros(graph.num_drugs, dtype=torch.bool)
+    hidden[:50] = True
+    edge_index, edge_type = graph.context_edges(None, hidden)
+    is_interaction = torch.isin(edge_type, graph.edge_type[graph.edge_is_interaction].unique())
+    touches = (edge_index < 50).any(dim=0)
+    assert not (touches & is_interaction).any()
+    rows = graph.slot_rows(torch.arange(50), hidden)
+    assert (rows[:, : graph.num_drugs] >= 0).sum() <= (graph.slot_all[:50, : graph.num_drugs] >= 0).sum()
+
+
+def test_saved_model_reloads_with_identical_predictions(tmp_path, benchmark_tables, data_dir):
+    run = tiny_run(epochs=1, max_train_pairs=1000)
+    run.data_dir = str(data_dir)
+    metrics = train_and_save(run, tmp_path / "model", benchmark_tables, progress=False)
+    assert 0.0 <= metrics["test"]["macro_f1"] <= 1.0
+    assert {"model.pt", "config.json", "vocab.json", "metrics.json"} <= {p.name for p in (tmp_path / "model").iterdir()}
+    first = Predictor.load(tmp_path / "model")
+    second = Predictor.load(tmp_path / "model")
+    pairs = [("DB01211", "DB00641"), ("DB00641", "DB01211"), ("DB00682", "DB00196")]
+    a = first.predict_pairs(pairs, top_k=3)
+    b = second.predict_pairs(pairs, top_k=3)
+    for x, y in zip(a, b, strict=True):
+        assert x.type_id == y.type_id
+        assert x.probability == pytest.approx(y.probability, abs=1e-6)
+        assert x.exists == pytest.approx(y.exists, abs=1e-6)
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="message must be one of"):
+        RunConfig.from_dict({"model": {"message": "telepathy"}})
+    with pytest.raises(ConfigError, match="unknown model config key"):
+        RunConfig.from_dict({"model": {"hiden_dim": 3}})
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        RunConfig.load(bad)
