@@ -83,7 +83,10 @@ def main() -> None:
                     result = train(ctx, run, progress=False)
                     metrics = test_report(result.model, ctx)
                     metrics.pop("per_type_f1", None)
-                    extra = {"best_epoch": result.best_epoch, "parameters": sum(p.numel() for p in result.model.parameters())}
+                    extra = {
+                        "best_epoch": result.best_epoch,
+                        "parameters": sum(p.numel() for p in result.model.parameters()),
+                    }
                 row = {
                     "setting": setting,
                     "seed": seed,
@@ -92,7 +95,8 @@ def main() -> None:
                     "train_seconds": time.time() - start,
                     "epochs": run.train.epochs,
                     "machine": machine(),
-                    "command": "python benchmarks/accuracy.py " + " ".join(
+                    "command": "python benchmarks/accuracy.py "
+                    + " ".join(
                         ["--settings", setting, "--variants", variant, "--seeds", str(seed)]
                         + (["--epochs", str(args.epochs)] if args.epochs else [])
                     ),

@@ -4,7 +4,13 @@ ROC-AUC / PR-AUC of the interaction-exists score against sampled non-interacting
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import accuracy_score, average_precision_score, cohen_kappa_score, f1_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    cohen_kappa_score,
+    f1_score,
+    roc_auc_score,
+)
 
 
 def type_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
@@ -14,7 +20,7 @@ def type_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray | No
         "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "kappa": float(cohen_kappa_score(y_true, y_pred)),
-        "n": int(len(y_true)),
+        "n": len(y_true),
     }
 
 

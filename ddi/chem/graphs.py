@@ -79,9 +79,7 @@ def mol_to_graph(
         edge_index[:, 2 * k] = (begin, end)
         edge_index[:, 2 * k + 1] = (end, begin)
         edge_attr[2 * k : 2 * k + 2] = bond_featurizer(bond)
-    return Data(
-        x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr)
-    )
+    return Data(x=torch.from_numpy(x), edge_index=torch.from_numpy(edge_index), edge_attr=torch.from_numpy(edge_attr))
 
 
 def empty_graph(atom_dim: int, bond_dim: int) -> Data:

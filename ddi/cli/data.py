@@ -63,7 +63,9 @@ def run_stats(args: argparse.Namespace) -> int:
             print(f"  {line}")
     types = stats["interactions_per_type"]
     if types:
-        print(f"interaction types: {len(types)} used, rarest {min(types.values()):,}, commonest {max(types.values()):,}")
+        print(
+            f"interaction types: {len(types)} used, rarest {min(types.values()):,}, commonest {max(types.values()):,}"
+        )
     print(f"splits (seed {args.split_seed} for s1/s2):")
     for name, counts in stats["splits"].items():
         print(f"  {name}: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))

@@ -26,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from ddi.train.pipeline import test_report
 
     predictor = Predictor.load(
-        args.model, data_dir=args.data_dir, split=args.split, split_dir=args.split_dir, split_seed=args.split_seed
+        args.model,
+        data_dir=args.data_dir,
+        split=args.split,
+        split_dir=args.split_dir,
+        split_seed=args.split_seed,
     )
     report = test_report(predictor.model, predictor.ctx, args.part)
     if args.json:

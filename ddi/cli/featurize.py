@@ -28,9 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from ddi.data.benchmark import load_benchmark
 
     tables, _report = load_benchmark(args.data_dir)
-    graphs = featurize_drugs(
-        tables.drugs, cache_dir=args.cache_dir, progress=not getattr(args, "quiet", False)
-    )
+    graphs = featurize_drugs(tables.drugs, cache_dir=args.cache_dir, progress=not getattr(args, "quiet", False))
     n_atoms = sum(g.num_nodes for g in graphs.values())
     n_edges = sum(g.edge_index.shape[1] for g in graphs.values())
     print(f"{len(graphs):,} of {len(graphs.drug_ids):,} drugs have a molecule graph")

@@ -35,7 +35,8 @@ SUBCOMMAND_MODULES = (
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ddi", description="Explainable drug-drug interaction prediction (DrugBank, 86 interaction types)."
+        prog="ddi",
+        description="Explainable drug-drug interaction prediction (DrugBank, 86 interaction types).",
     )
     parser.add_argument("--version", action="version", version=f"ddi {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -91,7 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"ddi: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        print(
+            f"ddi: unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

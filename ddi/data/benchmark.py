@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from ddi.data.location import resolve_data_dir
-from ddi.errors import UserInputError
 from ddi.data.tables import SCHEMAS, DropReport, Tables
+from ddi.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +73,7 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
     if validate:
         tables, report = tables.validated()
         report.log(log)
-    log.info(
-        "loaded %s: %s", root, ", ".join(f"{n} {c:,}" for n, c in tables.counts().items())
-    )
+    log.info("loaded %s: %s", root, ", ".join(f"{n} {c:,}" for n, c in tables.counts().items()))
     return tables, report
 
 

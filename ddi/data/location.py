@@ -50,9 +50,7 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
         if (candidate / "ddi.tsv").is_file():
             return candidate
     looked = ", ".join(str(c) for c in _DEFAULT_CANDIDATES)
-    raise DataDirError(
-        f"no DrugBank data directory found (looked at {looked}); pass --data-dir or set {DATA_DIR_ENV}"
-    )
+    raise DataDirError(f"no DrugBank data directory found (looked at {looked}); pass --data-dir or set {DATA_DIR_ENV}")
 
 
 def resolve_cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -109,8 +109,8 @@ def random_pair_split(tables: Tables, seed: int = 0, fractions: tuple[float, ...
     key = _pair_key(pairs)
     unique_keys = np.sort(key.unique())
     order = np.random.default_rng(seed).permutation(len(unique_keys))
-    n_train = int(round(fractions[0] * len(unique_keys)))
-    n_valid = int(round(fractions[1] * len(unique_keys)))
+    n_train = round(fractions[0] * len(unique_keys))
+    n_valid = round(fractions[1] * len(unique_keys))
     part_of = pd.Series("test", index=unique_keys[order])
     part_of.iloc[:n_train] = "train"
     part_of.iloc[n_train : n_train + n_valid] = "valid"
@@ -131,14 +131,18 @@ def drug_disjoint_split(tables: Tables, setting: str, seed: int = 0) -> Split:
     pairs = _usable_interactions(tables)
     drugs = np.sort(pd.unique(pairs[["drug1_id", "drug2_id"]].to_numpy().ravel()))
     order = np.random.default_rng(seed).permutation(len(drugs))
-    n_train = int(round(DRUG_FRACTIONS[0] * len(drugs)))
-    n_valid = int(round(DRUG_FRACTIONS[1] * len(drugs)))
+    n_train = round(DRUG_FRACTIONS[0] * len(drugs))
+    n_valid = round(DRUG_FRACTIONS[1] * len(drugs))
     train_drugs = frozenset(drugs[order[:n_train]])
     valid_drugs = frozenset(drugs[order[n_train : n_train + n_valid]])
     test_drugs = frozenset(drugs[order[n_train + n_valid :]])
 
-    in1 = {name: pairs["drug1_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))}
-    in2 = {name: pairs["drug2_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))}
+    in1 = {
+        name: pairs["drug1_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))
+    }
+    in2 = {
+        name: pairs["drug2_id"].isin(s) for name, s in (("tr", train_drugs), ("va", valid_drugs), ("te", test_drugs))
+    }
     train_mask = in1["tr"] & in2["tr"]
     if setting == "s1":
         valid_mask = (in1["va"] & in2["tr"]) | (in1["tr"] & in2["va"])

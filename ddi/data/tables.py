@@ -105,10 +105,7 @@ def _coerce(df: pd.DataFrame, name: str, report: DropReport) -> pd.DataFrame:
     schema = SCHEMAS[name]
     out = pd.DataFrame(index=df.index)
     for col, kind in schema.items():
-        if col in df.columns:
-            series = df[col]
-        else:
-            series = pd.Series([None] * len(df), index=df.index, dtype="object")
+        series = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype="object")
         if kind == "int":
             out[col] = pd.to_numeric(series, errors="coerce")
         else:
@@ -181,12 +178,24 @@ def validate_interactions(
 def validate_drug_protein(df: pd.DataFrame, report: DropReport, drug_ids: set[str] | None = None) -> pd.DataFrame:
     out = _coerce(df, "drug_protein", report)
     t = "drug_protein"
-    out = _drop(out, (out["drugbank_id"] == "") | (out["uniprot_id"] == ""), t, "with a missing id", "drugbank_id", report)
+    out = _drop(
+        out,
+        (out["drugbank_id"] == "") | (out["uniprot_id"] == ""),
+        t,
+        "with a missing id",
+        "drugbank_id",
+        report,
+    )
     out["category"] = out["category"].str.lower()
     out = _drop(out, ~out["category"].isin(PROTEIN_CATEGORIES), t, "with an unknown category", "category", report)
     out["actions"] = out["actions"].map(normalise_actions)
     out = _drop(
-        out, out.duplicated(["drugbank_id", "category", "uniprot_id"]), t, "repeating a relation", "drugbank_id", report
+        out,
+        out.duplicated(["drugbank_id", "category", "uniprot_id"]),
+        t,
+        "repeating a relation",
+        "drugbank_id",
+        report,
     )
     if drug_ids is not None:
         outside = ~out["drugbank_id"].isin(drug_ids)

@@ -67,11 +67,20 @@ class ModelConfig:
             (self.message in MESSAGE_FUNCTIONS, f"message must be one of {MESSAGE_FUNCTIONS}"),
             (self.aggregation in AGGREGATIONS, f"aggregation must be one of {AGGREGATIONS}"),
             (self.combine in COMBINATIONS, f"combine must be one of {COMBINATIONS}"),
-            (set(self.relation_groups) <= set(RELATION_GROUPS), f"relation_groups must be within {RELATION_GROUPS}"),
+            (
+                set(self.relation_groups) <= set(RELATION_GROUPS),
+                f"relation_groups must be within {RELATION_GROUPS}",
+            ),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.max_paths >= 1, "max_paths must be >= 1"),
-            (self.message != "rotate" or self.hidden_dim % 2 == 0, "message 'rotate' needs an even hidden_dim"),
-            (self.aggregation != "attention" or self.attention, "aggregation 'attention' needs attention=True"),
+            (
+                self.message != "rotate" or self.hidden_dim % 2 == 0,
+                "message 'rotate' needs an even hidden_dim",
+            ),
+            (
+                self.aggregation != "attention" or self.attention,
+                "aggregation 'attention' needs attention=True",
+            ),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:

@@ -59,7 +59,12 @@ class FingerprintMLP(nn.Module):
 
 
 def train_fingerprint_baseline(
-    ctx: TrainingContext, epochs: int = 20, batch_size: int = 512, lr: float = 1e-3, seed: int = 0, progress: bool = True
+    ctx: TrainingContext,
+    epochs: int = 20,
+    batch_size: int = 512,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
 ) -> dict[str, float]:
     """Train on the split's training pairs (early stopping on valid macro-F1) and return test metrics."""
     torch.manual_seed(seed)

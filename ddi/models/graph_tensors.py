@@ -78,7 +78,9 @@ class ModelGraph:
             rel_src = torch.cat([rel_src, sim[0]])
             rel_dst = torch.cat([rel_dst, sim[1]])
             rel_type = torch.cat([rel_type, torch.full((sim.shape[1],), len(vocab), dtype=torch.long)])
-        rel_is_interaction = torch.cat([is_interaction[rooted], torch.zeros(len(rel_src) - int(rooted.sum()), dtype=torch.bool)])
+        rel_is_interaction = torch.cat(
+            [is_interaction[rooted], torch.zeros(len(rel_src) - int(rooted.sum()), dtype=torch.bool)]
+        )
 
         slot_all, ids_all = _slots(rel_src, rel_dst, d, n, offset=0)
         protein_only = ~rel_is_interaction

@@ -43,7 +43,8 @@ class MoleculeEncoder(nn.Module):
         for conv, norm in zip(self.convs, self.norms, strict=True):
             h = h + torch.relu(norm(conv(h, edge_index, edge_attr)))
         pooled = torch.cat(
-            [global_add_pool(h, batch, num_molecules) / 10.0, global_mean_pool(h, batch, num_molecules)], dim=-1
+            [global_add_pool(h, batch, num_molecules) / 10.0, global_mean_pool(h, batch, num_molecules)],
+            dim=-1,
         )
         return self.readout(pooled)
 

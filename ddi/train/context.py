@@ -73,6 +73,10 @@ class TrainingContext:
     def fingerprint(self) -> str:
         """Hash of the data the graph was built from (drugs, proteins, training interactions)."""
         h = hashlib.sha256()
-        for frame in (self.tables.drugs[["drugbank_id", "smiles"]], self.tables.drug_protein, self.split.train):
+        for frame in (
+            self.tables.drugs[["drugbank_id", "smiles"]],
+            self.tables.drug_protein,
+            self.split.train,
+        ):
             h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
         return h.hexdigest()[:16]

@@ -28,9 +28,7 @@ ASPIRIN = "CC(=O)Oc1ccccc1C(=O)O"
 ETHANOL_INCHI = "InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3"
 
 
-def feature(
-    featurizer: AtomFeaturizer | BondFeaturizer, vector: np.ndarray | torch.Tensor, name: str
-) -> float:
+def feature(featurizer: AtomFeaturizer | BondFeaturizer, vector: np.ndarray | torch.Tensor, name: str) -> float:
     """Value of the named feature (e.g. "element=C") in one feature vector."""
     return float(vector[featurizer.feature_names().index(name)])
 
@@ -208,9 +206,7 @@ def test_structure_key_of_an_invalid_structure_is_a_user_error() -> None:
         ("C(" * 2400 + "C", "invalid SMILES: syntax error"),
     ],
 )
-def test_hostile_inputs_are_refused_quickly(
-    text: str, expected: str, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_hostile_inputs_are_refused_quickly(text: str, expected: str, capfd: pytest.CaptureFixture[str]) -> None:
     start = time.perf_counter()
     parsed, reason = parse_structure(text)
     assert time.perf_counter() - start < 1.0

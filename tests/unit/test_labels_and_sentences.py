@@ -29,7 +29,11 @@ def test_row_and_reversed_row_get_opposite_orientations():
     backward = labels.encode(np.array([73, 6, 50]), reverse=True)
     # subject 2: the row's drug1 fills #Drug2 (orientation 1); read backwards it fills #Drug1.
     assert forward.tolist() == [2 * i[73] + 1, 2 * i[6] + 1, 2 * i[50] + 0]
-    assert backward.tolist() == [2 * i[73] + 0, 2 * i[6] + 0, 2 * i[50] + 0]  # symmetric 50 keeps orientation 0
+    assert backward.tolist() == [
+        2 * i[73] + 0,
+        2 * i[6] + 0,
+        2 * i[50] + 0,
+    ]  # symmetric 50 keeps orientation 0
 
 
 def test_flip_maps_reverse_order_probabilities_onto_forward_order():

@@ -1,0 +1,83 @@
+"""``ddi import-drugbank``: convert a DrugBank XML export into the benchmark TSV layout.
+
+The output directory can then be used wherever the benchmark is (``--data-dir OUT``). Interactions whose
+description matches none of the benchmark templates are typed "other" (0); they are left out of
+``ddi.tsv`` by default because the models predict the 86 benchmark types, and ``--keep-other`` keeps them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from ddi.cli.main import add_data_dir_argument
+from ddi.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "import-drugbank",
+        help="convert a DrugBank XML export (4.x or 5.x) into the benchmark TSV layout",
+        description="Read a DrugBank XML export (e.g. 'full database.xml', streamed, any size), map each "
+        "interaction description to a benchmark interaction type, and write drugs.tsv, ddi.tsv, "
+        "interaction_types.tsv, drug_protein.tsv and proteins.tsv into OUT.",
+    )
+    parser.add_argument("xml", type=Path, help="the DrugBank XML export (extracted, not the .zip)")
+    parser.add_argument("--out", type=Path, required=True, help="directory to write the layout into")
+    parser.add_argument(
+        "--types",
+        type=Path,
+        default=None,
+        help="interaction_types.tsv with the type templates (default: the one in the data directory)",
+    )
+    add_data_dir_argument(parser)
+    parser.add_argument(
+        "--keep-other",
+        action="store_true",
+        help="keep interactions that match no benchmark template in ddi.tsv, as type 0",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ddi.data.benchmark import write_benchmark_layout
+    from ddi.data.drugbank_xml import INTERACTION_TYPES_FILE, import_drugbank_xml
+    from ddi.data.location import resolve_data_dir
+    from ddi.data.tables import OTHER_TYPE
+
+    # Checked first: an import of a full export takes minutes, a typo in --out should not.
+    _check_writable(args.out)
+    types_path = args.types or resolve_data_dir(args.data_dir) / INTERACTION_TYPES_FILE
+    # The tables come back validated (Tables.validated()); dropping rows below cannot invalidate them.
+    tables, stats = import_drugbank_xml(args.xml, types_path, progress=not args.quiet)
+    other = tables.interactions["type"] == OTHER_TYPE
+    if not args.keep_other:
+        tables = replace(tables, interactions=tables.interactions[~other].reset_index(drop=True))
+    try:
+        write_benchmark_layout(tables, args.out)
+    except OSError as exc:
+        raise UserInputError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+
+    print(stats)
+    counts = ", ".join(f"{name} {count:,}" for name, count in tables.counts().items())
+    print(f"wrote {args.out}: {counts}")
+    if other.any() and not args.keep_other:
+        print(f"left out {int(other.sum()):,} interaction(s) of no benchmark type; --keep-other keeps them")
+    if tables.interactions.empty:
+        log.warning("no interaction has both drugs in the export: ddi.tsv is empty")
+    return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Create ``out`` if needed and make sure a file can be written in it, or raise ``UserInputError``."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UserInputError(f"--out {out}: not a writable directory ({exc.strerror or exc})") from exc

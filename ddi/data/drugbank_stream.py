@@ -1,0 +1,201 @@
+"""Stream the ``<drug>`` records of a DrugBank XML export, safely and in bounded memory.
+
+A licensed export (``full database.xml``, about 1.5 GB for DrugBank 5.1) is read one top-level ``<drug>``
+at a time, and each is freed once read, so memory does not grow with the file. The parser is defusedxml's,
+told to refuse any document type declaration: that rules out external entities (XXE) and entity expansion
+("billion laughs") before either can do harm, and no DrugBank export has one.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
+from xml.parsers import expat
+
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml.ElementTree import iterparse as defused_iterparse
+from tqdm import tqdm
+
+from ddi.data.drugbank_record import DrugRecord, parse_drug
+from ddi.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+#: Wrapper for excerpts that are a run of ``<drug>`` elements with no ``<drugbank>`` root.
+_SYNTHETIC_ROOT = b"<drugbank>"
+_SYNTHETIC_ROOT_END = b"</drugbank>"
+_HEAD_BYTES = 64 * 1024
+_TAIL_BYTES = 4 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_ROOT_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?drugbank\s*>\s*\Z")
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b")
+#: Expat errors raised when the input stops inside an element or a tag.
+_TRUNCATION_ERRORS = frozenset(
+    expat.errors.codes[message]
+    for message in (expat.errors.XML_ERROR_NO_ELEMENTS, expat.errors.XML_ERROR_UNCLOSED_TOKEN)
+)
+
+
+class XmlImportError(UserInputError):
+    """The DrugBank XML file is missing, unreadable, malformed or hostile."""
+
+
+class DrugBankXmlReader:
+    """Iterate over the top-level ``<drug>`` records of a DrugBank XML export as ``DrugRecord`` objects.
+
+    Parameters
+    ----------
+    xml_path
+        A 4.x or 5.x export, in the ``http://www.drugbank.ca`` namespace or none, with a ``<drugbank>``
+        root or as a bare run of ``<drug>`` elements (like the shared 4.2 excerpt).
+    progress
+        Show a progress bar over the bytes read (on a terminal only).
+
+    Attributes
+    ----------
+    version
+        The export's ``version`` attribute, known once iteration has started ("" if absent).
+
+    Raises
+    ------
+    XmlImportError
+        While iterating: the file is missing, empty, compressed, not well-formed (the message gives the
+        line), or declares a DTD.
+    """
+
+    def __init__(self, xml_path: str | Path, progress: bool = True) -> None:
+        self.path = Path(xml_path)
+        self.progress = progress
+        self.version = ""
+
+    def __iter__(self) -> Iterator[DrugRecord]:
+        with _open(self.path) as file:
+            source = _parse_source(file, self.path)
+            bar = tqdm(
+                total=self.path.stat().st_size,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=f"reading {self.path.name}",
+                disable=None if self.progress else True,
+            )
+            with bar:
+                for drug in self._top_level_drugs(source):
+                    yield parse_drug(drug)
+                    bar.update(file.tell() - bar.n)
+
+    def _top_level_drugs(self, source: BinaryIO) -> Iterator[Element]:
+        """Yield each complete top-level ``<drug>``, then free it.
+
+        Depth, not the tag, decides what is top level: 5.x nests ``<drug>`` inside ``<pathways>``.
+        """
+        parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True)
+        depth = 0
+        root: Element | None = None
+        try:
+            for event, element in defused_iterparse(source, events=("start", "end"), parser=parser):
+                if event == "start":
+                    if root is None:
+                        root = element
+                        self.version = element.get("version", "")
+                    depth += 1
+                    continue
+                depth -= 1
+                if depth == 1 and root is not None:
+                    if element.tag.rsplit("}", 1)[-1] == "drug":
+                        yield element
+                    # Detach the finished record from the tree: this is what keeps memory flat.
+                    element.clear()
+                    root.clear()
+        except ParseError as exc:
+            line, column = exc.position
+            hint = " (the file ends too early: is it truncated?)" if exc.code in _TRUNCATION_ERRORS else ""
+            reason = expat.ErrorString(exc.code)
+            raise XmlImportError(
+                f"{self.path}: not well-formed XML at line {line}, column {column}: {reason}{hint}"
+            ) from None
+        except DefusedXmlException as exc:
+            what = "a document type declaration (DTD)" if isinstance(exc, DTDForbidden) else str(exc)
+            line = parser.parser.CurrentLineNumber
+            raise XmlImportError(
+                f"{self.path}: line {line}: refusing {what}; DrugBank exports have none, and it could read "
+                "local files (external entities) or exhaust memory (entity expansion)"
+            ) from None
+        if root is None:
+            raise XmlImportError(f"{self.path}: no XML element found")
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        file = path.open("rb")
+    except FileNotFoundError as exc:
+        raise XmlImportError(f"{path}: file not found") from exc
+    except IsADirectoryError as exc:
+        raise XmlImportError(f"{path}: is a directory, not an XML file") from exc
+    except OSError as exc:
+        raise XmlImportError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not file.seekable():
+        file.close()
+        raise XmlImportError(f"{path}: not a regular file (a pipe or device cannot be imported)")
+    return file
+
+
+def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
+    """The stream to parse: the file itself, or the file inside a synthetic root if it has none.
+
+    The shared 4.2 excerpt starts at its first ``<drug>`` but ends with ``</drugbank>``; a plain run of
+    ``<drug>`` elements has neither. The opening tag goes right after the prolog, on the same line, so the
+    parser's line numbers still match the file's.
+    """
+    head = file.read(_HEAD_BYTES)
+    if not head.strip():
+        raise XmlImportError(f"{path}: the file is empty")
+    if head.startswith(_ARCHIVE_MAGIC):
+        raise XmlImportError(f"{path}: this is a compressed archive; extract the .xml file inside it first")
+    first = _first_element(head)
+    file.seek(0)
+    if first is None or first[1].rsplit(b":", 1)[-1] != b"drug":
+        return file
+    offset = first[0]
+    size = file.seek(0, io.SEEK_END)
+    file.seek(max(0, size - _TAIL_BYTES))
+    ending = b"" if _ROOT_END_AT_TAIL.search(file.read()) else _SYNTHETIC_ROOT_END
+    file.seek(offset)
+    log.debug("%s has no <drugbank> root; reading it inside a synthetic one", path)
+    return _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
+
+
+def _first_element(head: bytes) -> tuple[int, bytes] | None:
+    """Offset and name of the first start tag after the prolog, or None (e.g. when a DOCTYPE comes first)."""
+    position = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
+    while item := _PROLOG_ITEM.match(head, position):
+        position = item.end()
+    tag = _FIRST_TAG.match(head, position)
+    return (position, tag.group(1)) if tag else None
+
+
+class _ChainedReader(io.RawIOBase):
+    """Several binary streams read one after another as one, so wrapping a file costs no copy of it."""
+
+    def __init__(self, *streams: BinaryIO) -> None:
+        super().__init__()
+        self._streams = list(streams)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while self._streams:
+            count = self._streams[0].readinto(buffer)
+            if count:
+                return count
+            self._streams.pop(0)
+        return 0
