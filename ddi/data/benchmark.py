@@ -42,6 +42,8 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame
         df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
         raise DataFormatError(f"{path}: file not found") from exc
+    except OSError as exc:  # a directory, no permission, ...
+        raise DataFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
     missing = [c for c in required_columns if c not in df.columns]
@@ -65,7 +67,13 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
             log.info("%s: no %s, the %s table is empty", root, filename, name)
             frames[name] = pd.DataFrame(columns=list(SCHEMAS[name]))
             continue
-        key_cols = {"drugs": ("drugbank_id",), "interactions": ("drug1_id", "drug2_id", "type")}
+        key_cols = {
+            "drugs": ("drugbank_id",),
+            "interaction_types": ("type", "template", "subject"),
+            "interactions": ("drug1_id", "drug2_id", "type"),
+            "drug_protein": ("drugbank_id", "category", "uniprot_id"),
+            "proteins": ("uniprot_id",),
+        }
         frames[name] = read_tsv(path, key_cols.get(name, ()))
     frames["drugs"] = _fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE)
     tables = Tables(**frames, source=str(root))

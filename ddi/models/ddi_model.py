@@ -123,6 +123,16 @@ class DDIModel(nn.Module):
             path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_matrix, node_state)
         return Encoded(node_state, path_inputs)
 
+    def encode_isolated_drugs(self, molecules: Batch) -> Tensor:
+        """States ``M x d`` of drugs known only by structure: no edges, so context layers see no neighbours."""
+        if self.molecule_encoder is None:
+            raise ValueError("this model has no molecule encoder; it cannot score drugs outside its data")
+        state = self.drug_states(molecules, torch.ones(molecules.num_graphs, dtype=torch.bool))
+        no_edges = torch.zeros(2, 0, dtype=torch.long)
+        for layer in self.context:
+            state = layer(state, no_edges, torch.zeros(0, dtype=torch.long), self.relation_embedding.weight)
+        return state
+
     def score_pairs(
         self,
         encoded: Encoded,

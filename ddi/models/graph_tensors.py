@@ -117,7 +117,16 @@ class ModelGraph:
         return self.edge_index[:, keep], self.edge_type[keep]
 
     def slot_rows(self, drugs: Tensor, hidden: Tensor | None) -> Tensor:
-        """``B x N`` slot ids of each drug's row, the protein-only row for hidden drugs."""
+        """``B x N`` slot ids of each drug's row, the protein-only row for hidden drugs.
+
+        Ids past the graph's nodes are drugs known only by structure (see ``Predictor.register_structure``):
+        they have no edges, so their rows are empty.
+        """
+        outside = drugs >= self.num_drugs
+        if bool(outside.any()):
+            rows = torch.full((len(drugs), self.num_nodes), -1, dtype=self.slot_all.dtype)
+            rows[~outside] = self.slot_rows(drugs[~outside], hidden)
+            return rows
         rows = self.slot_all[drugs]
         if hidden is not None and bool(hidden.any()):
             h = hidden[drugs]

@@ -44,8 +44,9 @@ class RuleTable:
         out = torch.zeros(len(heads), self.width)
         if self.keys.numel() == 0:
             return out
-        query = heads * self.num_drugs + tails
+        inside = (heads < self.num_drugs) & (tails < self.num_drugs)  # drugs known only by structure fire none
+        query = torch.where(inside, heads * self.num_drugs + tails, torch.full_like(heads, -1))
         pos = torch.searchsorted(self.keys, query).clamp(max=self.keys.numel() - 1)
-        hit = self.keys[pos] == query
+        hit = (self.keys[pos] == query) & inside
         out[hit] = self.values[pos[hit]]
         return out

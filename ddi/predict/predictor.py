@@ -58,6 +58,7 @@ class Predictor:
             self.encoded: Encoded = encode(model, ctx)
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
         self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
+        self.structures: dict[str, str] = {}
 
     @classmethod
     def load(
@@ -97,6 +98,37 @@ class Predictor:
             raise CheckpointError(f"{root}: the weights do not fit the configured model ({exc})") from exc
         log.info("loaded model %s (%s split)", root, ctx.split.name)
         return cls(model, ctx, run, root, metrics)
+
+    @torch.no_grad()
+    def register_structure(self, structure: str, name: str | None = None) -> str:
+        """Make a drug known only by its SMILES or InChI scorable; return its pseudo id ``structure:<key>``.
+
+        The drug has no edges in the knowledge graph, so its prediction rests on its molecule alone: less
+        certain than for a drug the model has seen (``PairPrediction`` says so through ``in_graph``).
+
+        Raises
+        ------
+        InvalidStructureError
+            If the structure cannot be parsed (the message says why).
+        """
+        from torch_geometric.data import Batch
+
+        from ddi.chem.graphs import structure_to_graph
+        from ddi.chem.molecule import structure_key
+
+        graph, canonical = structure_to_graph(structure)
+        drug_id = f"structure:{structure_key(canonical)[:16]}"
+        if drug_id not in self.node_of:
+            state = self.model.encode_isolated_drugs(Batch.from_data_list([graph]))
+            self.node_of[drug_id] = self.encoded.node_state.shape[0]
+            self.encoded.node_state = torch.cat([self.encoded.node_state, state])
+            self.structures[drug_id] = canonical
+        self.names[drug_id] = name or canonical
+        return drug_id
+
+    def in_graph(self, drug_id: str) -> bool:
+        """Whether the drug is a node of the model's knowledge graph (not only a structure)."""
+        return self.node_of.get(drug_id, self.ctx.graph.num_nodes) < self.ctx.graph.num_drugs
 
     def type_template(self, type_id: int) -> str:
         types = self.ctx.tables.interaction_types
