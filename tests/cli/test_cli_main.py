@@ -1,0 +1,108 @@
+"""The ``ddi`` entry point: version, help, and how errors reach the user (one line, the right exit code)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import ddi
+from ddi.cli import data as data_cli
+from ddi.cli.main import main
+from ddi.errors import UserInputError
+
+pytestmark = pytest.mark.usefixtures("restore_root_logging")
+
+
+def test_version_is_printed_in_process(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"ddi {ddi.__version__}"
+
+
+def test_version_from_a_real_process() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ddi.cli.main", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"ddi {ddi.__version__}"
+    assert "Traceback" not in result.stderr
+
+
+def test_no_arguments_prints_help_and_succeeds(capsys: pytest.CaptureFixture) -> None:
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ddi")
+    assert "drug-drug interaction" in out
+    assert "data" in out and "--version" in out
+
+
+def test_help_of_data_stats_lists_its_options(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["data", "stats", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--data-dir", "--split-seed", "--json"):
+        assert option in out
+
+
+@pytest.mark.parametrize(
+    "argv", [["no-such-command"], ["data"], ["data", "stats", "--split-seed", "one"], ["--no-such-flag"]]
+)
+def test_bad_usage_exits_2_with_a_usage_message(capsys: pytest.CaptureFixture, argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: ddi" in err and "error:" in err
+    assert "Traceback" not in err
+
+
+def failing_with(exc: BaseException):
+    def run(args) -> int:
+        raise exc
+
+    return run
+
+
+def test_a_user_input_error_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_cli, "run_stats", failing_with(UserInputError("drugs.tsv: missing column(s) x")))
+    assert main(["data", "stats"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "ddi: error: drugs.tsv: missing column(s) x\n"
+    assert captured.out == ""
+
+
+def test_an_unexpected_error_is_one_line_and_exit_1_unless_debugging(
+    capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data_cli, "run_stats", failing_with(RuntimeError("boom")))
+    assert main(["data", "stats"]) == 1
+    err = capsys.readouterr().err
+    assert err == "ddi: unexpected error: RuntimeError: boom (run with --debug for details)\n"
+
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["--debug", "data", "stats"])
+
+
+def test_an_interrupt_exits_130(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_cli, "run_stats", failing_with(KeyboardInterrupt()))
+    assert main(["data", "stats"]) == 130
+    assert capsys.readouterr().err == "ddi: interrupted\n"
+
+
+def test_out_of_memory_is_a_one_line_error(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_cli, "run_stats", failing_with(MemoryError()))
+    assert main(["data", "stats"]) == 1
+    assert capsys.readouterr().err.startswith("ddi: error: out of memory")
+
+
+def test_the_command_exit_code_is_returned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(data_cli, "run_stats", lambda args: 3)
+    assert main(["data", "stats"]) == 3
+    monkeypatch.setattr(data_cli, "run_stats", lambda args: None)
+    assert main(["data", "stats"]) == 0
