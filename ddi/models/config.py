@@ -30,6 +30,7 @@ class ModelConfig:
     Attributes
     ----------
     hidden_dim: width of every embedding (drugs, proteins, relations, paths).
+    mol_hidden_dim: width of the atom states inside the molecule encoder (its output is ``hidden_dim``).
     mol_layers: message-passing layers of the molecule encoder (0 = no molecule encoder: graph only).
     kg_layers: knowledge-graph context layers run over all nodes before the path block.
     relation_groups: which relation groups the graph and the paths may use.
@@ -40,10 +41,13 @@ class ModelConfig:
     attention: learn a weight per path (kept for explanations); without it paths are weighted equally.
     combine: how drug and path representations are joined before the heads.
     use_molecule / use_rules: ablation switches.
+    relation_profile: add to each node's first state a projection of how many edges of each relation it has
+        in the (leak-free) context graph: a cheap, strong summary of a drug's known pharmacology.
     max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
     """
 
     hidden_dim: int = 64
+    mol_hidden_dim: int = 32
     mol_layers: int = 3
     kg_layers: int = 1
     relation_groups: tuple[str, ...] = RELATION_GROUPS
@@ -54,6 +58,7 @@ class ModelConfig:
     combine: str = "concat_product"
     use_molecule: bool = True
     use_rules: bool = True
+    relation_profile: bool = True
     dropout: float = 0.1
     max_paths: int = 32
 
@@ -61,6 +66,7 @@ class ModelConfig:
         self.relation_groups = tuple(self.relation_groups)
         checks = [
             (self.hidden_dim >= 4, "hidden_dim must be >= 4"),
+            (self.mol_hidden_dim >= 4, "mol_hidden_dim must be >= 4"),
             (0 <= self.mol_layers <= 8, "mol_layers must be 0..8"),
             (0 <= self.kg_layers <= 4, "kg_layers must be 0..4"),
             (self.path_length in (0, 2, 3), "path_length must be 0, 2 or 3"),

@@ -39,6 +39,14 @@ class PairOutput:
     path_weights: Tensor | None
 
 
+def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
+    """``N x R`` log-counts of each node's outgoing edges per relation (over the edges given, so the caller's
+    leak-free context graph decides what is counted)."""
+    counts = torch.zeros(graph.num_nodes * graph.num_relations)
+    counts.index_add_(0, source * graph.num_relations + edge_type, torch.ones(source.shape[0]))
+    return torch.log1p(counts.view(graph.num_nodes, graph.num_relations))
+
+
 class DDIModel(nn.Module):
     """Knowledge-aware DDI model; see ``ModelConfig`` for the choices it exposes.
 
@@ -67,7 +75,9 @@ class DDIModel(nn.Module):
         d = config.hidden_dim
         self.num_drugs = num_drugs
         if config.use_molecule and config.mol_layers > 0:
-            self.molecule_encoder: MoleculeEncoder | None = MoleculeEncoder(atom_dim, bond_dim, d, config.mol_layers)
+            self.molecule_encoder: MoleculeEncoder | None = MoleculeEncoder(
+                atom_dim, bond_dim, config.mol_hidden_dim, config.mol_layers, out_dim=d
+            )
             self.no_structure = nn.Parameter(torch.zeros(d))
             self.drug_embedding: nn.Embedding | None = None
         else:
@@ -75,6 +85,7 @@ class DDIModel(nn.Module):
             self.drug_embedding = nn.Embedding(num_drugs, d)
         self.protein_embedding = nn.Embedding(max(num_nodes - num_drugs, 1), d)
         self.relation_embedding = nn.Embedding(num_relations, d)
+        self.profile = nn.Linear(num_relations, d) if config.relation_profile else None
         self.context = nn.ModuleList(RelationalContextLayer(d, config.message) for _ in range(config.kg_layers))
         self.path_block = (
             RelationPathBlock(d, config.message, config.aggregation, config.attention, config.dropout)
@@ -114,10 +125,12 @@ class DDIModel(nn.Module):
         """States of all nodes after the context layers, and the slot vectors the paths use."""
         node_state = torch.cat([self.drug_states(molecules, has_graph), self.protein_embedding.weight], dim=0)
         node_state = node_state[: graph.num_nodes]
-        if self.context:
+        if self.context or self.profile is not None:
             edge_index, edge_type = graph.context_edges(drop_pair_keys, hidden_drugs)
-            for layer in self.context:
-                node_state = layer(node_state, edge_index, edge_type, self.relation_embedding.weight)
+        if self.profile is not None:
+            node_state = node_state + self.profile(relation_profile(edge_index[0], edge_type, graph))
+        for layer in self.context:
+            node_state = layer(node_state, edge_index, edge_type, self.relation_embedding.weight)
         path_inputs = None
         if self.path_block is not None:
             path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_matrix, node_state)
@@ -128,6 +141,8 @@ class DDIModel(nn.Module):
         if self.molecule_encoder is None:
             raise ValueError("this model has no molecule encoder; it cannot score drugs outside its data")
         state = self.drug_states(molecules, torch.ones(molecules.num_graphs, dtype=torch.bool))
+        if self.profile is not None:
+            state = state + self.profile.bias  # no edges: an all-zero profile
         no_edges = torch.zeros(2, 0, dtype=torch.long)
         for layer in self.context:
             state = layer(state, no_edges, torch.zeros(0, dtype=torch.long), self.relation_embedding.weight)

@@ -8,6 +8,7 @@ model must not see (new drugs, or drugs hidden in training to imitate them). Emp
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,10 +51,15 @@ class ModelGraph:
         """Sparse ``S x R`` count of each relation in each slot: ``slot_matrix @ rel_emb`` gives slot vectors."""
         if getattr(self, "_slot_matrix", None) is None:
             values = torch.ones(self.slot_id.shape[0])
-            matrix = torch.sparse_coo_tensor(
-                torch.stack([self.slot_id, self.slot_rel]), values, (self.num_slots, self.num_relations)
-            )
-            self._slot_matrix = matrix.coalesce().to_sparse_csr()
+            with warnings.catch_warnings():  # torch flags sparse CSR as beta; the ops used here are stable
+                warnings.simplefilter("ignore", UserWarning)
+                matrix = torch.sparse_coo_tensor(
+                    torch.stack([self.slot_id, self.slot_rel]),
+                    values,
+                    (self.num_slots, self.num_relations),
+                    check_invariants=True,
+                )
+                self._slot_matrix = matrix.coalesce().to_sparse_csr()
         return self._slot_matrix
 
     @classmethod

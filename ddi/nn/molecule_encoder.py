@@ -16,16 +16,19 @@ class MoleculeEncoder(nn.Module):
     Parameters
     ----------
     atom_dim, bond_dim: input feature sizes of atoms and bonds.
-    hidden_dim: width of the atom states and of the output.
+    hidden_dim: width of the atom states.
     num_layers: message-passing steps.
+    out_dim: width of the drug embedding (default ``hidden_dim``).
 
     Shapes
     ------
     x: ``V x atom_dim``; edge_index: ``2 x E``; edge_attr: ``E x bond_dim``; batch: ``V`` (molecule of each
-    atom); output: ``M x hidden_dim`` for M molecules.
+    atom); output: ``M x out_dim`` for M molecules.
     """
 
-    def __init__(self, atom_dim: int, bond_dim: int, hidden_dim: int, num_layers: int = 3) -> None:
+    def __init__(
+        self, atom_dim: int, bond_dim: int, hidden_dim: int, num_layers: int = 3, out_dim: int | None = None
+    ) -> None:
         super().__init__()
         self.atom_in = nn.Linear(atom_dim, hidden_dim)
         self.convs = nn.ModuleList(
@@ -36,7 +39,7 @@ class MoleculeEncoder(nn.Module):
             for _ in range(num_layers)
         )
         self.norms = nn.ModuleList(nn.LayerNorm(hidden_dim) for _ in range(num_layers))
-        self.readout = nn.Linear(2 * hidden_dim, hidden_dim)
+        self.readout = nn.Linear(2 * hidden_dim, out_dim or hidden_dim)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor, batch: Tensor, num_molecules: int) -> Tensor:
         h = self.atom_in(x)

@@ -60,7 +60,7 @@ class TrainingContext:
     def node_ids(self, drug_ids: pd.Series) -> np.ndarray:
         """Drug node ids of DrugBank ids (all must be known drugs)."""
         index = {d: i for i, d in enumerate(self.drug_ids)}
-        return drug_ids.map(index).to_numpy(dtype=np.int64)
+        return np.array(drug_ids.map(index).to_numpy(dtype=np.int64))  # a writable copy for torch
 
     def rows(self, part: pd.DataFrame) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
         """(heads, tails, type ids) of a split part."""

@@ -1,0 +1,46 @@
+"""``ddi info``: the model card of a saved model (architecture, size, sparsity, training data, test figures)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="show a model's card", description=__doc__)
+    p.add_argument("--model", default=None, help="model directory (default: the shipped model under models/)")
+    p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ddi.models.card import model_card
+    from ddi.predict.predictor import DEFAULT_MODEL_DIR
+
+    card = model_card(args.model or DEFAULT_MODEL_DIR)
+    if args.json:
+        print(json.dumps(card, indent=2, default=str))
+        return 0
+    arch = card["architecture"]
+    print(f"model: {card['model_dir']} (ddi {card['ddi_version']})")
+    print(
+        f"  architecture: hidden {arch['hidden_dim']}, molecule layers {arch['mol_layers']}, context layers "
+        f"{arch['kg_layers']}, paths up to {arch['path_length']} steps ({arch['message']}, {arch['aggregation']}), "
+        f"rules {'on' if arch['use_rules'] else 'off'}"
+    )
+    print(f"  relation groups: {', '.join(arch['relation_groups'])}")
+    print(
+        f"  parameters: {card['parameters']:,} ({card['nonzero_parameters']:,} non-zero, sparsity "
+        f"{card['sparsity']:.1%}), pruning: {card['pruning'].get('method', 'none')}"
+    )
+    print(f"  checkpoint: {card['checkpoint_bytes']:,} bytes")
+    print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")
+    if card["train_seconds"] is not None:
+        print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")
+    test = card["test"]
+    if test:
+        figures = ", ".join(
+            f"{k} {test[k]:.4f}" for k in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc") if k in test
+        )
+        print(f"  test: {figures}")
+    return 0

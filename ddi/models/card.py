@@ -1,0 +1,39 @@
+"""The model card of a checkpoint: what it is, how it was trained, how big it is and how well it does."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ddi.models.checkpoint import read_checkpoint
+
+
+def model_card(model_dir: str | Path) -> dict[str, Any]:
+    """Facts about a saved model, read from its files alone (no data needed)."""
+    root = Path(model_dir)
+    state, run, vocab, metrics = read_checkpoint(root)
+    weights = {k: v for k, v in state.items() if v.is_floating_point()}
+    parameters = sum(v.numel() for v in weights.values())
+    nonzero = sum(int((v != 0).sum()) for v in weights.values())
+    size = sum(p.stat().st_size for p in root.iterdir() if p.is_file())
+    test = {k: v for k, v in metrics.get("test", {}).items() if k != "per_type_f1"}
+    return {
+        "model_dir": str(root),
+        "architecture": asdict(run.model),
+        "training": asdict(run.train),
+        "split": run.split_dir or run.split,
+        "split_seed": run.split_seed,
+        "data_dir": run.data_dir or "(default data directory)",
+        "data_fingerprint": vocab.get("data_fingerprint"),
+        "drugs": len(vocab.get("drug_ids", [])),
+        "parameters": parameters,
+        "nonzero_parameters": nonzero,
+        "sparsity": 1.0 - nonzero / parameters if parameters else 0.0,
+        "pruning": metrics.get("pruning", {"method": "none"}),
+        "checkpoint_bytes": size,
+        "train_seconds": metrics.get("train_seconds"),
+        "best_epoch": metrics.get("best_epoch"),
+        "test": test,
+        "ddi_version": metrics.get("ddi_version"),
+    }
