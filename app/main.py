@@ -1,14 +1,174 @@
-"""ddi web app (Streamlit). A thin shell over the ``ddi`` library: it parses input, calls one library function
-and formats the answer. Run with ``make app`` or ``streamlit run app/main.py``."""
+"""ddi web app (Streamlit): pick two drugs, read what the model predicts and why.
 
+A thin shell over the ``ddi`` library: ``ddi.serve.answer.answer_pair`` does the work, ``ddi.serve.drawing``
+draws; this page only lays the answer out. Run with ``make app`` or ``streamlit run app/main.py``; the model
+comes from ``DDI_MODEL_DIR`` (default ``models/default``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
 import streamlit as st
+from appkit import Service, require_service
 
 from ddi import __version__
+from ddi.errors import UserInputError
+from ddi.serve.answer import PairAnswer, PairInputError, answer_pair
+from ddi.serve.drawing import molecule_svg, paths_dot
 
-st.set_page_config(page_title="ddi — drug-drug interactions", layout="wide")
-st.title("ddi — drug-drug interaction prediction")
-st.caption(f"version {__version__}")
-st.info(
-    "The interaction predictor is being trained. Until a default model is available under `models/`, "
-    "use the command line: `ddi data stats`, `ddi paths DRUG1 DRUG2`."
+NOT_NEGATIVE = (
+    "DrugBank lists only interactions someone has reported. A pair it does not list is **not** a confirmed "
+    "safe combination: the model's answer for such a pair is a hypothesis, not evidence."
 )
+
+st.set_page_config(page_title="ddi — drug-drug interactions", page_icon="💊", layout="wide")
+
+
+def drug_picker(side: int, service: Service) -> str:
+    """One drug input: a picker that searches names and synonyms as you type, and a free-text field."""
+    choice = st.selectbox(
+        f"Drug {side}",
+        options=list(service.choices),
+        index=None,
+        key=f"pick{side}",
+        placeholder="Type a name or synonym…",
+        accept_new_options=True,
+        filter_mode="contains",
+        help="Search the model's drugs by name or synonym; any other text is looked up as typed.",
+    )
+    free = st.text_input(
+        "…or a SMILES, InChI, DrugBank id or other name",
+        key=f"free{side}",
+        placeholder="e.g. CC(=O)Oc1ccccc1C(=O)O",
+    )
+    if free and free.strip():
+        if choice:
+            st.caption("Using the text field (clear it to use the picker).")
+        return free.strip()
+    return service.choices.get(choice, choice) if choice else ""
+
+
+def use_suggestion(side: int, label: str, text: str, choices: dict[str, str]) -> None:
+    """Callback of a suggestion button: put the suggested drug into the input of ``side``."""
+    if label in choices:
+        st.session_state[f"pick{side}"] = label
+        st.session_state[f"free{side}"] = ""
+    else:
+        st.session_state[f"free{side}"] = text
+
+
+def show_input_error(exc: PairInputError, service: Service) -> None:
+    st.error(str(exc))
+    if exc.suggestions:
+        st.markdown("Did you mean:")
+        cols = st.columns(min(len(exc.suggestions), 5))
+        for i, (label, text) in enumerate(exc.suggestions[:5]):
+            cols[i].button(
+                label,
+                key=f"suggest{exc.side}_{i}",
+                on_click=use_suggestion,
+                args=(exc.side, label, text, service.choices),
+            )
+
+
+def show_answer(answer: PairAnswer, service: Service) -> None:
+    st.divider()
+    st.subheader(answer.sentence)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Probability of this type", f"{answer.probability:.0%}", help="Among the 86 types; they sum to 1.")
+    c2.metric("Interaction score", f"{answer.exists:.0%}", help="The model's probability that the pair interacts.")
+    c3.metric("Answered in", f"{1000 * answer.seconds:.0f} ms")
+    if answer.known:
+        listed = "\n".join(f"- {k.sentence} (type {k.type_id})" for k in answer.known)
+        verdict = (
+            "The prediction agrees."
+            if answer.agrees_with_known
+            else "The model predicts another type; DrugBank's listing takes precedence."
+        )
+        st.info(f"**DrugBank already lists this pair:**\n{listed}\n\n{verdict}")
+    else:
+        st.caption(f"DrugBank does not list this pair. {NOT_NEGATIVE}")
+    if answer.less_certain:
+        st.warning(f"**Less certain:** {answer.less_certain_reason}.")
+
+    st.markdown("#### Most probable interaction types")
+    top = pd.DataFrame(
+        {
+            "type": [f"type {t}" for t, _, _ in answer.top],
+            "probability": [p for _, p, _ in answer.top],
+            "sentence": [s for _, _, s in answer.top],
+        }
+    )
+    st.bar_chart(top, x="type", y="probability", horizontal=True, sort="-probability", height=60 + 32 * len(top))
+    st.dataframe(
+        top[["type", "sentence", "probability"]],
+        hide_index=True,
+        column_config={"probability": st.column_config.ProgressColumn(format="%.3f", min_value=0.0, max_value=1.0)},
+    )
+
+    st.markdown("#### Why: the explanation")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Relation paths the model weighed most**")
+        if answer.paths:
+            st.graphviz_chart(paths_dot(service.predictor.ctx.kg, answer.paths))
+            weights = [p.weight for p in answer.paths]
+            paths = pd.DataFrame({"path": [p.text for p in answer.paths], "weight": weights})
+            weight_bar = st.column_config.ProgressColumn(
+                format="%.3f", min_value=0.0, max_value=max(weights), help="The model's attention weight"
+            )
+            st.dataframe(paths, hide_index=True, column_config={"weight": weight_bar})
+        else:
+            st.caption("No knowledge-graph path joins these two drugs in the model's graph.")
+    with right:
+        st.markdown("**Pharmacology rules that fire**")
+        if answer.rules:
+            st.markdown("\n".join(f"- {r.text}" for r in answer.rules))
+        else:
+            st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
+
+    st.markdown("#### Atoms that weighed most")
+    cols = st.columns(2)
+    for col, atoms, name in zip(cols, answer.atoms, (answer.drug1_name, answer.drug2_name), strict=True):
+        with col:
+            if atoms is None:
+                st.caption(f"{name}: no structure to draw.")
+                continue
+            svg = molecule_svg(atoms.smiles, atoms.scores, legend=name)
+            if svg:
+                st.image(svg, caption=f"{name}: darker = more important for the predicted type")
+    st.caption(
+        "Atom importance is gradient × input of the predicted type's score with respect to each atom's features. "
+        + NOT_NEGATIVE
+    )
+
+
+def main() -> None:
+    service = require_service()
+    st.title("Drug-drug interaction checker")
+    st.caption(
+        f"ddi {__version__} · model `{service.predictor.model_dir}` · pick two drugs to see the interaction the "
+        "model predicts and why."
+    )
+    top_k = st.sidebar.slider("Interaction types shown", min_value=3, max_value=10, value=5)
+    col1, col2 = st.columns(2)
+    with col1:
+        text1 = drug_picker(1, service)
+    with col2:
+        text2 = drug_picker(2, service)
+    if not (text1 and text2):
+        st.info("Choose two drugs: type part of a name or synonym, or paste a structure.")
+        return
+    try:
+        with st.spinner("Scoring the pair…"):
+            answer = answer_pair(service.predictor, service.resolver, text1, text2, top_k=top_k)
+    except PairInputError as exc:
+        show_input_error(exc, service)
+        return
+    except UserInputError as exc:
+        st.error(str(exc))
+        return
+    show_answer(answer, service)
+
+
+main()

@@ -19,6 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="override train.epochs")
     p.add_argument("--seed", type=int, help="override train.seed")
     p.add_argument("--max-train-pairs", type=int, help="train on a random subset of this many pairs")
+    p.add_argument("--sparsity", type=float, help="fraction of weights to prune (e.g. 0.95)")
+    p.add_argument(
+        "--pruning",
+        choices=["none", "dcil", "dpf", "gmp", "oneshot"],
+        help="sparse training method (dcil: dual-path training, the default when --sparsity is given)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -42,6 +48,12 @@ def build_run_config(args: argparse.Namespace):
         run.train.seed = args.seed
     if args.max_train_pairs is not None:
         run.train.max_train_pairs = args.max_train_pairs
+    if args.sparsity is not None:
+        run.train.prune_sparsity = args.sparsity
+        if args.pruning is None and run.train.prune_method == "none":
+            run.train.prune_method = "dcil"
+    if args.pruning is not None:
+        run.train.prune_method = args.pruning
     run.train.__post_init__()
     return run
 

@@ -49,7 +49,12 @@ def save_checkpoint(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        torch.save(state_dict, tmp / STATE_FILE)
+        if metrics.get("pruning", {}).get("method", "none") != "none":
+            from ddi.sparse import save_sparse_state
+
+            save_sparse_state(state_dict, tmp / STATE_FILE)  # indices + values: most weights are zero
+        else:
+            torch.save(state_dict, tmp / STATE_FILE)
         run.save(tmp / CONFIG_FILE)
         (tmp / VOCAB_FILE).write_text(json.dumps(vocab) + "\n")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
@@ -80,6 +85,10 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
         state = torch.load(root / STATE_FILE, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or foreign file: name it, never unpickle arbitrary objects
         raise CheckpointError(f"{root / STATE_FILE} could not be read as a state dict: {exc}") from exc
+    from ddi.sparse import is_sparse_state, unpack_sparse_state
+
+    if is_sparse_state(state):
+        state = unpack_sparse_state(state)
     run = RunConfig.load(root / CONFIG_FILE)
     try:
         vocab = json.loads((root / VOCAB_FILE).read_text())

@@ -17,6 +17,8 @@ RELATION_GROUPS = ("enzyme", "transporter", "carrier", "target", "interaction")
 MESSAGE_FUNCTIONS = ("mult", "sub", "ccorr", "rotate", "mlp")
 AGGREGATIONS = ("attention", "sum", "mean", "max")
 COMBINATIONS = ("concat", "concat_product")
+PRUNE_METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
+PRUNE_POLICIES = ("lamp", "global", "layer")
 
 
 class ConfigError(UserInputError):
@@ -111,6 +113,15 @@ class TrainConfig:
     new_drug_rate: float | None = None
     max_train_pairs: int | None = None
     threads: int | None = None
+    #: sparse training (``ddi.sparse``): none, dcil (dual-path), dpf (straight-through), gmp, oneshot
+    prune_method: str = "none"
+    prune_sparsity: float = 0.9
+    prune_ramp: float = 0.5
+    prune_every: int = 16
+    #: "lamp" ranks weights within their own tensor; plain "global" magnitude can empty whole layers
+    prune_policy: str = "lamp"
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -120,6 +131,11 @@ class TrainConfig:
             (self.patience >= 1, "patience must be >= 1"),
             (self.negative_ratio >= 0, "negative_ratio must be >= 0"),
             (self.new_drug_rate is None or 0 <= self.new_drug_rate < 1, "new_drug_rate must be in [0, 1)"),
+            (self.prune_method in PRUNE_METHODS, f"prune_method must be one of {PRUNE_METHODS}"),
+            (0 <= self.prune_sparsity < 1, "prune_sparsity must be in [0, 1)"),
+            (0 < self.prune_ramp <= 1, "prune_ramp must be in (0, 1]"),
+            (self.prune_every >= 1, "prune_every must be >= 1"),
+            (self.prune_policy in PRUNE_POLICIES, f"prune_policy must be one of {PRUNE_POLICIES}"),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:

@@ -1,9 +1,9 @@
 """Free text -> drug: resolve what a user typed (id, name, synonym, InChIKey, SMILES/InChI) to one drug.
 
 The index joins the model's drugs (``drugs.tsv``, via a ``Tables``) with the DrugBank catalogues
-(``drugbank_all_drugs.tsv``, ``drugbank_vocabulary.tsv``) when the data directory has them, so a brand name,
-a foreign spelling or a drug the model never saw still resolves; the latter comes back with ``in_model=False``
-and its catalogue InChI, so it can still be scored by its structure.
+(``drugbank_all_drugs.tsv``, ``drugbank_vocabulary.tsv``) when the data directory has them, so a common name
+("Aspirin"), a foreign spelling ("Acetylsalicylsäure") or a drug the model never saw still resolves; the latter
+comes back with ``in_model=False`` and its catalogue InChI, so it can still be scored by its structure.
 
 Names are matched in two passes: first on a *strict* key (case, accents and runs of whitespace ignored), then
 on a *loose* key (only letters and digits kept). The strict pass keeps stereo prefixes apart ("albuterol" is
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from ddi.chem.molecule import INCHI_PREFIX, MAX_STRUCTURE_LENGTH, InvalidStructu
 from ddi.data.benchmark import ALL_DRUGS_FILE, read_tsv
 from ddi.data.tables import Tables
 from ddi.errors import UserInputError
+
+if TYPE_CHECKING:
+    from ddi.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -256,7 +260,7 @@ class DrugResolver:
         return cls.from_tables(tables)
 
     @classmethod
-    def for_predictor(cls, predictor) -> DrugResolver:
+    def for_predictor(cls, predictor: Predictor) -> DrugResolver:
         """The resolver of a loaded ``Predictor``: its drugs, and the catalogues beside its data."""
         return cls.from_tables(predictor.ctx.tables)
 

@@ -101,6 +101,8 @@ def train_and_save(
         "test": test,
         "torch_threads": torch.get_num_threads(),
     }
+    if result.pruning:
+        metrics["pruning"] = result.pruning
     save_checkpoint(out_dir, result.model.state_dict(), run, vocab_of(ctx), metrics)
     if test:
         log.info(

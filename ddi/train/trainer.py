@@ -22,6 +22,7 @@ from tqdm import tqdm
 from ddi.evaluate import exists_metrics, type_metrics
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
+from ddi.sparse import Pruner
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 
@@ -60,6 +61,8 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     best_epoch: int = 0
     seconds: float = 0.0
+    #: Pruner.summary() plus the (step, changed entries) of every mask update; empty for dense training
+    pruning: dict = field(default_factory=dict)
 
 
 def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=None) -> Encoded:
@@ -114,7 +117,6 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model = build_model(ctx, run)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
 
     train_part = ctx.split.train
     if cfg.max_train_pairs and len(train_part) > cfg.max_train_pairs:
@@ -130,6 +132,19 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         new_rate = DEFAULT_NEW_DRUG_RATE.get(ctx.split.name, 0.0)
     steps_per_epoch = int(np.ceil(len(heads) / cfg.batch_size))
     total_steps = steps_per_epoch * cfg.epochs
+    # Masks are registered in place; the raw weights stay the same Parameters, so the optimiser can come after.
+    pruner = Pruner(
+        model,
+        cfg.prune_method,
+        cfg.prune_sparsity,
+        total_steps,
+        ramp_fraction=cfg.prune_ramp,
+        update_every=cfg.prune_every,
+        policy=cfg.prune_policy,
+        distill_weight=cfg.distill_weight,
+        temperature=cfg.distill_temperature,
+    )
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimiser, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1, anneal_strategy="cos"
     )
@@ -166,19 +181,28 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 hidden = torch.zeros(num_drugs, dtype=torch.bool)
                 batch_drugs = torch.unique(torch.cat([h, t]))
                 hidden[batch_drugs[torch.rand(len(batch_drugs), generator=gen) < new_rate]] = True
-            enc = encode(model, ctx, drop, hidden)
+            global_step = (epoch - 1) * steps_per_epoch + step
             rules = rule_features(ctx, all_h, all_t) if model.num_rules else None
-            out = model.score_pairs(enc, ctx.graph, all_h, all_t, rules, hidden, gen)
             target = torch.where(flip, rev_cls[idx], fwd_cls[idx])
-            type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
             exists_target = torch.cat([torch.ones(n), torch.zeros(len(neg))])
-            exists_loss = F.binary_cross_entropy_with_logits(out.exists_logits, exists_target)
-            loss = type_loss + cfg.exists_weight * exists_loss
+            gen_state = gen.get_state()
+            logits, task_losses = {}, {}
+            for path in pruner.paths():  # dcil: sparse + dense; every other method: one
+                gen.set_state(gen_state)  # both paths sample the same relation paths
+                with pruner.path(path):
+                    enc = encode(model, ctx, drop, hidden)
+                    out = model.score_pairs(enc, ctx.graph, all_h, all_t, rules, hidden, gen)
+                type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
+                exists_loss = F.binary_cross_entropy_with_logits(out.exists_logits, exists_target)
+                task_losses[path] = type_loss + cfg.exists_weight * exists_loss
+                logits[path] = (out.type_logits[:n], out.exists_logits)
+            loss = pruner.combine(logits, task_losses, global_step)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimiser.step()
             scheduler.step()
+            pruner.after_step(global_step)
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
         valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
@@ -193,6 +217,9 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             valid.get("accuracy", 0.0),
             record["seconds"],
         )
+        record["sparsity"] = pruner.sparsity()
+        if not pruner.at_target():  # a denser model than the one shipped: neither best nor stale
+            continue
         if valid["macro_f1"] > best_f1:
             best_f1, best_state, stale = valid["macro_f1"], copy.deepcopy(model.state_dict()), 0
             result.best_epoch = epoch
@@ -202,6 +229,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 log.info("early stop: no validation gain for %d epochs", cfg.patience)
                 break
     if best_state is not None:
-        model.load_state_dict(best_state)
+        model.load_state_dict(best_state)  # weights and masks of the best epoch
+    result.pruning = {**pruner.summary(), "mask_change_history": pruner.mask_changes}
+    pruner.finalize()  # plain modules, pruned weights exactly 0: the state dict loads into a fresh DDIModel
     result.seconds = time.time() - start
     return result

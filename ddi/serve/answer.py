@@ -1,0 +1,424 @@
+"""One question, one answer: "what happens if these two drugs are combined?", as the app shows it.
+
+``answer_pair`` resolves the two texts (names, synonyms, ids, InChIKeys, SMILES or InChI), makes drugs outside
+the model's graph scorable by their structure, and gathers everything the result page shows: the prediction,
+whether DrugBank already lists the pair, why the answer may be less certain, the relation paths the model
+weighed, the pharmacology rules that fire and the atoms that mattered. ``drug_choices`` feeds the drug pickers
+and ``model_summary`` the model page.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ddi.chem.molecule import InvalidStructureError
+from ddi.errors import UserInputError
+from ddi.predict.sentences import interaction_sentence
+from ddi.serve.atoms import AtomImportance, atom_importance
+from ddi.serve.resolve import AmbiguousDrugError, ResolvedDrug, UnknownDrugError
+
+if TYPE_CHECKING:
+    from ddi.predict.predictor import PairPrediction, PathExplanation, Predictor
+    from ddi.serve.resolve import DrugResolver
+
+log = logging.getLogger(__name__)
+
+#: Paths listed in an answer's explanation.
+EXPLAIN_PATHS = 5
+# The predictor's node states grow when a structure is registered; one answer at a time touches the model.
+MODEL_LOCK = threading.RLock()
+_SUGGESTION = re.compile(r"^(?P<name>.*) \((?P<id>DB\d{5})\)$")
+
+
+class PairInputError(UserInputError):
+    """One of the two drug texts cannot be used; says which, why, and what the user may have meant.
+
+    Attributes
+    ----------
+    side: 1 or 2, the input at fault.
+    suggestions: ``(label, text)`` pairs: what to show, and the text that resolves to that drug.
+    """
+
+    def __init__(self, side: int, message: str, suggestions: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(f"Drug {side}: {message}")
+        self.side = side
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True, slots=True)
+class KnownInteraction:
+    """An interaction DrugBank lists for the pair: its type and sentence (DrugBank's orientation)."""
+
+    type_id: int
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
+class FiredRule:
+    """A pharmacology rule that fires for the pair (``ddi.kg.rules``), written out."""
+
+    name: str
+    text: str
+    specific: bool
+
+
+@dataclass
+class PairAnswer:
+    """Everything the app shows for one pair.
+
+    Attributes
+    ----------
+    drug1, drug2: the two inputs as resolved.
+    drug1_id, drug2_id: the ids the model scored (DrugBank id, or ``structure:<key>`` for a registered
+        structure).
+    prediction: the model's answer, with ``top`` types and explanation ``paths``.
+    known: the interactions DrugBank lists for the unordered pair (empty: not listed).
+    less_certain, less_certain_reason: set when a drug is outside the model's training graph.
+    rules: the pharmacology rules that fire for the pair (both drugs must be graph drugs).
+    atoms: atom importances of drug1 and drug2 (None for a drug without a structure).
+    seconds: time taken.
+    """
+
+    drug1: ResolvedDrug
+    drug2: ResolvedDrug
+    drug1_id: str
+    drug2_id: str
+    drug1_name: str
+    drug2_name: str
+    prediction: PairPrediction
+    known: list[KnownInteraction] = field(default_factory=list)
+    less_certain: bool = False
+    less_certain_reason: str = ""
+    rules: list[FiredRule] = field(default_factory=list)
+    atoms: tuple[AtomImportance | None, AtomImportance | None] = (None, None)
+    seconds: float = 0.0
+
+    @property
+    def sentence(self) -> str:
+        return self.prediction.sentence
+
+    @property
+    def probability(self) -> float:
+        return self.prediction.probability
+
+    @property
+    def top(self) -> list[tuple[int, float, str]]:
+        """``(type_id, probability, sentence)`` of the most probable types, best first."""
+        return self.prediction.top
+
+    @property
+    def exists(self) -> float:
+        """The model's probability that the pair interacts at all."""
+        return self.prediction.exists
+
+    @property
+    def paths(self) -> list[PathExplanation]:
+        return self.prediction.paths
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self.known)
+
+    @property
+    def agrees_with_known(self) -> bool:
+        """Whether the predicted type is one DrugBank lists for the pair."""
+        return any(k.type_id == self.prediction.type_id for k in self.known)
+
+
+# ------------------------------------------------------------------------------------------------ answering
+
+
+def answer_pair(
+    predictor: Predictor,
+    resolver: DrugResolver,
+    text1: str,
+    text2: str,
+    top_k: int = 5,
+    explain: bool = True,
+    max_paths: int = EXPLAIN_PATHS,
+) -> PairAnswer:
+    """Resolve, score and explain the pair (``text1``, ``text2``).
+
+    Parameters
+    ----------
+    predictor
+        A loaded ``Predictor``.
+    resolver
+        The ``DrugResolver`` of its data (``DrugResolver.for_predictor``).
+    text1, text2
+        What the user typed: a name, synonym, DrugBank id, InChIKey, SMILES or InChI.
+    top_k
+        Types listed in ``PairAnswer.top``.
+    explain
+        Gather the paths, rules and atom importances (the prediction alone is about half the time).
+    max_paths
+        Paths listed.
+
+    Raises
+    ------
+    PairInputError
+        If a text names no drug (with suggestions), several drugs (with the candidates), an unparsable
+        structure, a drug the model cannot score, or both texts name the same drug.
+    UserInputError
+        If ``top_k`` is not positive.
+    """
+    if top_k < 1:
+        raise UserInputError(f"top_k must be at least 1, not {top_k}")
+    start = time.perf_counter()
+    drug1, drug2 = _resolve(resolver, text1, 1), _resolve(resolver, text2, 2)
+    with MODEL_LOCK:
+        id1, id2 = _model_id(predictor, drug1, 1), _model_id(predictor, drug2, 2)
+        if id1 == id2:
+            raise PairInputError(2, f"both inputs are the same drug ({predictor.names[id1]}); choose two drugs")
+        top_k = min(top_k, predictor.ctx.labels.num_types)
+        prediction = predictor.predict_pairs([(id1, id2)], top_k=top_k, explain=explain, max_paths=max_paths)[0]
+        atoms: tuple[AtomImportance | None, AtomImportance | None] = (None, None)
+        if explain:
+            try:
+                atoms = atom_importance(predictor, id1, id2, prediction.type_id)
+            except Exception as exc:  # an explanation must never cost the user the answer
+                log.warning("atom importance failed for %s, %s: %s", id1, id2, exc, exc_info=True)
+    in_graph = (predictor.in_graph(id1), predictor.in_graph(id2))
+    names = (predictor.names[id1], predictor.names[id2])
+    reason = _less_certain_reason(predictor, (id1, id2), names, in_graph)
+    answer = PairAnswer(
+        drug1,
+        drug2,
+        id1,
+        id2,
+        names[0],
+        names[1],
+        prediction,
+        known=known_interactions(predictor, id1, id2) if all(in_graph) else [],
+        less_certain=bool(reason),
+        less_certain_reason=reason,
+        rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
+        atoms=atoms,
+    )
+    answer.seconds = time.perf_counter() - start
+    log.info("answered %s + %s in %.0f ms", id1, id2, 1000 * answer.seconds)
+    return answer
+
+
+def _resolve(resolver: DrugResolver, text: str, side: int) -> ResolvedDrug:
+    try:
+        return resolver.resolve(text)
+    except UnknownDrugError as exc:
+        raise PairInputError(side, str(exc), tuple(_suggestion(s) for s in exc.suggestions)) from exc
+    except AmbiguousDrugError as exc:
+        raise PairInputError(side, str(exc), tuple((f"{n} ({d})", d) for d, n in exc.candidates)) from exc
+    except UserInputError as exc:
+        raise PairInputError(side, str(exc)) from exc
+
+
+def _suggestion(label: str) -> tuple[str, str]:
+    """``"Simvastatin (DB00641)"`` -> (label, ``"DB00641"``): the id resolves to exactly that drug."""
+    match = _SUGGESTION.match(label)
+    return (label, match.group("id")) if match else (label, label)
+
+
+def _model_id(predictor: Predictor, drug: ResolvedDrug, side: int) -> str:
+    """The id the model scores ``drug`` under, registering its structure when it is not a model drug."""
+    if drug.in_model and drug.drugbank_id in predictor.node_of:
+        return str(drug.drugbank_id)
+    if not drug.structure:
+        label = f"{drug.name} ({drug.drugbank_id})" if drug.drugbank_id else drug.name
+        raise PairInputError(
+            side, f"{label} is not one of the model's drugs and has no known structure, so it cannot be scored"
+        )
+    try:
+        return predictor.register_structure(drug.structure, name=drug.name)
+    except InvalidStructureError as exc:
+        raise PairInputError(side, str(exc)) from exc
+    except ValueError as exc:  # e.g. a graph-only model, which has no molecule encoder
+        raise PairInputError(side, f"{drug.name} cannot be scored by its structure with this model ({exc})") from exc
+
+
+def _less_certain_reason(
+    predictor: Predictor, ids: tuple[str, str], names: tuple[str, str], in_graph: tuple[bool, bool]
+) -> str:
+    reasons = []
+    for drug_id, name, inside in zip(ids, names, in_graph, strict=True):
+        if not inside:
+            reasons.append(
+                f"{name} is not in the model's knowledge graph: it is scored from its molecular structure alone"
+            )
+        elif not has_training_interactions(predictor, drug_id):
+            reasons.append(f"{name} has no interactions in the model's training data")
+    return "; ".join(reasons)
+
+
+def has_training_interactions(predictor: Predictor, drug_id: str) -> bool:
+    """Whether the drug has at least one interaction edge in the model's training graph."""
+    kg = predictor.ctx.kg
+    node = predictor.node_of.get(drug_id)
+    if node is None or node >= kg.num_drugs:
+        return False
+    _, relations = kg.adjacency.out_edges(node)
+    wanted = kg.vocab.ids_in_groups(["interaction"])
+    return bool(np.isin(np.asarray(relations), wanted).any())
+
+
+def pair_rules(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[FiredRule]:
+    """The pharmacology rules that fire for the pair, in either direction (graph drugs only)."""
+    from ddi.kg.rules import fired_rules
+
+    kg = predictor.ctx.kg
+    head, tail = predictor.node_of[drug1_id], predictor.node_of[drug2_id]
+    return [FiredRule(m.rule.name, m.describe(kg), m.rule.specific) for m in fired_rules(kg, head, tail)]
+
+
+# ----------------------------------------------------------------------------------------- known pairs
+
+
+class _KnownIndex:
+    """DrugBank's listed interactions by unordered pair of DrugBank ids, and the types' templates."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        inter = predictor.ctx.tables.interactions
+        self.rows: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
+        for a, b, t in zip(inter["drug1_id"], inter["drug2_id"], inter["type"].astype(int), strict=True):
+            self.rows.setdefault((a, b) if a <= b else (b, a), []).append((a, b, int(t)))
+        types = predictor.ctx.tables.interaction_types
+        self.templates = dict(zip(types["type"].astype(int), types["template"].astype(str), strict=True))
+        self.subjects = dict(zip(types["type"].astype(int), types["subject"].astype(int), strict=True))
+
+
+_KNOWN: weakref.WeakKeyDictionary[Any, _KnownIndex] = weakref.WeakKeyDictionary()
+
+
+def _known_index(predictor: Predictor) -> _KnownIndex:
+    index = _KNOWN.get(predictor)
+    if index is None:
+        index = _KNOWN[predictor] = _KnownIndex(predictor)
+    return index
+
+
+def warm_up(predictor: Predictor) -> None:
+    """Build what the first answer would otherwise build (rule features, the known-pair index)."""
+    start = time.perf_counter()
+    if predictor.model.num_rules:
+        _ = predictor.ctx.rule_table
+    _known_index(predictor)
+    log.info("warmed up in %.1f s", time.perf_counter() - start)
+
+
+def known_interactions(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[KnownInteraction]:
+    """The interactions DrugBank lists for the unordered pair, each as its sentence.
+
+    A benchmark row (drug1, drug2, type) reads with drug1 as ``#Drug1`` when the type's subject is 1 or 3,
+    as ``#Drug2`` when it is 2 (see the data README).
+    """
+    index = _known_index(predictor)
+    key = (drug1_id, drug2_id) if drug1_id <= drug2_id else (drug2_id, drug1_id)
+    out = []
+    for a, b, type_id in index.rows.get(key, []):
+        template = index.templates.get(type_id)
+        role = "#Drug2" if index.subjects.get(type_id) == 2 else "#Drug1"
+        sentence = interaction_sentence(template, predictor.names[a], predictor.names[b], role) if template else ""
+        out.append(KnownInteraction(type_id, sentence))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ pickers
+
+
+def drug_choices(predictor: Predictor) -> dict[str, str]:
+    """Labels for a drug picker -> the text that resolves to that drug (its DrugBank id).
+
+    Every model drug appears under its name (``"Clarithromycin (DB01211)"``), then under each synonym that
+    differs from it (``"Clarithromycina → Clarithromycin (DB01211)"``), so typing either finds it.
+    """
+    drugs = predictor.ctx.tables.drugs
+    names: dict[str, str] = {}
+    synonyms: dict[str, str] = {}
+    for drug_id, name, cell in sorted(
+        zip(drugs["drugbank_id"], drugs["name"], drugs["synonyms"], strict=True), key=lambda r: str(r[1]).lower()
+    ):
+        label = f"{name} ({drug_id})" if name else str(drug_id)
+        names[label] = drug_id
+        seen = {str(name).casefold()}
+        for synonym in str(cell or "").split("|"):
+            synonym = synonym.strip()
+            if synonym and synonym.casefold() not in seen:
+                seen.add(synonym.casefold())
+                synonyms[f"{synonym} → {label}"] = drug_id
+    return {**names, **dict(sorted(synonyms.items(), key=lambda kv: kv[0].lower()))}
+
+
+# ------------------------------------------------------------------------------------------------- model
+
+
+@dataclass
+class ModelSummary:
+    """What the model page shows: which model, how it was trained, how it did on the test split.
+
+    ``split`` is ``S0``/``S1``/``S2`` (the benchmark settings) or ``custom`` for a split read from ``split_dir``.
+    ``sparsity`` (the fraction of parameters that are exactly zero) is set only for a pruned model (its
+    metrics record a pruning method, or a sparsity).
+    """
+
+    model_dir: Path
+    split: str
+    split_dir: str | None
+    run: dict[str, Any]
+    test: dict[str, float]
+    per_type_f1: dict[str, float]
+    parameters: int
+    nonzero_parameters: int
+    checkpoint_bytes: int
+    sparsity: float | None
+    pruning_method: str
+    target_sparsity: float | None
+    best_epoch: int | None
+    train_seconds: float | None
+    version: str | None
+    drugs: int
+    graph_nodes: int
+    graph_edges: int
+
+
+def model_summary(predictor: Predictor) -> ModelSummary:
+    """Summarise a loaded predictor for display (no computation beyond counting)."""
+    metrics = predictor.metrics or {}
+    test = metrics.get("test") or {}
+    scalars = {k: float(v) for k, v in test.items() if isinstance(v, (int, float)) and k not in ("seconds",)}
+    pruning = metrics.get("pruning") if isinstance(metrics.get("pruning"), dict) else {}
+    method = str(pruning.get("method", "none"))
+    target = pruning.get("target_sparsity")
+    params = [p.detach() for p in predictor.model.parameters()]
+    total = int(sum(p.numel() for p in params))
+    nonzero = int(sum(int((p != 0).sum()) for p in params))
+    pruned = method != "none" or isinstance(metrics.get("sparsity"), (int, float))
+    root = Path(predictor.model_dir)
+    size = sum(p.stat().st_size for p in root.iterdir() if p.is_file()) if root.is_dir() else 0
+    kg = predictor.ctx.kg
+    return ModelSummary(
+        model_dir=root,
+        split="custom" if predictor.run.split_dir else str(predictor.run.split).upper(),
+        split_dir=predictor.run.split_dir,
+        run=predictor.run.to_dict(),
+        test=scalars,
+        per_type_f1={str(k): float(v) for k, v in (test.get("per_type_f1") or {}).items()},
+        parameters=total,
+        nonzero_parameters=nonzero,
+        checkpoint_bytes=size,
+        sparsity=1.0 - nonzero / total if pruned and total else None,
+        pruning_method=method,
+        target_sparsity=float(target) if isinstance(target, (int, float)) else None,
+        best_epoch=metrics.get("best_epoch"),
+        train_seconds=metrics.get("train_seconds"),
+        version=metrics.get("ddi_version"),
+        drugs=kg.num_drugs,
+        graph_nodes=kg.num_nodes,
+        graph_edges=int(kg.num_forward_edges),
+    )

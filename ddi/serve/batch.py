@@ -1,0 +1,754 @@
+"""Score a table of drug pairs: every input row comes back, in order, with its prediction or its error.
+
+``score_table`` scores a DataFrame in memory; ``score_file`` streams a CSV, TSV or Parquet file in chunks
+into a file of any of those formats, so memory stays bounded whatever the input size.
+
+Columns appended to the input (an input column of the same name makes the appended one ``ddi_<name>``):
+
+========================  =============================================================================
+``drug1_id``/``drug2_id``  DrugBank id of each drug (``structure:<key>`` for a structure with no DrugBank match)
+``drug1_name``/``..._name`` its name
+``predicted_type``        the most probable interaction type id (1..86), empty for a failed row
+``sentence``              that type's template with the two names in their roles
+``probability``           its probability among the types (the types sum to 1; given that the pair interacts)
+``top{k}_types``          the k most probable types as ``type:probability`` joined by ``|``, best first,
+                          e.g. ``73:0.9134|6:0.0312|47:0.0101``
+``exists_score``          the model's probability that the pair interacts at all
+``known_type``            the DrugBank type(s) when the unordered pair is listed in the data (``|``-joined)
+``known_sentence``        their sentences, in DrugBank's orientation (``|``-joined)
+``paths``                 with ``explain=True``: the knowledge-graph paths the model weighed most
+``basis``                 ``graph`` (both drugs are model drugs) or ``structure`` (at least one was scored by
+                          its molecule alone: less certain)
+``error``                 why a row could not be scored (unknown drug with suggestions, invalid SMILES, empty
+                          cell, same drug twice, ...); empty for scored rows
+========================  =============================================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ddi.errors import UserInputError
+from ddi.predict.sentences import interaction_sentence
+from ddi.serve.resolve import DrugResolver
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ddi.predict.predictor import Predictor
+
+log = logging.getLogger(__name__)
+
+#: Pairs scored per call of the model: bounds the ``B x 2T`` probability tensors to a few tens of MB.
+SCORE_CHUNK = 16_384
+#: Distinct drug texts remembered between chunks; a hostile file of unique strings cannot grow it further.
+MAX_CACHED_DRUGS = 200_000
+#: Paths listed per pair with ``explain=True``.
+EXPLAIN_PATHS = 3
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+_SEPARATORS = {"csv": ",", "tsv": "\t"}
+# Drug-column names after ``_column_key`` (lower case, letters and digits only), best first for each side:
+# an id column wins over a name column when a file has both.
+_SIDE_TAGS = (("1", "a"), ("2", "b"))
+_COLUMN_PATTERNS = (
+    "drug{t}id",
+    "drugbankid{t}",
+    "drugid{t}",
+    "drug{t}",
+    "drug{t}name",
+    "drugname{t}",
+    "name{t}",
+    "drug{t}smiles",
+    "smiles{t}",
+    "drug{t}structure",
+    "drug{t}inchi",
+)
+_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+class BatchInputError(UserInputError):
+    """The table to score cannot be read or has no drug columns; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """One distinct drug text, resolved once: its graph node (-1 if it failed) and what to print."""
+
+    node: int
+    drug_id: str
+    name: str
+    error: str
+    in_graph: bool
+
+
+@dataclass
+class BatchSummary:
+    """What ``score_file`` did."""
+
+    rows: int
+    scored: int
+    failed: int
+    seconds: float
+    out_path: Path | None = None
+
+    @property
+    def pairs_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else float("nan")
+
+
+def output_columns(top_k: int = 3, explain: bool = False) -> list[str]:
+    """Names of the appended columns, in order (before renaming clashes with input columns)."""
+    cols = ["drug1_id", "drug1_name", "drug2_id", "drug2_name", "predicted_type", "sentence", "probability"]
+    cols += [f"top{top_k}_types", "exists_score", "known_type", "known_sentence"]
+    return [*cols, *(["paths"] if explain else []), "basis", "error"]
+
+
+def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None) -> tuple[Any, Any]:
+    """The two drug columns of a table: ``cols`` if given, else found by name.
+
+    Recognised names (case, spaces, ``_`` and ``-`` ignored) are ``drug1``/``drug2``, ``drug_a``/``drug_b``,
+    ``drug1_id``, ``drug1_name``, ``drug1_smiles``, ``smiles1`` and similar; an id column is preferred over a
+    name column when a file has both.
+
+    Raises
+    ------
+    BatchInputError
+        If a named column is missing or no pair of drug columns is found; the message lists the columns.
+    """
+    listed = ", ".join(repr(str(c)) for c in columns) or "none"
+    if cols is not None:
+        if len(cols) != 2:
+            raise BatchInputError(f"give exactly two drug columns, not {len(cols)}")
+        found = []
+        for wanted in cols:
+            exact = [c for c in columns if str(c) == wanted]
+            loose = [c for c in columns if str(c).strip().casefold() == str(wanted).strip().casefold()]
+            match = exact or loose
+            if not match:
+                raise BatchInputError(f"no column {wanted!r}; the columns are {listed}")
+            found.append(match[0])
+        if found[0] == found[1]:
+            raise BatchInputError(f"the two drug columns must differ (both are {str(found[0])!r})")
+        return found[0], found[1]
+    keys = {}
+    for c in columns:
+        keys.setdefault(_column_key(c), c)
+    found = []
+    for tags in _SIDE_TAGS:
+        names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
+        match = next((keys[n] for n in names if n in keys), None)
+        if match is None:
+            raise BatchInputError(
+                f"no drug columns found; the columns are {listed}. Name them drug1 and drug2 in a header row "
+                "(or drug_a/drug_b, drug1_id, drug1_name, ...), or choose them with --cols A B"
+            )
+        found.append(match)
+    return found[0], found[1]
+
+
+def _column_key(column: Any) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(column).casefold())
+
+
+class BatchScorer:
+    """Scores tables of drug pairs with one predictor, remembering each drug text it has resolved.
+
+    Parameters
+    ----------
+    predictor
+        A loaded ``Predictor``.
+    resolver
+        The ``DrugResolver`` of the same data (``DrugResolver.for_predictor(predictor)``).
+    top_k
+        Types listed in the ``top{k}_types`` column.
+    explain
+        Add a ``paths`` column with the knowledge-graph paths behind each prediction (slow: one model call
+        per pair).
+    """
+
+    def __init__(self, predictor: Predictor, resolver: DrugResolver, top_k: int = 3, explain: bool = False) -> None:
+        if top_k < 1:
+            raise BatchInputError(f"top_k must be at least 1, not {top_k}")
+        self.predictor = predictor
+        self.resolver = resolver
+        self.top_k = min(top_k, predictor.ctx.labels.num_types)
+        self.explain = explain
+        self._sides: dict[str, _Side] = {}
+        labels = predictor.ctx.labels
+        types = predictor.ctx.tables.interaction_types
+        self._templates = dict(zip(types["type"].astype(int), types["template"], strict=True))
+        self._type_ids = np.asarray(labels.type_ids)
+        self._symmetric = labels.symmetric.numpy()
+        self._num_graph_drugs = predictor.ctx.graph.num_drugs
+        self._known = _KnownPairs(predictor)
+        #: Seconds spent inside ``predictor.score_ids`` so far (the rest is resolution and formatting).
+        self.model_seconds = 0.0
+
+    # ------------------------------------------------------------------------------------------ resolution
+
+    def side(self, value: Any) -> _Side:
+        """Resolve one cell (cached by its text)."""
+        text = "" if _is_missing(value) else str(value).strip()
+        cached = self._sides.get(text)
+        if cached is None:
+            cached = self._resolve(text)
+            if len(self._sides) >= MAX_CACHED_DRUGS:
+                self._sides.clear()
+            self._sides[text] = cached
+        return cached
+
+    def _resolve(self, text: str) -> _Side:
+        if not text:
+            return _Side(-1, "", "", "empty cell", False)
+        try:
+            drug = self.resolver.resolve(text)
+        except UserInputError as exc:
+            return _Side(-1, "", "", str(exc), False)
+        drug_id, name = drug.drugbank_id or "", drug.name
+        if drug.in_model and drug_id in self.predictor.node_of:
+            node = self.predictor.node_of[drug_id]
+            return _Side(node, drug_id, name, "", node < self._num_graph_drugs)
+        if not drug.structure:
+            return _Side(
+                -1, drug_id, name, f"{name} ({drug_id}) is not a drug of the model and has no structure", False
+            )
+        if not hasattr(self.predictor, "register_structure"):
+            return _Side(-1, drug_id, name, "this predictor cannot score drugs by their structure", False)
+        try:
+            pseudo = self.predictor.register_structure(drug.structure, name=name)
+        except UserInputError as exc:
+            return _Side(-1, drug_id, name, str(exc), False)
+        except Exception as exc:  # one odd molecule must not stop a run of a million rows
+            log.warning(
+                "could not score the structure of %r: %s", text[:80], exc, exc_info=log.isEnabledFor(logging.DEBUG)
+            )
+            return _Side(-1, drug_id, name, f"could not score this structure ({type(exc).__name__})", False)
+        return _Side(self.predictor.node_of[pseudo], drug_id or pseudo, name, "", False)
+
+    # ------------------------------------------------------------------------------------------- scoring
+
+    def score(self, df: pd.DataFrame, cols: Sequence[str] | None = None) -> pd.DataFrame:
+        """``df`` with the prediction columns appended (see the module docstring); rows and order kept."""
+        col_a, col_b = find_drug_columns(list(df.columns), cols)
+        n = len(df)
+        values = pd.concat([df[col_a].astype(object), df[col_b].astype(object)], ignore_index=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        # One entry per distinct text, plus a last one for missing cells (factorize's code -1).
+        sides = [self.side(u) for u in uniques] + [self.side(None)]
+        node = np.array([s.node for s in sides], dtype=np.int64)[codes]
+        in_graph = np.array([s.in_graph for s in sides], dtype=bool)[codes]
+        ids = np.array([s.drug_id for s in sides], dtype=object)[codes]
+        names = np.array([s.name for s in sides], dtype=object)[codes]
+        side_errors = np.array([s.error for s in sides], dtype=object)[codes]
+        head, tail = node[:n], node[n:]
+
+        errors = np.full(n, "", dtype=object)
+        bad = (head < 0) | (tail < 0) | (head == tail)
+        for i in np.flatnonzero(bad).tolist():
+            errors[i] = self._row_error(str(col_a), str(col_b), side_errors[i], side_errors[n + i], names[i])
+        ok = ~bad
+
+        out = {
+            "drug1_id": ids[:n],
+            "drug1_name": names[:n],
+            "drug2_id": ids[n:],
+            "drug2_name": names[n:],
+        }
+        out.update(self._predict(head, tail, ok, names[:n], names[n:]))
+        out["known_type"], out["known_sentence"] = self._known.lookup(head, tail, ok & in_graph[:n] & in_graph[n:])
+        if self.explain:
+            out["paths"] = self._paths(head, tail, ok)
+        out["basis"] = np.where(ok, np.where(in_graph[:n] & in_graph[n:], "graph", "structure"), "").astype(object)
+        out["error"] = errors
+        return _append(df, out)
+
+    @staticmethod
+    def _row_error(col_a: str, col_b: str, err_a: str, err_b: str, name: str) -> str:
+        parts = [f"{col}: {err}" for col, err in ((col_a, err_a), (col_b, err_b)) if err]
+        return "; ".join(parts) or f"{col_a} and {col_b} are the same drug ({name})"
+
+    def _predict(
+        self, head: np.ndarray, tail: np.ndarray, ok: np.ndarray, first: np.ndarray, second: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        n = len(head)
+        predicted = pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
+        probability = np.full(n, np.nan)
+        exists = np.full(n, np.nan)
+        sentence = np.full(n, "", dtype=object)
+        top = np.full(n, "", dtype=object)
+        rows = np.flatnonzero(ok)
+        if len(rows):
+            # Each distinct ordered pair is scored once, however often the table repeats it.
+            stride = int(max(head[rows].max(), tail[rows].max())) + 1
+            pair_key = head[rows] * stride + tail[rows]
+            unique_keys, inverse = np.unique(pair_key, return_inverse=True)
+            u_head, u_tail = unique_keys // stride, unique_keys % stride
+            u_type, u_prob, u_first_is_1, u_exists, u_top = self._score_unique(u_head, u_tail)
+            type_ids = u_type[inverse]
+            predicted[rows] = type_ids
+            probability[rows] = u_prob[inverse]
+            exists[rows] = u_exists[inverse]
+            top[rows] = u_top[inverse]
+            first_is_1 = u_first_is_1[inverse]
+            templates = self._templates
+            sentence[rows] = [
+                interaction_sentence(templates[t], a, b, "#Drug1" if r else "#Drug2")
+                for t, a, b, r in zip(
+                    type_ids.tolist(), first[rows].tolist(), second[rows].tolist(), first_is_1.tolist(), strict=True
+                )
+            ]
+        return {
+            "predicted_type": predicted,
+            "sentence": sentence,
+            "probability": probability,
+            f"top{self.top_k}_types": top,
+            "exists_score": exists,
+        }
+
+    def _score_unique(self, heads: np.ndarray, tails: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Top type, its probability, whether the first drug fills #Drug1, exists score, top-k string."""
+        import torch
+
+        labels = self.predictor.ctx.labels
+        parts: list[tuple[np.ndarray, ...]] = []
+        for start in range(0, len(heads), SCORE_CHUNK):
+            h, t = heads[start : start + SCORE_CHUNK], tails[start : start + SCORE_CHUNK]
+            start_time = time.perf_counter()
+            class_probs, exists = self.predictor.score_ids(h, t)
+            self.model_seconds += time.perf_counter() - start_time
+            type_probs = labels.type_probs(class_probs)
+            top_p, top_i = type_probs.topk(self.top_k, dim=-1)
+            best = top_i[:, 0]
+            rows = torch.arange(len(h))
+            orientation = class_probs.view(len(h), labels.num_types, 2)[rows, best].argmax(-1).numpy()
+            best = best.numpy()
+            first_is_1 = self._symmetric[best] | (orientation == 0)
+            top_ids = self._type_ids[top_i.numpy()]
+            top_p = top_p.numpy()
+            top_text = np.array(
+                [
+                    "|".join(f"{t}:{p:.4f}" for t, p in zip(ti, pi, strict=True))
+                    for ti, pi in zip(top_ids.tolist(), top_p.tolist(), strict=True)
+                ],
+                dtype=object,
+            )
+            probability = top_p[:, 0].astype(np.float64).round(4)
+            parts.append((top_ids[:, 0], probability, first_is_1, exists.numpy().astype(np.float64).round(4), top_text))
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+
+    def _paths(self, head: np.ndarray, tail: np.ndarray, ok: np.ndarray) -> np.ndarray:
+        out = np.full(len(head), "", dtype=object)
+        done: dict[tuple[int, int], str] = {}
+        for i in np.flatnonzero(ok).tolist():
+            pair = (int(head[i]), int(tail[i]))
+            if pair not in done:
+                paths = self.predictor.explain_paths(*pair, EXPLAIN_PATHS)
+                done[pair] = " | ".join(f"{p.text} ({p.weight:.2f})" for p in paths)
+            out[i] = done[pair]
+        return out
+
+
+class _KnownPairs:
+    """The data's interactions by unordered pair of graph drug nodes: type ids and DrugBank sentences."""
+
+    def __init__(self, predictor: Predictor) -> None:
+        tables = predictor.ctx.tables
+        node_of = predictor.node_of
+        inter = tables.interactions
+        self._stride = max(len(node_of), 1)
+        a = inter["drug1_id"].map(node_of).to_numpy(dtype=np.int64)
+        b = inter["drug2_id"].map(node_of).to_numpy(dtype=np.int64)
+        keys = np.minimum(a, b) * self._stride + np.maximum(a, b)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        self._rows = order
+        self._drug1 = inter["drug1_id"].tolist()
+        self._drug2 = inter["drug2_id"].tolist()
+        self._type = inter["type"].astype(int).tolist()
+        self._names = predictor.names
+        types = tables.interaction_types
+        self._templates = dict(zip(types["type"].astype(int), types["template"], strict=True))
+        self._subject = dict(zip(types["type"].astype(int), types["subject"].astype(int), strict=True))
+        self._cache: dict[int, tuple[str, str]] = {}
+
+    def lookup(self, head: np.ndarray, tail: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        types = np.full(len(head), "", dtype=object)
+        sentences = np.full(len(head), "", dtype=object)
+        rows = np.flatnonzero(mask)
+        if not len(rows) or not len(self._keys):
+            return types, sentences
+        keys = np.minimum(head[rows], tail[rows]) * self._stride + np.maximum(head[rows], tail[rows])
+        pos = np.searchsorted(self._keys, keys).clip(max=len(self._keys) - 1)
+        hit = self._keys[pos] == keys
+        for row, p in zip(rows[hit].tolist(), pos[hit].tolist(), strict=True):
+            types[row], sentences[row] = self._describe(p)
+        return types, sentences
+
+    def _describe(self, pos: int) -> tuple[str, str]:
+        """Types and sentences of the pair whose rows start at ``pos`` (``searchsorted`` gives the first)."""
+        if pos not in self._cache:
+            key, found = self._keys[pos], []
+            # A pair can be listed with two types (one per direction): gather every row with this key.
+            for end in range(pos, len(self._keys)):
+                if self._keys[end] != key:
+                    break
+                row = int(self._rows[end])
+                type_id = self._type[row]
+                role = "#Drug2" if self._subject.get(type_id) == 2 else "#Drug1"
+                first, second = self._names[self._drug1[row]], self._names[self._drug2[row]]
+                template = self._templates.get(type_id)
+                found.append((str(type_id), interaction_sentence(template, first, second, role) if template else ""))
+            self._cache[pos] = ("|".join(t for t, _ in found), " | ".join(s for _, s in found if s))
+        return self._cache[pos]
+
+
+def _append(df: pd.DataFrame, out: dict[str, Any]) -> pd.DataFrame:
+    """``df`` with ``out``'s columns appended; a name that clashes with an input column gets a ``ddi_`` prefix."""
+    taken = {str(c) for c in df.columns}
+    renamed = {}
+    for name in out:
+        new = name
+        while new in taken:
+            new = f"ddi_{new}"
+        renamed[name] = new
+        taken.add(new)
+    extra = pd.DataFrame({renamed[k]: v for k, v in out.items()}, index=df.index)
+    return pd.concat([df, extra], axis=1)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays and other odd cell values are not "missing"
+        return False
+
+
+def score_table(
+    df: pd.DataFrame,
+    predictor: Predictor,
+    resolver: DrugResolver,
+    cols: Sequence[str] | None = None,
+    top_k: int = 3,
+    explain: bool = False,
+) -> pd.DataFrame:
+    """Score every row of ``df``; return it with the prediction columns appended (see the module docstring).
+
+    Parameters
+    ----------
+    df
+        A table with two drug columns (DrugBank ids, names, synonyms, InChIKeys, SMILES or InChI).
+    predictor, resolver
+        A loaded ``Predictor`` and the ``DrugResolver`` of its data.
+    cols
+        The two drug columns; default: found by name (``find_drug_columns``).
+    top_k
+        Types listed per row in ``top{k}_types``.
+    explain
+        Add the ``paths`` column (one model call per distinct pair: slow for large tables).
+
+    Raises
+    ------
+    BatchInputError
+        If the drug columns cannot be found. Bad rows never raise: their ``error`` column says why.
+    """
+    return BatchScorer(predictor, resolver, top_k=top_k, explain=explain).score(df, cols)
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+
+def file_format(path: str | Path) -> str:
+    """``csv``, ``tsv`` or ``parquet`` from the file extension (a ``.gz`` after csv/tsv is allowed)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz" and len(suffixes) >= 2:
+        suffixes = suffixes[:-1]
+        if FORMATS.get(suffixes[-1]) == "parquet":
+            suffixes = []
+    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise BatchInputError(f"{path}: unsupported file type; use .csv, .tsv or .parquet (CSV/TSV may be .gz)")
+    return fmt
+
+
+@dataclass
+class InputFile:
+    """A checked input table: its path, format, header, CSV separator and row count (Parquet only)."""
+
+    path: Path
+    fmt: str
+    columns: list[Any]
+    sep: str
+    rows: int | None
+
+
+def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
+    """Check that ``path`` is a readable table with two drug columns before anything is loaded or scored.
+
+    Raises
+    ------
+    BatchInputError
+        If the file is missing, empty, too large, binary (for CSV/TSV), not Parquet (for .parquet), or has no
+        drug columns.
+    """
+    path = Path(path)
+    fmt = file_format(path)
+    if not path.is_file():
+        raise BatchInputError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise BatchInputError(f"{path}: the file is empty")
+    if max_bytes is not None and size > max_bytes:
+        raise BatchInputError(f"{path}: {size / 1e6:,.1f} MB is over the {max_bytes / 1e6:,.1f} MB limit")
+    if fmt == "parquet":
+        columns, rows = _parquet_header(path)
+        sep = ""
+    else:
+        columns, sep = _text_header(path, fmt)
+        rows = None
+    find_drug_columns(columns, cols)
+    return InputFile(path, fmt, columns, sep, rows)
+
+
+def _parquet_header(path: Path) -> tuple[list[Any], int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise BatchInputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from exc
+    return list(meta.schema_arrow.names), meta.metadata.num_rows
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
+
+
+def _text_header(path: Path, fmt: str) -> tuple[list[str], str]:
+    try:
+        with _open_text(path) as handle:
+            head = handle.read(64 * 1024)
+    except (OSError, EOFError) as exc:
+        raise BatchInputError(f"{path}: cannot be read ({_first_line(exc)})") from exc
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BatchInputError(f"{path}: UTF-16 text (a spreadsheet's 'Unicode text' export); save it as UTF-8 CSV")
+    if b"\x00" in head or head.startswith(b"PAR1"):
+        raise BatchInputError(f"{path}: binary content, not a {fmt.upper()} text file")
+    text = head.decode("utf-8-sig", errors="replace")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if not first:
+        raise BatchInputError(f"{path}: no header row (the file holds only blank lines)")
+    sep = _SEPARATORS[fmt]
+    if fmt == "csv" and sep not in first:
+        # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv also happens.
+        sep = max((";", "\t", ","), key=first.count)
+    try:
+        with _open_text(path) as handle:
+            columns = list(pd.read_csv(handle, sep=sep, nrows=0, encoding="utf-8-sig").columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
+        raise BatchInputError(f"{path}: not a readable {fmt.upper()} file ({_first_line(exc)})") from exc
+    return columns, sep
+
+
+def _read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
+    if source.fmt == "parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            for batch in pq.ParquetFile(source.path).iter_batches(batch_size=chunksize):
+                yield batch.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise BatchInputError(f"{source.path}: corrupt Parquet data ({_first_line(exc)})") from exc
+        return
+    reader = pd.read_csv(
+        source.path,
+        sep=source.sep,
+        dtype=str,
+        keep_default_na=False,
+        chunksize=chunksize,
+        encoding="utf-8-sig",
+        # A stray Latin-1 byte becomes U+FFFD in that one cell (whose drug is then unknown) instead of
+        # failing the whole file.
+        encoding_errors="replace",
+        skip_blank_lines=True,
+    )
+    with reader:
+        try:
+            yield from reader
+        except pd.errors.ParserError as exc:
+            raise BatchInputError(f"{source.path}: {_parser_message(exc)}") from exc
+
+
+def _parser_message(exc: Exception) -> str:
+    match = _PARSER_FIELDS.search(str(exc))
+    if match:
+        expected, line, saw = match.groups()
+        return (
+            f"line {line} has {saw} fields but the header has {expected}; quote cells that contain the "
+            "separator, or remove the extra cells"
+        )
+    return f"not a readable table ({_first_line(exc)})"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+class _Writer:
+    """Writes chunks to a temporary file beside ``path``, renamed over it only when all went well."""
+
+    def __init__(self, path: Path, input_schema: pa.Schema | None) -> None:
+        self.path = path
+        self.fmt = file_format(path)
+        self.input_schema = input_schema
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self._parquet = None
+        self._schema = None
+        self._first = True
+
+    def write(self, df: pd.DataFrame) -> None:
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._parquet is None:
+                self._schema = _parquet_schema(df, self.input_schema)
+                self._parquet = pq.ParquetWriter(self.tmp, self._schema)
+            self._parquet.write_table(pa.Table.from_pandas(df, schema=self._schema, preserve_index=False))
+        else:
+            compression = "gzip" if self.path.suffix.lower() == ".gz" else None
+            df.to_csv(
+                self.tmp,
+                sep=_SEPARATORS[self.fmt],
+                index=False,
+                mode="w" if self._first else "a",
+                header=self._first,
+                compression=compression,
+            )
+        self._first = False
+
+    def commit(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if self._parquet is not None:
+            with contextlib.suppress(Exception):
+                self._parquet.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _parquet_schema(df: pd.DataFrame, input_schema: pa.Schema | None) -> pa.Schema:
+    """Fixed column types, so a chunk whose column happens to be all empty still matches the first chunk's."""
+    import pyarrow as pa
+
+    known = {f.name: f.type for f in input_schema} if input_schema is not None else {}
+    fields = []
+    for name, dtype in df.dtypes.items():
+        if str(name) in known:
+            kind = known[str(name)]
+        elif str(dtype) == "Int64":
+            kind = pa.int64()
+        elif pd.api.types.is_float_dtype(dtype):
+            kind = pa.float64()
+        elif pd.api.types.is_bool_dtype(dtype):
+            kind = pa.bool_()
+        else:
+            kind = pa.string()
+        fields.append(pa.field(str(name), kind))
+    return pa.schema(fields)
+
+
+def score_file(
+    in_path: str | Path,
+    out_path: str | Path,
+    predictor: Predictor,
+    resolver: DrugResolver,
+    cols: Sequence[str] | None = None,
+    top_k: int = 3,
+    explain: bool = False,
+    chunksize: int = 50_000,
+    progress: bool = True,
+    max_bytes: int | None = None,
+) -> BatchSummary:
+    """Score a CSV, TSV or Parquet file chunk by chunk into ``out_path`` (format from its extension).
+
+    Every input row and column is written, in order, with the columns of ``score_table`` appended. The output
+    appears only when the whole file has been scored (it is written beside ``out_path`` and renamed).
+
+    Raises
+    ------
+    BatchInputError
+        If the input cannot be read as a table or has no drug columns, or ``out_path`` is the input.
+    """
+    from tqdm.auto import tqdm
+
+    if chunksize < 1:
+        raise BatchInputError(f"chunksize must be at least 1, not {chunksize}")
+    source = inspect_input(in_path, cols, max_bytes)
+    out = Path(out_path)
+    file_format(out)
+    if out.exists() and out.resolve() == source.path.resolve():
+        raise BatchInputError(f"{out}: the output would overwrite the input; choose another --out")
+    if out.is_dir():
+        raise BatchInputError(f"{out} is a directory; give a file name such as {out / 'scored.csv'}")
+    input_schema = _input_schema(source)
+    scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
+    try:
+        writer = _Writer(out, input_schema)
+    except OSError as exc:
+        raise BatchInputError(f"{out}: cannot write there ({exc.strerror or exc})") from exc
+    rows = failed = 0
+    start = time.perf_counter()
+    bar = tqdm(total=source.rows, unit=" pairs", desc="scoring", disable=not progress)
+    try:
+        for chunk in _read_chunks(source, chunksize):
+            scored = scorer.score(chunk, cols)
+            failed += int((scored.iloc[:, -1] != "").sum())
+            rows += len(scored)
+            writer.write(scored)
+            bar.update(len(scored))
+        if writer._first:  # a header and no rows: still write the header, with the appended columns
+            empty = pd.DataFrame({c: pd.Series(dtype=str) for c in source.columns})
+            writer.write(scorer.score(empty, cols))
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - start
+    summary = BatchSummary(rows, rows - failed, failed, seconds, out)
+    log.info("scored %d rows (%d failed) in %.1f s -> %s", rows, failed, seconds, out)
+    return summary
+
+
+def _input_schema(source: InputFile) -> pa.Schema:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if source.fmt == "parquet":
+        return pq.ParquetFile(source.path).schema_arrow
+    return pa.schema([pa.field(str(c), pa.string()) for c in source.columns])

@@ -1,0 +1,150 @@
+"""Sparse checkpoints: store mostly-zero tensors of a state dict as flat indices + values.
+
+The file is one ``torch.save`` of plain tensors, strings, ints and dicts, so ``torch.load(weights_only=True)``
+reads it (no pickled classes). Layout::
+
+    {"format": "ddi-sparse-state/1",
+     "order": [name, ...],                       # the state dict's key order
+     "dense": {name: tensor, ...},
+     "sparse": {name: {"shape": [d0, d1, ...], "dtype": "float32", "indices": int32/int64 tensor,
+                       "values": tensor}, ...}}
+
+A tensor is stored sparse when at least ``min_zero_fraction`` of it is zero *and* indices + values take fewer
+bytes than the dense tensor (with int32 indices and float32 values that needs more than 50 % zeros). Values keep
+their dtype, so the round trip is exact; ``half=True`` stores floating values as float16 (lossy, ~25 % smaller).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+log = logging.getLogger(__name__)
+
+FORMAT = "ddi-sparse-state/1"
+
+
+@dataclass
+class SaveReport:
+    """Sizes of a sparse save: tensors stored sparse, bytes of the dense payload, bytes on disk."""
+
+    sparse_tensors: int
+    dense_tensors: int
+    dense_bytes: int
+    file_bytes: int
+
+    @property
+    def ratio(self) -> float:
+        """File size as a fraction of the dense payload (lower is better)."""
+        return self.file_bytes / max(self.dense_bytes, 1)
+
+
+def _index_dtype(numel: int) -> torch.dtype:
+    return torch.int32 if numel <= torch.iinfo(torch.int32).max else torch.int64
+
+
+def _encode(tensor: Tensor, half: bool, min_zero_fraction: float) -> dict | None:
+    """The sparse record of ``tensor``, or None where dense storage is as small or the tensor is not sparse."""
+    if tensor.is_sparse or tensor.numel() == 0 or tensor.is_complex():
+        return None
+    flat = tensor.detach().reshape(-1)
+    nonzero = torch.nonzero(flat, as_tuple=False).flatten()
+    if 1.0 - nonzero.numel() / flat.numel() < min_zero_fraction:
+        return None
+    values = flat[nonzero]
+    if half and values.is_floating_point():
+        values = values.half()
+    indices = nonzero.to(_index_dtype(flat.numel()))
+    sparse_bytes = indices.numel() * indices.element_size() + values.numel() * values.element_size()
+    if sparse_bytes >= flat.numel() * flat.element_size():
+        return None
+    return {
+        "shape": list(tensor.shape),
+        "dtype": str(tensor.dtype).removeprefix("torch."),
+        "indices": indices.clone(),
+        "values": values.clone(),
+    }
+
+
+def save_sparse_state(
+    state_dict: Mapping[str, Tensor],
+    path: str | Path,
+    half: bool = False,
+    min_zero_fraction: float = 0.5,
+) -> SaveReport:
+    """Write ``state_dict`` to ``path``, mostly-zero tensors as indices + values; return the sizes.
+
+    Parameters
+    ----------
+    state_dict: name -> tensor (e.g. ``model.state_dict()`` after ``Pruner.finalize()``).
+    path: output file.
+    half: store the values of sparse floating tensors as float16 (lossy); dense tensors are never converted.
+    min_zero_fraction: a tensor needs at least this fraction of zeros to be considered for sparse storage.
+    """
+    dense: dict[str, Tensor] = {}
+    sparse: dict[str, dict] = {}
+    dense_bytes = 0
+    for name, tensor in state_dict.items():
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"{name} is a {type(tensor).__name__}, not a tensor")
+        dense_bytes += tensor.numel() * tensor.element_size()
+        record = _encode(tensor, half, min_zero_fraction)
+        if record is None:
+            dense[name] = tensor.detach()
+        else:
+            sparse[name] = record
+    out = Path(path)
+    torch.save({"format": FORMAT, "order": list(state_dict), "dense": dense, "sparse": sparse}, out)
+    report = SaveReport(len(sparse), len(dense), dense_bytes, os.path.getsize(out))
+    log.info(
+        "saved %s: %d sparse + %d dense tensors, %.1f KiB on disk vs %.1f KiB dense (%.0f %%)",
+        out,
+        report.sparse_tensors,
+        report.dense_tensors,
+        report.file_bytes / 1024,
+        report.dense_bytes / 1024,
+        100 * report.ratio,
+    )
+    return report
+
+
+def _decode(name: str, record: Mapping) -> Tensor:
+    try:
+        dtype = getattr(torch, str(record["dtype"]))
+        shape = [int(s) for s in record["shape"]]
+        indices, values = record["indices"], record["values"]
+    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+        raise ValueError(f"sparse entry {name!r} is malformed: {exc}") from exc
+    if not isinstance(dtype, torch.dtype) or indices.shape != values.shape:
+        raise ValueError(f"sparse entry {name!r} is malformed")
+    out = torch.zeros(shape, dtype=dtype)
+    out.view(-1)[indices.long()] = values.to(dtype)
+    return out
+
+
+def is_sparse_state(raw: object) -> bool:
+    """Whether an object read by ``torch.load`` is a file written by ``save_sparse_state``."""
+    return isinstance(raw, dict) and raw.get("format") == FORMAT
+
+
+def load_sparse_state(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Tensor]:
+    """Read a file of ``save_sparse_state`` back into an ordinary state dict (dense tensors, original order)."""
+    raw = torch.load(path, map_location=map_location, weights_only=True)
+    if not is_sparse_state(raw):
+        raise ValueError(f"{path} is not a sparse state file ({FORMAT})")
+    return unpack_sparse_state(raw)
+
+
+def unpack_sparse_state(raw: Mapping) -> dict[str, Tensor]:
+    """The state dict held by an already loaded sparse state file (see ``is_sparse_state``)."""
+    dense, sparse = raw["dense"], raw["sparse"]
+    state: dict[str, Tensor] = {}
+    for name in raw["order"]:
+        state[name] = dense[name] if name in dense else _decode(name, sparse[name])
+    return state

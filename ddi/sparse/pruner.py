@@ -1,0 +1,281 @@
+"""``Pruner``: one object that drives sparse training of any model with one of five methods.
+
+=========  ==========================  =========================================================================
+method     forward paths per step      what happens to the masks
+=========  ==========================  =========================================================================
+"none"     ``off``                     nothing: the model is trained dense (no parametrizations at all)
+"dcil"     ``sparse`` + ``dense``      cubic ramp to the target, re-ranked every ``update_every`` steps; the
+                                       sparse path trains kept weights, the dense path trains pruned ones
+                                       (refined gradients), plus mutual distillation after ``warmup_steps``
+"dpf"      ``ste``                     as dcil, one pruned forward whose gradient updates all weights (STE)
+"gmp"      ``sparse``                  as dcil, but pruned weights get no gradient and are held at 0: a pruned
+                                       weight never comes back (Zhu & Gupta gradual magnitude pruning)
+"oneshot"  ``sparse``                  dense until ``prune_at * total_steps``, then pruned to the target once
+                                       and fine-tuned with the mask fixed
+=========  ==========================  =========================================================================
+
+A training step with a pruner::
+
+    per_path = {}
+    for name in pruner.paths():
+        with pruner.path(name):
+            logits = model(x)
+            per_path[name] = (logits, F.cross_entropy(logits, y))
+    loss = pruner.combine({k: v[0] for k, v in per_path.items()}, {k: v[1] for k, v in per_path.items()}, step)
+    loss.backward(); optimiser.step(); pruner.after_step(step)
+
+and at the end ``pruner.finalize()`` leaves the plain sparse model (the sparse path is what is shipped). See
+``docs/dcil.md`` for every choice the papers leave open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from torch import Tensor, nn
+
+from ddi.sparse.distill import Logits, mutual_distillation
+from ddi.sparse.masks import POLICIES, MaskedWeights, Selector, default_policy
+from ddi.sparse.schedule import ConstantSchedule, CubicSchedule
+
+log = logging.getLogger(__name__)
+
+METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
+#: forward paths of each method; a path's name is also the mask mode it runs in.
+PATHS: dict[str, tuple[str, ...]] = {
+    "none": ("off",),
+    "dcil": ("sparse", "dense"),
+    "dpf": ("ste",),
+    "gmp": ("sparse",),
+    "oneshot": ("sparse",),
+}
+_GRADUAL = ("dcil", "dpf", "gmp")
+#: default distillation warm-up as a fraction of training (the DCIL authors' scripts: 70 of ~300 epochs).
+DEFAULT_WARMUP_FRACTION = 0.25
+
+
+class Pruner:
+    """Sparse training of ``model`` with ``method`` towards ``target_sparsity`` of the masked weights.
+
+    Parameters
+    ----------
+    model: any ``nn.Module``; masks are registered on it in place (except for ``method="none"``).
+    method: one of ``METHODS``.
+    target_sparsity: final fraction of masked weights pruned, in ``[0, 1)``.
+    total_steps: optimiser steps of the whole training run.
+    ramp_fraction: length T of the cubic ramp as a fraction of ``total_steps`` (gradual methods).
+    update_every: steps between mask re-rankings (gradual methods); the step at which the ramp reaches the
+        target always updates.
+    policy: ``"global"`` (one magnitude ranking over all masked tensors), ``"layer"`` (each tensor pruned to
+        the same fraction) or ``"lamp"`` (one ranking of LAMP scores: scale-free, never empties a tensor).
+    distill_weight, temperature: weight and temperature T of DCIL's mutual distillation.
+    warmup_steps: DCIL steps before distillation starts (default ``DEFAULT_WARMUP_FRACTION * total_steps``).
+    start_step: first step of the ramp (gradual methods).
+    prune_at: fraction of ``total_steps`` at which ``"oneshot"`` prunes.
+    select, exclude: which tensors are masked (see ``MaskedWeights``).
+    on_path: optional ``callback(path_name)`` called on entering a path and ``callback(None)`` on leaving it,
+        for models that keep per-path modules (e.g. separate normalisation layers, as in the DCIL paper).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        method: str,
+        target_sparsity: float,
+        total_steps: int,
+        ramp_fraction: float = 0.5,
+        update_every: int = 16,
+        policy: str = "global",
+        distill_weight: float = 1.0,
+        temperature: float = 2.0,
+        warmup_steps: int | None = None,
+        start_step: int = 0,
+        prune_at: float = 0.5,
+        select: Selector = default_policy,
+        exclude: Sequence[str] = (),
+        on_path: Callable[[str | None], Any] | None = None,
+    ) -> None:
+        checks = [
+            (method in METHODS, f"method must be one of {METHODS}, got {method!r}"),
+            (0.0 <= target_sparsity < 1.0, "target_sparsity must be in [0, 1)"),
+            (total_steps >= 1, "total_steps must be >= 1"),
+            (0.0 <= ramp_fraction <= 1.0, "ramp_fraction must be in [0, 1]"),
+            (update_every >= 1, "update_every must be >= 1"),
+            (policy in POLICIES, f"policy must be one of {POLICIES}"),
+            (distill_weight >= 0.0, "distill_weight must be >= 0"),
+            (temperature > 0.0, "temperature must be > 0"),
+            (0.0 <= prune_at <= 1.0, "prune_at must be in [0, 1]"),
+        ]
+        errors = [msg for ok, msg in checks if not ok]
+        if errors:
+            raise ValueError("invalid pruner settings: " + "; ".join(errors))
+        self.model = model
+        self.method = method
+        self.target = float(target_sparsity)
+        self.total_steps = total_steps
+        self.update_every = update_every
+        self.policy = policy
+        self.distill_weight = distill_weight
+        self.temperature = temperature
+        self.warmup_steps = round(DEFAULT_WARMUP_FRACTION * total_steps) if warmup_steps is None else warmup_steps
+        self.on_path = on_path
+        if method == "none":
+            self.schedule: CubicSchedule | ConstantSchedule = ConstantSchedule(0.0)
+        elif method == "oneshot":  # a ramp of 0 steps: a jump to the target
+            self.schedule = CubicSchedule(self.target, 0, start_step=round(prune_at * total_steps))
+        else:
+            self.schedule = CubicSchedule(self.target, round(ramp_fraction * total_steps), start_step=start_step)
+        self.masks = None if method == "none" else MaskedWeights(model, select=select, exclude=exclude)
+        #: sparsity the masks were last updated to.
+        self.level = 0.0
+        #: (step, mask entries changed) at every mask update: the mask-stability statistic.
+        self.mask_changes: list[tuple[int, int]] = []
+        #: (step, entries pruned before and kept after) at every mask update.
+        self.revivals: list[tuple[int, int]] = []
+        self.finalized = False
+        if self.masks is not None:
+            log.info(
+                "pruner %s: %d tensors, %d weights, target sparsity %.3f (%s ranking), ramp to step %d of %d",
+                method,
+                len(self.masks.entries),
+                self.masks.numel,
+                self.target,
+                policy,
+                self.schedule.end_step,
+                total_steps,
+            )
+
+    # -- forward paths -----------------------------------------------------------------------------------------
+    def paths(self) -> list[str]:
+        """Names of the forward passes each training step runs (the mask mode of each)."""
+        return list(PATHS[self.method])
+
+    @contextmanager
+    def path(self, name: str) -> Iterator[None]:
+        """Run the forward pass (and build the graph) of path ``name``; the backward may happen outside."""
+        if name not in PATHS[self.method]:
+            raise ValueError(f"method {self.method!r} has paths {self.paths()}, not {name!r}")
+        if self.on_path is not None:
+            self.on_path(name)
+        try:
+            if self.masks is None:
+                yield
+            else:
+                with self.masks.use(name):
+                    yield
+        finally:
+            if self.on_path is not None:
+                self.on_path(None)
+
+    def distill_active(self, step: int) -> bool:
+        """Whether ``combine`` adds the mutual distillation term at ``step``."""
+        return self.method == "dcil" and self.distill_weight > 0 and step >= self.warmup_steps
+
+    def combine(self, logits: Mapping[str, Logits] | None, task_losses: Mapping[str, Tensor], step: int) -> Tensor:
+        """The training loss of one step from each path's logits and task loss.
+
+        dcil: ``loss_sparse + loss_dense`` plus, once ``step >= warmup_steps``,
+        ``distill_weight * T^2 * [KL(p_dense || p_sparse) + KL(p_sparse || p_dense)]`` with the target side of
+        each KL detached (``p = softmax(logits / T)``; binary logits ``B`` count as two classes). Other
+        methods: the loss of their one path. ``logits[name]`` may be a tensor or a sequence of tensors (e.g.
+        type and exists logits); it is only read by dcil.
+        """
+        missing = [name for name in self.paths() if name not in task_losses]
+        if missing:
+            raise KeyError(f"no task loss for path(s) {missing}")
+        if self.method != "dcil":
+            return task_losses[self.paths()[0]]
+        loss = task_losses["sparse"] + task_losses["dense"]
+        if self.distill_active(step):
+            if logits is None or "sparse" not in logits or "dense" not in logits:
+                raise KeyError("dcil distillation needs the logits of both the sparse and the dense path")
+            loss = loss + self.distill_weight * mutual_distillation(logits["sparse"], logits["dense"], self.temperature)
+        return loss
+
+    # -- masks -------------------------------------------------------------------------------------------------
+    def after_step(self, step: int) -> None:
+        """Call after the optimiser step ``step`` (0-based, counted over the whole run)."""
+        if self.masks is None:
+            return
+        level = self.schedule(step)
+        reaches_target = level >= self.target and self.level < self.target
+        if self.method in _GRADUAL:
+            if step % self.update_every == 0 or reaches_target:
+                self._update(step, level)
+            if self.method == "gmp":  # Adam's momentum and weight decay would move pruned weights off zero
+                self.masks.apply_()
+        elif self.method == "oneshot":
+            if reaches_target:
+                self._update(step, self.target)
+            if self.level > 0:
+                self.masks.apply_()
+
+    def _update(self, step: int, level: float) -> None:
+        assert self.masks is not None
+        changed = self.masks.update_masks(level, self.policy)
+        self.level = level
+        self.mask_changes.append((step, changed))
+        self.revivals.append((step, self.masks.last_revived))
+        log.debug(
+            "step %d: sparsity %.4f, %d mask entries changed (%d revived)",
+            step,
+            level,
+            changed,
+            self.masks.last_revived,
+        )
+
+    def at_target(self) -> bool:
+        """Whether the masks prune exactly the target count (always True for ``"none"``).
+
+        A training loop should only keep a "best" checkpoint, and only count early-stopping patience, once this
+        holds: an earlier state is a denser model than the one that will be shipped.
+        """
+        if self.masks is None:
+            return True
+        return self.masks.num_pruned() == self.masks.expected_pruned(self.target, self.policy)
+
+    def sparsity(self) -> float:
+        """Fraction of zeros in the sparse view of the masked weights (0 for ``"none"``)."""
+        return 0.0 if self.masks is None else self.masks.sparsity()
+
+    def summary(self) -> dict[str, float | int | str]:
+        """Figures for logs and benchmarks: method, target, reached sparsity, mask changes and revivals."""
+        out: dict[str, float | int | str] = {"method": self.method, "target_sparsity": self.target}
+        if self.masks is not None and not self.finalized:
+            out.update(
+                masked_weights=self.masks.numel,
+                mask_sparsity=self.masks.mask_sparsity(),
+                weight_sparsity=self.masks.sparsity(),
+            )
+        out.update(
+            mask_updates=len(self.mask_changes),
+            mask_changes=sum(c for _, c in self.mask_changes),
+            revivals=sum(r for _, r in self.revivals),
+        )
+        return out
+
+    def finalize(self) -> nn.Module:
+        """Leave the shipped model: masks at the target, weights ``w * m``, parametrizations removed.
+
+        Masks already at the target count are kept as they are, so the returned model is exactly the sparse
+        path that was last evaluated; only a run stopped before the ramp ended is pruned further here.
+        """
+        if self.masks is None or self.finalized:
+            self.finalized = True
+            return self.model
+        if not self.at_target():
+            log.warning(
+                "masks are at sparsity %.4f, not the target %.4f: pruning to the target now, without fine-tuning",
+                self.masks.mask_sparsity(),
+                self.target,
+            )
+            self._update(self.total_steps, self.target)
+        self.masks.apply_()
+        sparsity = self.masks.sparsity()
+        self.masks.remove()
+        self.finalized = True
+        log.info("finalized %s model: %.4f of the masked weights are zero", self.method, sparsity)
+        return self.model

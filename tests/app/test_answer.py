@@ -1,0 +1,136 @@
+"""``answer_pair`` and its pictures: what the app's result panel is built from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from rdkit import Chem
+from torch_geometric.data import Batch
+
+from ddi.models.ddi_model import Encoded
+from ddi.serve.answer import PairInputError, answer_pair, drug_choices, known_interactions
+from ddi.serve.atoms import atom_importance
+from ddi.serve.drawing import molecule_svg, paths_dot
+from ddi.train.trainer import rule_features
+
+PHENOL = "CC(C)(C)c1ccc(O)cc1"  # 4-tert-butylphenol: not a drug of the data
+
+
+def test_known_pair_is_read_in_drugbank_orientation_whichever_order_it_is_asked(predictor, resolver):
+    for first, second in (("clarithromycin", "simvastatin"), ("Simvastatin", "DB01211")):
+        answer = answer_pair(predictor, resolver, first, second)
+        assert [(k.type_id, k.sentence) for k in answer.known] == [
+            (73, "The serum concentration of Simvastatin can be increased when it is combined with Clarithromycin.")
+        ]
+        assert not answer.less_certain or "no interactions in the model's training data" in answer.less_certain_reason
+    # Subject 1: drug1 fills #Drug1 (type 6, "#Drug1 may increase the anticoagulant activities of #Drug2").
+    [known] = known_interactions(predictor, "DB00682", "DB00945")
+    assert known.sentence == "Acetylsalicylic acid may increase the anticoagulant activities of Warfarin."
+
+
+def test_answer_has_prediction_top_types_and_explanation(predictor, resolver):
+    answer = answer_pair(predictor, resolver, "Clarithromycin", "Simvastatin", top_k=4)
+    assert (answer.drug1_id, answer.drug2_id) == ("DB01211", "DB00641")
+    assert len(answer.top) == 4
+    assert answer.top[0][0] == answer.prediction.type_id and answer.top[0][2] == answer.sentence
+    probs = [p for _, p, _ in answer.top]
+    assert probs == sorted(probs, reverse=True) and 0 < answer.probability <= 1
+    assert 0 <= answer.exists <= 1
+    assert answer.paths and all(p.weight > 0 for p in answer.paths)
+    assert any(r.name == "cyp_inhibition" and "CYP3A4" in r.text for r in answer.rules)
+    for atoms in answer.atoms:
+        assert atoms is not None
+        assert len(atoms.scores) == Chem.MolFromSmiles(atoms.smiles).GetNumAtoms()
+        assert atoms.scores.min() >= 0 and atoms.scores.max() == pytest.approx(1.0)
+
+
+def test_structure_outside_the_graph_is_scored_and_less_certain(predictor, resolver):
+    answer = answer_pair(predictor, resolver, "warfarin", PHENOL)
+    assert answer.drug2_id.startswith("structure:")
+    assert answer.less_certain
+    assert "not in the model's knowledge graph" in answer.less_certain_reason
+    assert answer.known == [] and answer.rules == [] and answer.paths == []
+    assert answer.atoms[1] is not None and answer.atoms[1].smiles == predictor.structures[answer.drug2_id]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "side", "message"),
+    [
+        ("simvastatinn", "warfarin", 1, "Drug 1: unknown drug 'simvastatinn'; did you mean Simvastatin (DB00641)"),
+        ("warfarin", "C1CC(", 2, "Drug 2: invalid SMILES: syntax error in 'C1CC('"),
+        ("aspirin", "Acetylsalicylic acid", 2, "Drug 2: both inputs are the same drug (Acetylsalicylic acid)"),
+        ("", "warfarin", 1, "Drug 1: empty drug name"),
+    ],
+)
+def test_bad_input_says_which_drug_and_why(predictor, resolver, first, second, side, message):
+    with pytest.raises(PairInputError) as caught:
+        answer_pair(predictor, resolver, first, second)
+    assert caught.value.side == side
+    assert str(caught.value).startswith(message)
+
+
+def test_unknown_drug_suggestions_resolve_to_the_suggested_drug(predictor, resolver):
+    with pytest.raises(PairInputError) as caught:
+        answer_pair(predictor, resolver, "warfarin", "simvastatinn")
+    label, text = caught.value.suggestions[0]
+    assert (label, text) == ("Simvastatin (DB00641)", "DB00641")
+    assert answer_pair(predictor, resolver, "warfarin", text).drug2_id == "DB00641"
+
+
+def test_atom_gradients_equal_a_full_recomputation_for_a_structure(predictor):
+    """For a drug known only by its structure the cached-state substitution is exact: compare with autograd
+    through ``encode_isolated_drugs`` itself."""
+    from ddi.chem.graphs import structure_to_graph
+
+    pseudo = predictor.register_structure(PHENOL)
+    _, atoms = atom_importance(predictor, "DB00682", pseudo)
+    model, labels = predictor.model, predictor.ctx.labels
+    graph, _ = structure_to_graph(predictor.structures[pseudo])
+    x = graph.x.clone().requires_grad_(True)
+    molecules = Batch.from_data_list([graph])
+    molecules.x = x
+    row = predictor.node_of[pseudo]
+    state = model.encode_isolated_drugs(molecules)
+    cached = predictor.encoded.node_state.detach()
+    node_state = torch.cat([cached[:row], state, cached[row + 1 :]])
+    h, t = torch.tensor([predictor.node_of["DB00682"], row]), torch.tensor([row, predictor.node_of["DB00682"]])
+    out = model.score_pairs(Encoded(node_state, predictor.encoded.path_inputs), predictor.ctx.graph, h, t, None
+                            if not model.num_rules else rule_features(predictor.ctx, h, t))  # fmt: skip
+    p = out.type_logits.detach().softmax(-1)
+    probs = (p[:1] + labels.flip(p[1:])) / 2
+    ti = int(labels.type_probs(probs)[0].argmax())
+    o = int(probs[0].view(-1, 2)[ti].argmax())
+    back = 0 if bool(labels.symmetric[ti]) else 1 - o
+    target = out.type_logits[0, 2 * ti + o] + out.type_logits[1, 2 * ti + back]
+    (grad,) = torch.autograd.grad(target, x)
+    expected = (grad * x.detach()).sum(-1).numpy()
+    np.testing.assert_allclose(atoms.raw, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_molecule_drawing_highlights_the_top_atoms():
+    scores = np.zeros(Chem.MolFromSmiles(PHENOL).GetNumAtoms())
+    scores[[4, 8]] = [1.0, 0.6]
+    svg = molecule_svg(PHENOL, scores, legend="phenol")
+    assert svg.startswith("<?xml") and svg.rstrip().endswith("</svg>") and "class='legend'" in svg
+    assert svg.count("<ellipse") == 2, "the two important atoms are drawn as filled circles"
+    assert "fill:#E54C33" in svg, "the most important atom gets the full highlight colour"
+    assert molecule_svg(PHENOL).count("<ellipse") == 0
+    assert molecule_svg("C1CC(") == ""
+
+
+def test_paths_graph_names_drugs_proteins_and_relations(predictor, resolver):
+    answer = answer_pair(predictor, resolver, "Clarithromycin", "Simvastatin")
+    dot = paths_dot(predictor.ctx.kg, answer.paths)
+    assert dot.startswith("digraph paths {") and dot.rstrip().endswith("}")
+    assert '"Clarithromycin"' in dot and '"Simvastatin"' in dot
+    assert dot.count("->") >= len(answer.paths)
+    assert paths_dot(predictor.ctx.kg, []).count("->") == 0
+
+
+def test_picker_lists_names_then_synonyms_each_resolving_to_its_drug(predictor):
+    choices = drug_choices(predictor)
+    assert choices["Clarithromycin (DB01211)"] == "DB01211"
+    assert choices["Clarithromycina → Clarithromycin (DB01211)"] == "DB01211"
+    labels = list(choices)
+    assert labels.index("Warfarin (DB00682)") < labels.index("Clarithromycina → Clarithromycin (DB01211)")

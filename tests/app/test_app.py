@@ -1,0 +1,168 @@
+"""The Streamlit app, driven in-process with ``AppTest``: what a user sees on each page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+APP_DIR = Path(__file__).resolve().parents[2] / "app"
+
+# The first run of a session loads the model (several seconds, more on a busy machine).
+TIMEOUT = 300
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(APP_DIR / "main.py"), default_timeout=TIMEOUT)
+
+
+def texts(elements) -> list[str]:
+    return [str(e.value) for e in elements]
+
+
+def assert_no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_main_page_answers_a_pair_with_its_explanation(served_model):
+    at = app().run()
+    assert_no_exception(at)
+    assert any("Choose two drugs" in t for t in texts(at.info))
+    at.selectbox(key="pick1").select("Clarithromycin (DB01211)")
+    # The picker also lists synonyms, so typing one finds the drug.
+    at.selectbox(key="pick2").select("Simvastatine → Simvastatin (DB00641)")
+    at.run()
+    assert_no_exception(at)
+    assert not at.error
+    [sentence] = texts(at.subheader)
+    assert "Clarithromycin" in sentence and "Simvastatin" in sentence
+    # DrugBank lists this pair (type 73), with its sentence in DrugBank's orientation.
+    known = " ".join(texts(at.info))
+    assert "DrugBank already lists this pair" in known
+    assert "The serum concentration of Simvastatin can be increased when it is combined with Clarithromycin." in known
+    assert at.get("graphviz_chart"), "the explanation paths are drawn"
+    markdown = " ".join(texts(at.markdown))
+    assert "Pharmacology rules that fire" in markdown
+    assert "CYP3A4" in markdown, "the CYP3A4 inhibition rule is listed"
+    images = at.get("image")
+    assert len(images) == 2, "both molecules are drawn"
+    assert any("not** a confirmed" in c for c in texts(at.caption))
+    labels = [m.label for m in at.metric]
+    assert "Probability of this type" in labels
+
+
+def test_unknown_drug_shows_the_error_and_suggestions_that_fix_it(served_model):
+    at = app().run()
+    at.selectbox(key="pick1").select("Clarithromycin (DB01211)")
+    at.text_input(key="free2").input("simvastatinn")
+    at.run()
+    assert_no_exception(at)
+    [error] = texts(at.error)
+    assert error.startswith("Drug 2: unknown drug 'simvastatinn'; did you mean Simvastatin (DB00641)")
+    assert not at.subheader, "no answer is shown for bad input"
+    buttons = [b for b in at.button if b.label == "Simvastatin (DB00641)"]
+    assert buttons, [b.label for b in at.button]
+    buttons[0].click().run()
+    assert_no_exception(at)
+    assert not at.error
+    assert at.selectbox(key="pick2").value == "Simvastatin (DB00641)"
+    assert "Simvastatin" in texts(at.subheader)[0]
+
+
+def test_invalid_structure_and_same_drug_are_clear_errors(served_model):
+    at = app().run()
+    at.selectbox(key="pick1").select("Warfarin (DB00682)")
+    at.text_input(key="free2").input("C1CC(").run()
+    assert_no_exception(at)
+    assert texts(at.error) == ["Drug 2: invalid SMILES: syntax error in 'C1CC('"]
+    at.text_input(key="free2").input("DB00682").run()
+    assert_no_exception(at)
+    assert texts(at.error) == ["Drug 2: both inputs are the same drug (Warfarin); choose two drugs"]
+
+
+def test_a_structure_outside_the_graph_is_scored_and_marked_less_certain(served_model):
+    at = app().run()
+    at.selectbox(key="pick1").select("Warfarin (DB00682)")
+    at.text_input(key="free2").input("CC(C)(C)c1ccc(O)cc1").run()  # 4-tert-butylphenol: not a model drug
+    assert_no_exception(at)
+    assert not at.error
+    assert "Warfarin" in texts(at.subheader)[0]
+    [warning] = texts(at.warning)
+    assert "Less certain" in warning and "not in the model's knowledge graph" in warning
+    assert any("DrugBank does not list this pair" in c for c in texts(at.caption))
+
+
+def test_batch_page_scores_an_upload_and_offers_the_download(served_model):
+    at = app().run()
+    at.switch_page("pages/1_Batch.py").run()
+    assert_no_exception(at)
+    csv = b"drug1,drug2\nclarithromycin,simvastatin\nwarfarin,DB00945\nsimvastatinn,warfarin\n"
+    at.get("file_uploader")[0].set_value(("pairs.csv", csv, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert texts(at.warning) == ["1 of 3 rows could not be scored; their `error` column says why."]
+    table = at.dataframe[0].value
+    assert list(table["drug1"]) == ["clarithromycin", "warfarin", "simvastatinn"]
+    assert table["sentence"].iloc[0].endswith("Clarithromycin.") or "Clarithromycin" in table["sentence"].iloc[0]
+    assert table["error"].iloc[2].startswith("drug1: unknown drug 'simvastatinn'")
+    assert at.get("download_button")[0].proto.label == "Download the scored table (CSV)"
+
+
+def test_batch_page_rejects_a_table_without_drug_columns(served_model):
+    at = app().run()
+    at.switch_page("pages/1_Batch.py").run()
+    at.get("file_uploader")[0].set_value(("pairs.csv", b"a,b\n1,2\n", "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    [error] = texts(at.error)
+    assert "no drug columns found" in error
+    assert not at.get("download_button")
+
+
+def test_model_page_shows_the_model_and_its_test_figures(served_model):
+    at = app().run()
+    at.switch_page("pages/2_Model.py").run()
+    assert_no_exception(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Split"] == "custom", "the tiny model is trained on a sampled split directory"
+    assert int(metrics["Parameters"].replace(",", "")) > 1000
+    assert metrics["Checkpoint size"].endswith("MB")
+    assert metrics["Sparsity"] == "dense"
+    assert {"Macro-F1", "Accuracy", "Cohen's kappa"} <= set(metrics)
+    assert str(served_model) in " ".join(texts(at.markdown))
+    assert any("200 test pairs" in c for c in texts(at.caption))
+
+
+def test_model_page_shows_the_sparsity_of_a_pruned_model(tiny_model_dir, tmp_path, monkeypatch):
+    pruned = tmp_path / "pruned"
+    shutil.copytree(tiny_model_dir, pruned)
+    state = torch.load(pruned / "model.pt", weights_only=True)
+    state = {k: v * (torch.rand_like(v) < 0.5) if v.is_floating_point() else v for k, v in state.items()}
+    torch.save(state, pruned / "model.pt")
+    metrics = json.loads((pruned / "metrics.json").read_text())
+    metrics["pruning"] = {"method": "gmp", "target_sparsity": 0.5}
+    (pruned / "metrics.json").write_text(json.dumps(metrics))
+    monkeypatch.setenv("DDI_MODEL_DIR", str(pruned))
+    monkeypatch.setenv("DDI_TORCH_THREADS", str(torch.get_num_threads()))
+    at = app().run()
+    at.switch_page("pages/2_Model.py").run()
+    assert_no_exception(at)
+    [sparsity] = [m for m in at.metric if m.label == "Sparsity"]
+    assert 0.4 < float(sparsity.value.rstrip("%")) / 100 < 0.6
+    assert "pruned with gmp, target 50%" in sparsity.help
+
+
+@pytest.mark.parametrize("page", ["main.py", "pages/1_Batch.py", "pages/2_Model.py"])
+def test_every_page_says_how_to_get_a_model_when_there_is_none(tmp_path, monkeypatch, page):
+    monkeypatch.setenv("DDI_MODEL_DIR", str(tmp_path / "no-model"))
+    at = app().run()
+    if page != "main.py":
+        at.switch_page(page).run()
+    assert_no_exception(at)
+    assert any("No model found" in w for w in texts(at.warning))
+    assert any("ddi train --out" in m for m in texts(at.markdown))
+    assert not at.get("selectbox")

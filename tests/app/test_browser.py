@@ -1,0 +1,125 @@
+"""The app in a real browser: start ``streamlit run``, pick two drugs in headless Chromium, read the answer.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (no downloaded
+browser: Playwright drives the system Chromium). Saves a screenshot of the answer to ``docs/screenshot.png``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Model load on first request, on a busy two-core machine.
+STARTUP_SECONDS = 180
+ANSWER_MS = 240_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(served_model, tmp_path) -> Iterator[str]:
+    """A ``streamlit run app/main.py`` server for the tiny model; stopped after the test."""
+    port = free_port()
+    env = {**os.environ, "DDI_MODEL_DIR": str(served_model), "PYTHONUNBUFFERED": "1"}
+    log = (tmp_path / "streamlit.log").open("w")
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def pick(page, side: int, text: str, option: str) -> None:
+    """Type ``text`` into the searchable drug picker of ``side`` and click the listed ``option``."""
+    box = page.locator(f".st-key-pick{side} input")
+    box.click()
+    box.fill(text)
+    page.locator('[role="option"]').filter(has_text=option).first.click(timeout=30_000)
+    deadline = time.monotonic() + 30
+    while box.input_value() != option:
+        assert time.monotonic() < deadline, f"picker {side} shows {box.input_value()!r}, not {option!r}"
+        page.wait_for_timeout(200)
+
+
+def test_pick_two_drugs_and_read_the_answer_in_a_browser(app_url, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_url)
+            page.get_by_text("Choose two drugs").wait_for(timeout=ANSWER_MS)
+            pick(page, 1, "clarithro", "Clarithromycin (DB01211)")
+            pick(page, 2, "simvastatin", "Simvastatin (DB00641)")
+            sentence = page.locator("h3").filter(has_text="Simvastatin").filter(has_text="Clarithromycin").first
+            sentence.wait_for(timeout=ANSWER_MS)
+            page.get_by_text("DrugBank already lists this pair").wait_for()
+            page.get_by_text("Relation paths the model weighed most").wait_for()
+            page.get_by_text("Pharmacology rules that fire").wait_for()
+            page.locator(".stGraphVizChart svg").first.wait_for(timeout=60_000)
+            page.locator('[data-testid="stImage"] img').nth(1).wait_for(timeout=60_000)
+            assert "Clarithromycin" in sentence.inner_text()
+            assert not page.locator('[data-testid="stException"]').count()
+            # The app scrolls inside its main container, not the page: grow the window to the content.
+            height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 6000)})
+            page.wait_for_timeout(1000)
+            shot = tmp_path / "screenshot.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    docs = ROOT / "docs" / "screenshot.png"
+    shutil.copyfile(shot, docs)
+    assert docs.stat().st_size > 10_000

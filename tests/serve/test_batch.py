@@ -1,0 +1,276 @@
+"""Batch scoring: every row comes back in order with its prediction or its error, in any file format."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ddi.errors import UserInputError
+from ddi.predict.predictor import Predictor
+from ddi.serve.batch import BatchInputError, find_drug_columns, output_columns, score_file, score_table
+
+needs_structures = pytest.mark.skipif(
+    not hasattr(Predictor, "register_structure"), reason="Predictor.register_structure is not available yet"
+)
+
+ROWS = [
+    # (drug1, drug2, note, bad?)
+    ("Simvastatin", "clarithromycin", "known pair", False),
+    ("warfarin", "DB00945", "id and name", False),
+    ("simvastatinn", "warfarin", "typo", True),
+    ("C1CC(", "warfarin", "broken SMILES", True),
+    ("", "warfarin", "empty cell", True),
+    ("aspirin", "Acetylsalicylic acid", "same drug twice", True),
+    ("DB00641", "DB01211", "known pair by id", False),
+    ("xyzzy", "qqqq", "both unknown", True),
+]
+
+
+@pytest.fixture
+def pairs() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "row": [str(i) for i in range(len(ROWS))],
+            "Drug 1": [r[0] for r in ROWS],
+            "comment": [r[2] for r in ROWS],
+            "Drug 2": [r[1] for r in ROWS],
+        }
+    )
+
+
+def test_every_row_comes_back_in_order_with_its_columns(predictor, resolver, pairs):
+    out = score_table(pairs, predictor, resolver)
+    assert len(out) == len(pairs)
+    assert list(out.columns) == [*pairs.columns, *output_columns(3)]
+    pd.testing.assert_frame_equal(out[pairs.columns], pairs)
+    bad = np.array([r[3] for r in ROWS])
+    assert (out["error"] != "").tolist() == bad.tolist()
+    assert out.loc[~bad, "predicted_type"].notna().all()
+    assert out.loc[bad, "predicted_type"].isna().all()
+    assert out.loc[bad, "probability"].isna().all()
+    assert (out.loc[~bad, "basis"] == "graph").all()
+
+
+def test_errors_say_which_cell_and_why(predictor, resolver, pairs):
+    errors = score_table(pairs, predictor, resolver)["error"].tolist()
+    assert errors[2].startswith("Drug 1: unknown drug 'simvastatinn'; did you mean Simvastatin (DB00641)")
+    assert errors[3] == "Drug 1: invalid SMILES: syntax error in 'C1CC('"
+    assert errors[4] == "Drug 1: empty cell"
+    assert errors[5] == "Drug 1 and Drug 2 are the same drug (Acetylsalicylic acid)"
+    assert errors[7] == "Drug 1: unknown drug 'xyzzy'; Drug 2: unknown drug 'qqqq'"
+
+
+def test_the_good_side_of_a_bad_row_is_still_named(predictor, resolver, pairs):
+    row = score_table(pairs, predictor, resolver).iloc[2]
+    assert (row["drug1_id"], row["drug2_id"], row["drug2_name"]) == ("", "DB00682", "Warfarin")
+
+
+def test_predictions_match_the_predictor(predictor, resolver, pairs):
+    out = score_table(pairs, predictor, resolver, top_k=4)
+    for i in (0, 1, 6):
+        row = out.iloc[i]
+        expected = predictor.predict_pairs([(row["drug1_id"], row["drug2_id"])], top_k=4)[0]
+        assert row["predicted_type"] == expected.type_id
+        assert row["probability"] == pytest.approx(expected.probability, abs=1e-4)
+        assert row["exists_score"] == pytest.approx(expected.exists, abs=1e-4)
+        assert row["sentence"] == expected.sentence
+        assert row["top4_types"] == "|".join(f"{t}:{p:.4f}" for t, p, _ in expected.top)
+    assert re.fullmatch(r"(\d+:0\.\d{4}\|){3}\d+:0\.\d{4}", out["top4_types"].iloc[0])
+
+
+def test_known_pairs_show_the_drugbank_type_in_its_orientation(predictor, resolver, pairs):
+    out = score_table(pairs, predictor, resolver)
+    sentence = "The serum concentration of Simvastatin can be increased when it is combined with Clarithromycin."
+    for i in (0, 6):
+        assert (out["known_type"].iloc[i], out["known_sentence"].iloc[i]) == ("73", sentence)
+    # The other order of the same pair is the same DrugBank fact.
+    flipped = score_table(pd.DataFrame({"drug1": ["clarithromycin"], "drug2": ["simvastatin"]}), predictor, resolver)
+    assert flipped["known_sentence"].iloc[0] == sentence
+
+
+def test_a_row_scores_the_same_alone_or_in_a_crowd(predictor, resolver, benchmark_tables):
+    ids = benchmark_tables.drugs["drugbank_id"].sample(60, random_state=1).tolist()
+    crowd = pd.DataFrame({"drug1": ids[:30] * 2, "drug2": ids[30:] * 2})  # every pair twice
+    out = score_table(crowd, predictor, resolver)
+    for column in ("predicted_type", "top3_types", "sentence"):
+        assert out[column].iloc[:30].tolist() == out[column].iloc[30:].tolist()
+    alone = score_table(crowd.iloc[[7]], predictor, resolver)
+    assert alone["top3_types"].iloc[0] == out["top3_types"].iloc[7]
+    assert alone.index.tolist() == [7]
+
+
+@needs_structures
+def test_smiles_of_a_new_molecule_is_scored_by_its_structure(predictor, resolver):
+    df = pd.DataFrame({"drug1": ["c1ccc2c(c1)oc1ccccc12", "CC(=O)OC1=CC=CC=C1C(O)=O"], "drug2": ["warfarin"] * 2})
+    out = score_table(df, predictor, resolver)
+    assert out["error"].tolist() == ["", ""]
+    assert out["drug1_id"].iloc[0].startswith("structure:")
+    assert out["basis"].tolist() == ["structure", "graph"]  # aspirin's SMILES is the model's aspirin
+    assert out["drug1_id"].iloc[1] == "DB00945"
+    assert 0 < out["probability"].iloc[0] <= 1
+
+
+@needs_structures
+def test_a_catalogue_drug_outside_the_model_is_scored_by_its_inchi(predictor, resolver):
+    out = score_table(pd.DataFrame({"drug1": ["Phenol", "Lepirudin"], "drug2": ["warfarin"] * 2}), predictor, resolver)
+    assert (out["drug1_id"].iloc[0], out["basis"].iloc[0], out["error"].iloc[0]) == ("DB03255", "structure", "")
+    assert out["error"].iloc[1] == "drug1: Lepirudin (DB00001) is not a drug of the model and has no structure"
+
+
+def test_explain_adds_paths(predictor, resolver):
+    out = score_table(
+        pd.DataFrame({"drug1": ["simvastatin"], "drug2": ["clarithromycin"]}), predictor, resolver, explain=True
+    )
+    assert "paths" in out.columns
+    expected = predictor.explain_paths(predictor.node_of["DB00641"], predictor.node_of["DB01211"], 3)
+    assert out["paths"].iloc[0] == " | ".join(f"{p.text} ({p.weight:.2f})" for p in expected)
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["drug1", "drug2"], ("drug1", "drug2")),
+        (["Drug A", "Drug B"], ("Drug A", "Drug B")),
+        (["x", "drug_1", "drug_2"], ("drug_1", "drug_2")),
+        (["DRUG1_ID", "DRUG2_ID"], ("DRUG1_ID", "DRUG2_ID")),
+        (["drug1_name", "drug2_name", "drug1_id", "drug2_id"], ("drug1_id", "drug2_id")),  # ids first
+        (["smiles1", "smiles2"], ("smiles1", "smiles2")),
+    ],
+)
+def test_drug_columns_are_found_by_name(columns, expected):
+    assert find_drug_columns(columns) == expected
+
+
+def test_missing_drug_columns_list_the_columns():
+    with pytest.raises(BatchInputError, match=r"no drug columns found; the columns are 'a', 'b'.*--cols"):
+        find_drug_columns(["a", "b"])
+    with pytest.raises(BatchInputError, match="no column 'c'"):
+        find_drug_columns(["a", "b"], ("a", "c"))
+    with pytest.raises(BatchInputError, match="must differ"):
+        find_drug_columns(["a", "b"], ("a", "A"))
+
+
+def test_explicit_columns(predictor, resolver):
+    df = pd.DataFrame({"first": ["simvastatin"], "second": ["clarithromycin"], "drug1": ["ignored"]})
+    out = score_table(df, predictor, resolver, cols=("first", "second"))
+    assert (out["drug1_id"].iloc[0], out["error"].iloc[0]) == ("DB00641", "")
+
+
+def test_appended_columns_never_overwrite_input_columns(predictor, resolver):
+    df = pd.DataFrame({"drug1_id": ["DB00641"], "drug2_id": ["DB01211"], "error": ["mine"]})
+    out = score_table(df, predictor, resolver)
+    assert out["error"].iloc[0] == "mine"
+    assert (out["ddi_drug1_id"].iloc[0], out["ddi_error"].iloc[0]) == ("DB00641", "")
+
+
+def test_non_text_cells_are_read_as_text(predictor, resolver):
+    df = pd.DataFrame({"drug1": ["simvastatin", None, 12.5], "drug2": ["warfarin", "warfarin", np.nan]})
+    out = score_table(df, predictor, resolver)
+    assert out["error"].tolist() == ["", "drug1: empty cell", "drug1: unknown drug '12.5'; drug2: empty cell"]
+
+
+# --------------------------------------------------------------------------------------------------- files
+
+
+def _write(pairs: pd.DataFrame, path) -> None:
+    if path.suffix == ".parquet":
+        pairs.to_parquet(path, index=False)
+    else:
+        pairs.to_csv(path, sep="\t" if path.suffix == ".tsv" else ",", index=False)
+
+
+def _read(path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep="\t" if path.suffix == ".tsv" else ",", dtype=str, keep_default_na=False)
+
+
+@pytest.mark.parametrize(("source", "target"), [("csv", "csv"), ("tsv", "parquet"), ("parquet", "tsv")])
+def test_files_round_trip_in_chunks(predictor, resolver, pairs, tmp_path, source, target):
+    in_path, out_path = tmp_path / f"pairs.{source}", tmp_path / f"scored.{target}"
+    _write(pairs, in_path)
+    summary = score_file(in_path, out_path, predictor, resolver, chunksize=3, progress=False)
+    assert (summary.rows, summary.scored, summary.failed) == (8, 3, 5)
+    out = _read(out_path)
+    expected = score_table(pairs, predictor, resolver)
+    assert list(out.columns) == list(expected.columns)
+    assert out[pairs.columns].astype(str).values.tolist() == pairs.values.tolist()
+    assert out["error"].fillna("").tolist() == expected["error"].tolist()
+    assert out["sentence"].fillna("").tolist() == expected["sentence"].tolist()
+    assert pd.to_numeric(out["predicted_type"]).tolist()[:2] == expected["predicted_type"].tolist()[:2]
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_a_semicolon_csv_from_a_spreadsheet_is_read(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("\ufeffdrug1;drug2\nsimvastatin;clarithromycin\n", encoding="utf-8")
+    score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert (out["drug1_id"].iloc[0], out["drug2_id"].iloc[0]) == ("DB00641", "DB01211")
+
+
+def test_short_rows_are_scored_as_empty_cells(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("drug1,drug2,note\nsimvastatin\nsimvastatin,warfarin,ok\n")
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    assert (summary.rows, summary.failed) == (2, 1)
+    assert _read(tmp_path / "out.csv")["error"].tolist() == ["drug2: empty cell", ""]
+
+
+def test_a_header_only_file_gives_a_header_only_output(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("drug1,drug2\n")
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    assert summary.rows == 0
+    assert (tmp_path / "out.csv").read_text().startswith("drug1,drug2,drug1_id,drug1_name,")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("pairs.csv", b"", "the file is empty"),
+        ("pairs.csv", bytes(range(256)) * 40, "binary content, not a CSV text file"),
+        ("pairs.csv", b"PAR1\x15\x04garbage", "binary content"),
+        ("pairs.csv", b"\n\n\n", "no header row"),
+        ("pairs.csv", "drug1,drug2\n".encode("utf-16"), "UTF-16 text"),
+        ("pairs.csv", b"a,b\n1,2\n", "no drug columns found; the columns are 'a', 'b'"),
+        ("pairs.csv", b"DB00641,DB01211\nDB00945,DB00682\n", "no drug columns found"),
+        ("pairs.csv", b'drug1,drug2\n"simvastatin,warfarin\n', "EOF inside string"),
+        ("pairs.parquet", b"drug1,drug2\nx,y\n", "not a readable Parquet file"),
+        ("pairs.xlsx", b"whatever", "unsupported file type; use .csv, .tsv or .parquet"),
+    ],
+)
+def test_unreadable_input_gives_one_clear_error(predictor, resolver, tmp_path, name, content, message):
+    in_path = tmp_path / name
+    in_path.write_bytes(content)
+    with pytest.raises(BatchInputError, match=re.escape(message)):
+        score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_ragged_row_names_its_line_and_leaves_no_output(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    good = "simvastatin,warfarin\n" * 5
+    in_path.write_text("drug1,drug2\n" + good + "aspirin,warfarin,extra,cells\n" + good)
+    with pytest.raises(BatchInputError, match=r"line 7 has 4 fields but the header has 2"):
+        score_file(in_path, tmp_path / "out.csv", predictor, resolver, chunksize=2, progress=False)
+    assert list(tmp_path.iterdir()) == [in_path]  # no output, no partial file
+
+
+def test_missing_file_oversized_file_and_self_overwrite(predictor, resolver, tmp_path):
+    with pytest.raises(BatchInputError, match="no such file"):
+        score_file(tmp_path / "nope.csv", tmp_path / "out.csv", predictor, resolver, progress=False)
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("drug1,drug2\nsimvastatin,warfarin\n")
+    with pytest.raises(BatchInputError, match="over the"):
+        score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False, max_bytes=10)
+    with pytest.raises(BatchInputError, match="would overwrite the input"):
+        score_file(in_path, in_path, predictor, resolver, progress=False)
+    with pytest.raises(UserInputError, match="unsupported file type"):
+        score_file(in_path, tmp_path / "out.json", predictor, resolver, progress=False)
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(BatchInputError, match="is a directory"):
+        score_file(in_path, tmp_path / "dir.csv", predictor, resolver, progress=False)

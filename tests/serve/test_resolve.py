@@ -1,0 +1,168 @@
+"""``DrugResolver`` on the real DrugBank data: what a user may type, and what they are told when it fails."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ddi.chem.molecule import InvalidStructureError
+from ddi.errors import UserInputError
+from ddi.serve.resolve import AmbiguousDrugError, DrugResolver, UnknownDrugError
+
+ASPIRIN_SMILES = "CC(=O)OC1=CC=CC=C1C(O)=O"
+ASPIRIN_INCHI = "InChI=1S/C9H8O4/c1-6(10)13-8-5-3-2-4-7(8)9(11)12/h2-5H,1H3,(H,11,12)"
+
+
+@pytest.mark.parametrize(
+    ("text", "drug_id", "kind"),
+    [
+        ("DB00641", "DB00641", "id"),
+        ("db00641", "DB00641", "id"),
+        (" DB00641\t", "DB00641", "id"),
+        ("simvastatin", "DB00641", "name"),
+        ("SIMVASTATIN ", "DB00641", "name"),
+        ("Acetylsalicylic acid", "DB00945", "name"),
+        ("acetyl-salicylic, acid", "DB00945", "name"),
+        ("acetylsalicylicacid", "DB00945", "name"),
+        ("Aspirin", "DB00945", "synonym"),
+        ("aspirin", "DB00945", "synonym"),
+        ("ASA", "DB00945", "synonym"),
+        ("Acetylsalicylsäure", "DB00945", "synonym"),
+        ("acetylsalicylsaure", "DB00945", "synonym"),  # accents may be left out
+        ("Albuterol", "DB01001", "synonym"),  # US name of salbutamol
+        ("(-)-albuterol", "DB13139", "synonym"),  # the stereo prefix names another drug
+        ("BSYNRYMUTXBXSQ-UHFFFAOYSA-N", "DB00945", "inchikey"),
+        ("InChIKey=BSYNRYMUTXBXSQ-UHFFFAOYSA-N", "DB00945", "inchikey"),
+        ("bsynrymutxbxsq-uhfffaoysa-n", "DB00945", "inchikey"),
+        # A structure of a model drug resolves to that drug, whichever way it is written.
+        (ASPIRIN_SMILES, "DB00945", "structure"),
+        ("OC(=O)c1ccccc1OC(C)=O", "DB00945", "structure"),
+        (ASPIRIN_INCHI, "DB00945", "structure"),
+        ("smiles:OC(=O)c1ccccc1OC(C)=O", "DB00945", "structure"),
+    ],
+)
+def test_resolves_what_a_user_types(resolver, text, drug_id, kind):
+    drug = resolver.resolve(text)
+    assert (drug.drugbank_id, drug.kind, drug.in_model) == (drug_id, kind, True)
+    assert drug.query == text
+    assert drug.structure
+
+
+def test_a_model_name_wins_over_a_catalogue_drug_of_the_same_name(resolver):
+    # The vocabulary also has DB13919 "Candesartan"; the model's drug DB00796 is named Candesartan.
+    assert resolver.resolve("candesartan").drugbank_id == "DB00796"
+
+
+def test_catalogue_drug_outside_the_model_comes_with_its_inchi(resolver):
+    phenol = resolver.resolve("Phenol")
+    assert (phenol.drugbank_id, phenol.in_model) == ("DB03255", False)
+    assert phenol.structure.startswith("InChI=1S/C6H6O/")
+    lepirudin = resolver.resolve("db00001")  # a protein drug: in the catalogue, no structure
+    assert (lepirudin.name, lepirudin.in_model, lepirudin.structure) == ("Lepirudin", False, None)
+
+
+def test_a_new_structure_resolves_without_a_drugbank_id(resolver):
+    drug = resolver.resolve("c1ccc2c(c1)oc1ccccc12")  # dibenzofuran: in no table
+    assert (drug.drugbank_id, drug.kind, drug.in_model) == (None, "structure", False)
+    assert drug.structure == "c1ccc2c(c1)oc1ccccc12"
+
+
+def test_a_typo_suggests_the_drug(resolver):
+    with pytest.raises(UnknownDrugError) as caught:
+        resolver.resolve("simvastatinn")
+    message = str(caught.value)
+    assert message.startswith("unknown drug 'simvastatinn'; did you mean Simvastatin (DB00641)")
+    assert caught.value.suggestions[0] == "Simvastatin (DB00641)"
+    assert len(caught.value.suggestions) <= 5
+    assert isinstance(caught.value, UserInputError)
+
+
+def test_a_typo_in_the_first_letter_still_suggests_the_drug(resolver):
+    with pytest.raises(UnknownDrugError, match=r"Clarithromycin \(DB01211\)"):
+        resolver.resolve("klarithromycin")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("xyzzy", "unknown drug 'xyzzy'"),
+        ("DB99999", "unknown drug 'DB99999': no DrugBank drug has this id"),
+        ("AAAAAAAAAAAAAA-BBBBBBBBBB-C", "no drug has this InChIKey"),
+        ("", "empty drug name"),
+        ("   ", "empty drug name"),
+        ("x" * 6000, "drug text too long"),
+    ],
+)
+def test_unknown_input_says_what_was_not_found(resolver, text, message):
+    with pytest.raises(UnknownDrugError, match=message):
+        resolver.resolve(text)
+
+
+@pytest.mark.parametrize("word", ["CCB", "NO", "B12", "Tylenol3"])
+def test_words_and_codes_are_never_read_as_smiles(resolver, word):
+    # "CCB" and "NO" parse as SMILES and "B12" nearly does; they must come back as unknown drugs.
+    with pytest.raises(UnknownDrugError):
+        resolver.resolve(word)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("C1CC(", "invalid SMILES: syntax error"),
+        ("CC(C)(C)(C)(C)C", "invalid SMILES: Explicit valence"),
+        ("InChI=1S/garbage", "invalid InChI"),
+        ("smiles:", "empty structure"),
+    ],
+)
+def test_a_broken_structure_says_why(resolver, text, reason):
+    with pytest.raises(InvalidStructureError, match=reason):
+        resolver.resolve(text)
+
+
+def test_a_synonym_of_two_drugs_is_ambiguous(resolver):
+    # Without its hyphen "alpha tocopherol" matches vitamin E's "alpha-tocopherol" and DL-alpha-tocopherol's
+    # "(+)-alpha-tocopherol" equally well.
+    with pytest.raises(AmbiguousDrugError) as caught:
+        resolver.resolve("alpha tocopherol")
+    ids = {drug_id for drug_id, _ in caught.value.candidates}
+    assert ids == {"DB00163", "DB14476"}
+    assert "Vitamin E (DB00163)" in str(caught.value)
+    assert "give a DrugBank id" in str(caught.value)
+
+
+def test_search_by_prefix(resolver):
+    hits = resolver.search("simva", limit=5)
+    assert hits[0] == ("DB00641", "Simvastatin", "Simvastatin")
+    assert len({drug_id for drug_id, _, _ in hits}) == len(hits)  # one row per drug
+    assert ("DB00945", "Acetylsalicylic acid", "Aspirin") in resolver.search("aspi", limit=5)
+    assert [h[0] for h in resolver.search("db0064", limit=3)] == ["DB00640", "DB00641", "DB00642"]
+    assert resolver.search("ACETYL-SALICYLIC")[0][:2] == ("DB00945", "Acetylsalicylic acid")
+    assert resolver.search("") == []
+    assert resolver.search("qqqqq") == []
+
+
+def test_search_can_keep_to_the_models_drugs(resolver):
+    hits = resolver.search("a", limit=20, in_model_only=True)
+    assert len(hits) == 20
+    assert all(resolver.resolve(drug_id).in_model for drug_id, _, _ in hits)
+
+
+def test_search_and_build_are_fast(benchmark_tables, resolver):
+    start = time.perf_counter()
+    DrugResolver.from_tables(benchmark_tables)
+    build = time.perf_counter() - start
+    start = time.perf_counter()
+    for prefix in ("a", "s", "simva", "db00", "acetyl", "zz", "5-fl", "interferon"):
+        resolver.search(prefix)
+    per_query = (time.perf_counter() - start) / 8
+    # Budgets (2 s, 5 ms) with room for a loaded test machine.
+    assert build < 4.0, f"resolver build took {build:.2f} s"
+    assert per_query < 0.010, f"search took {per_query * 1000:.1f} ms per query"
+
+
+def test_without_catalogues_only_the_models_drugs_resolve(benchmark_tables, tmp_path):
+    resolver = DrugResolver.from_tables(benchmark_tables, catalogue_dir=tmp_path)
+    assert resolver.resolve("aspirin").drugbank_id == "DB00945"  # drugs.tsv lists the synonym too
+    with pytest.raises(UnknownDrugError):
+        resolver.resolve("Phenol")

@@ -1,0 +1,64 @@
+"""CSR linear layers for inference, swapped in only where they measure faster."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from ddi.sparse import SparseLinear, benchmark_linear, sparse_linear_inference
+
+
+def sparse_linear(out_features: int, in_features: int, sparsity: float, seed: int = 0) -> nn.Linear:
+    torch.manual_seed(seed)
+    layer = nn.Linear(in_features, out_features)
+    with torch.no_grad():
+        layer.weight.mul_(torch.rand(layer.weight.shape) >= sparsity)
+    return layer
+
+
+def test_sparse_linear_matches_the_dense_layer_for_any_leading_shape():
+    dense = sparse_linear(6, 10, 0.9)
+    sparse = SparseLinear.from_linear(dense)
+    for shape in ((5, 10), (2, 3, 10), (10,)):
+        x = torch.randn(*shape)
+        out = sparse(x)
+        assert out.shape == (*shape[:-1], 6)
+        assert torch.allclose(out, dense(x), atol=1e-6)
+    no_bias = nn.Linear(10, 6, bias=False)
+    x = torch.randn(4, 10)
+    assert torch.allclose(SparseLinear.from_linear(no_bias)(x), no_bias(x), atol=1e-6)
+
+
+def model_with_layers() -> nn.Module:
+    return nn.Sequential(sparse_linear(16, 8, 0.9), nn.ReLU(), sparse_linear(4, 16, 0.2, seed=1))
+
+
+def test_conversion_swaps_only_sparse_enough_layers_that_win(monkeypatch):
+    import ddi.sparse.inference as inference
+
+    x = torch.randn(3, 8)
+    model = model_with_layers()
+    expected = model(x)
+    # Pretend the CSR form always wins: the sparse layer is swapped, the 20 % one is not even timed.
+    timed = []
+    monkeypatch.setattr(inference, "time_linear", lambda linear, x, repeats: timed.append(linear) or (2.0, 1.0))
+    assert sparse_linear_inference(model, threshold=0.8, batch=4) == ["0"]
+    assert isinstance(model[0], SparseLinear) and type(model[2]) is nn.Linear and len(timed) == 1
+    assert torch.allclose(model(x), expected, atol=1e-6)
+
+
+def test_conversion_keeps_layers_that_are_not_faster(monkeypatch):
+    import ddi.sparse.inference as inference
+
+    model = model_with_layers()
+    monkeypatch.setattr(inference, "time_linear", lambda linear, x, repeats: (1.0, 1.05))
+    assert sparse_linear_inference(model, threshold=0.8, batch=4) == []
+    assert type(model[0]) is nn.Linear
+
+
+def test_benchmark_reports_both_timings():
+    timing = benchmark_linear(32, 16, 0.9, batch=64, repeats=5)
+    assert timing.dense_ms > 0 and timing.sparse_ms > 0 and timing.kernel_ms > 0
+    assert timing.speedup == pytest.approx(timing.dense_ms / timing.sparse_ms)
+    assert (timing.out_features, timing.in_features, timing.sparsity, timing.batch) == (32, 16, 0.9, 64)
