@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,18 +13,10 @@ from ddi.cli.main import main
 
 pytestmark = pytest.mark.usefixtures("restore_root_logging")
 
-# The tiny model is trained by tests/serve/conftest.py's helper into the session's base temp directory,
-# so the serve tests and these share one training run.
-_spec = importlib.util.spec_from_file_location(
-    "serve_conftest", Path(__file__).resolve().parents[1] / "serve" / "conftest.py"
-)
-_serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_serve)
-
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, benchmark_tables) -> str:
-    return str(_serve.train_tiny_model(tmp_path_factory.getbasetemp(), benchmark_tables))
+def model_dir(tiny_model_dir) -> str:
+    return str(tiny_model_dir)
 
 
 @pytest.fixture

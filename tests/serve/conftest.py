@@ -1,46 +1,10 @@
-"""A tiny model trained once per session on a slice of the real benchmark, for the scoring tests.
-
-The model is trained into the session's base temp directory, so ``tests/cli/test_predict_cli.py`` (which
-trains through the same function) reuses it instead of training a second one.
-"""
+"""The predictor and resolver the scoring tests use (the tiny model comes from ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from ddi.data.tables import Tables
 from ddi.serve.resolve import DrugResolver
-
-
-def train_tiny_model(root: Path, tables: Tables) -> Path:
-    """Train (once per ``root``) a one-epoch, 16-wide model on 1,000 training pairs; return its directory."""
-    from ddi.data.splits import load_split
-    from ddi.models.config import ModelConfig, RunConfig, TrainConfig
-    from ddi.train.pipeline import train_and_save
-
-    model_dir = root / "tiny-model"
-    if (model_dir / "model.pt").is_file():
-        return model_dir
-    split_dir = root / "tiny-split"
-    split_dir.mkdir(parents=True, exist_ok=True)
-    split = load_split("s0", tables)
-    # A small split keeps the graph and the test-set evaluation small: ~25 s instead of a minute.
-    for part, n in (("train", 1000), ("valid", 200), ("test", 200)):
-        getattr(split, part).sample(n, random_state=0).to_csv(split_dir / f"{part}.tsv", sep="\t", index=False)
-    run = RunConfig(
-        model=ModelConfig(hidden_dim=16, mol_layers=1, max_paths=8),
-        train=TrainConfig(epochs=1, batch_size=256),
-        split_dir=str(split_dir),
-    )
-    train_and_save(run, model_dir, tables=tables, progress=False)
-    return model_dir
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory, benchmark_tables) -> Path:
-    return train_tiny_model(tmp_path_factory.getbasetemp(), benchmark_tables)
 
 
 @pytest.fixture(scope="session")
