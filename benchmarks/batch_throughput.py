@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from run_info import command_line
 
 from ddi.predict.predictor import DEFAULT_MODEL_DIR, Predictor
 from ddi.serve.batch import BatchScorer, score_file
@@ -132,7 +133,7 @@ def main() -> int:
             # Other work on the machine slows the run: compare figures only at a load near 0.
             "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         },
-        "command": _command_line(),
+        "command": command_line(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
@@ -140,14 +141,6 @@ def main() -> int:
     print(json.dumps({k: result[k] for k in summary_keys}))
     print(f"wrote {args.out}")
     return 0
-
-
-def _command_line() -> str:
-    """This run's command as typed in the repository root."""
-    relative = os.path.relpath(sys.executable)
-    interpreter = sys.executable if relative.startswith("..") else relative
-    env = f"PYTHONPATH={os.environ['PYTHONPATH']} " if os.environ.get("PYTHONPATH") else ""
-    return env + " ".join([interpreter, *sys.argv])
 
 
 if __name__ == "__main__":

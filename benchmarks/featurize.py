@@ -24,6 +24,7 @@ from pathlib import Path
 
 import rdkit
 import torch
+from run_info import command_line
 
 from ddi.chem.graphs import cache_file, featurize_drugs
 from ddi.data.benchmark import load_benchmark
@@ -95,21 +96,13 @@ def main() -> int:
             "torch": torch.__version__,
             "rdkit": rdkit.__version__,
         },
-        "command": _command_line(),
+        "command": command_line(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k.startswith("median_")}))
     print(f"wrote {args.out}")
     return 0
-
-
-def _command_line() -> str:
-    """This run's command as typed in the repository root."""
-    relative = os.path.relpath(sys.executable)
-    interpreter = sys.executable if relative.startswith("..") else relative
-    env = f"PYTHONPATH={os.environ['PYTHONPATH']} " if os.environ.get("PYTHONPATH") else ""
-    return env + " ".join([interpreter, *sys.argv])
 
 
 if __name__ == "__main__":
