@@ -27,6 +27,7 @@ app: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy
 
 format: setup
 	$(BIN)/ruff format .

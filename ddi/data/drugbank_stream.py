@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers import expat
 
@@ -170,7 +170,8 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
     ending = b"" if _ROOT_END_AT_TAIL.search(file.read()) else _SYNTHETIC_ROOT_END
     file.seek(offset)
     log.debug("%s has no <drugbank> root; reading it inside a synthetic one", path)
-    return _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
+    chained = _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
+    return cast(BinaryIO, chained)  # a RawIOBase reads like a binary file
 
 
 def _first_element(head: bytes) -> tuple[int, bytes] | None:
@@ -194,7 +195,7 @@ class _ChainedReader(io.RawIOBase):
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         while self._streams:
-            count = self._streams[0].readinto(buffer)
+            count = self._streams[0].readinto(buffer)  # type: ignore[attr-defined]
             if count:
                 return count
             self._streams.pop(0)

@@ -115,11 +115,8 @@ def random_pair_split(tables: Tables, seed: int = 0, fractions: tuple[float, ...
     part_of.iloc[:n_train] = "train"
     part_of.iloc[n_train : n_train + n_valid] = "valid"
     assigned = key.map(part_of)
-    split = Split(
-        "s0",
-        *(pairs[assigned == p].reset_index(drop=True) for p in ("train", "valid", "test")),
-        seed=seed,
-    )
+    train, valid, test = (pairs[assigned == p].reset_index(drop=True) for p in ("train", "valid", "test"))
+    split = Split("s0", train, valid, test, seed=seed)
     log.info("s0 (random pair split, seed %d): %s", seed, _fmt_counts(split))
     return split
 

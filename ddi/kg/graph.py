@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -148,7 +148,7 @@ class KnowledgeGraph:
         num_drugs = len(drug_ids)
 
         protein_ids, *protein_edges = _protein_edges(tables.drug_protein, drug_index, vocab, groups)
-        edges = [protein_edges]
+        edges: list[Sequence[np.ndarray]] = [protein_edges]
         if "interaction" in groups:
             edges.append(_interaction_edges(train_interactions, drug_index, tables.interaction_types, vocab))
         src, dst, rel = _sorted_unique(*(np.concatenate(part) for part in zip(*edges, strict=True)))
