@@ -17,7 +17,7 @@ from ddi.models.graph_tensors import ModelGraph
 from ddi.nn.heads import InteractionHeads
 from ddi.nn.kg_context import RelationalContextLayer
 from ddi.nn.molecule_encoder import MoleculeEncoder
-from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, enumerate_paths
+from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, common_middles
 
 
 @dataclass
@@ -148,6 +148,29 @@ class DDIModel(nn.Module):
             state = layer(state, no_edges, torch.zeros(0, dtype=torch.long), self.relation_embedding.weight)
         return state
 
+    def find_paths(
+        self,
+        graph: ModelGraph,
+        heads: Tensor,
+        tails: Tensor,
+        hidden_drugs: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> PathBatch:
+        """The head - middle - tail paths of each ordered pair, capped at ``max_paths`` per pair."""
+        pair, middle, counts = common_middles(
+            graph.slot_mask_rows(heads, hidden_drugs),
+            graph.slot_mask_rows(tails, hidden_drugs),
+            self.config.max_paths,
+            generator,
+        )
+        return PathBatch(
+            pair,
+            middle,
+            graph.slot_ids(heads[pair], middle, hidden_drugs),
+            graph.slot_ids(tails[pair], middle, hidden_drugs),
+            counts,
+        )
+
     def score_pairs(
         self,
         encoded: Encoded,
@@ -157,20 +180,20 @@ class DDIModel(nn.Module):
         rule_features: Tensor | None,
         hidden_drugs: Tensor | None = None,
         generator: torch.Generator | None = None,
+        paths: PathBatch | None = None,
     ) -> PairOutput:
-        """Logits for the ordered pairs (heads[i], tails[i]) (drug node ids)."""
+        """Logits for the ordered pairs (heads[i], tails[i]) (drug node ids).
+
+        ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
+        """
         zh, zt = encoded.node_state[heads], encoded.node_state[tails]
         parts = [zh, zt]
         if self.config.combine == "concat_product":
             parts.append(zh * zt)
-        paths = weights = None
+        weights = None
         if self.path_block is not None:
-            paths = enumerate_paths(
-                graph.slot_rows(heads, hidden_drugs),
-                graph.slot_rows(tails, hidden_drugs),
-                self.config.max_paths,
-                generator,
-            )
+            if paths is None:
+                paths = self.find_paths(graph, heads, tails, hidden_drugs, generator)
             path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
             parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
         if self.num_rules:

@@ -33,6 +33,10 @@ class PathBatch:
     tail_slot: Tensor
     counts: Tensor
 
+    def swapped(self) -> PathBatch:
+        """The same paths read from the tail: the pairs (tail, head) share their middles with (head, tail)."""
+        return PathBatch(self.pair, self.middle, self.tail_slot, self.head_slot, self.counts)
+
 
 @dataclass
 class PathInputs:
@@ -44,34 +48,36 @@ class PathInputs:
     nodes: Tensor
 
 
-def enumerate_paths(
-    head_rows: Tensor, tail_rows: Tensor, max_paths: int, generator: torch.Generator | None = None
-) -> PathBatch:
-    """Find every middle node linked to both ends of each pair.
+def common_middles(
+    head_mask: Tensor, tail_mask: Tensor, max_paths: int, generator: torch.Generator | None = None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Every middle node linked to both ends of each pair.
 
     Parameters
     ----------
-    head_rows, tail_rows: ``B x N`` slot ids of each pair's head and tail drug (-1 where no edge).
-    max_paths: keep at most this many paths per pair (a random subset when ``generator`` is given, else the
-        first ones), so hub drugs do not dominate time.
+    head_mask, tail_mask: ``B x N`` bool, True where the head (tail) drug has an edge to the node.
+    max_paths: keep at most this many middles per pair (a random subset when ``generator`` is given, else the
+        lowest node ids, which is the same set whichever drug is the head), so hub drugs do not dominate time.
+
+    Returns
+    -------
+    pair, middle: ``P`` pair index and middle node of each path; counts: ``B`` middles per pair before the cap.
     """
-    common = (head_rows >= 0) & (tail_rows >= 0)
+    common = head_mask & tail_mask
     counts = common.sum(dim=1)
     if counts.numel() and int(counts.max()) > max_paths:
-        # Rank candidate middles by a key (random, or column order when deterministic) and keep the lowest.
-        if generator is not None:
-            keys = torch.rand(common.shape, generator=generator)
+        if generator is None:
+            # Deterministic: the first max_paths middles by node id (a running count is cheaper than a sort).
+            common &= common.cumsum(dim=1, dtype=torch.int16) <= max_paths
         else:
-            keys = torch.arange(common.shape[1], dtype=torch.float32).expand(common.shape[0], -1) / common.shape[1]
-        keys = torch.where(common, keys, torch.full_like(keys, 2.0))
-        chosen = keys.topk(max_paths, dim=1, largest=False).indices
-        keep = torch.zeros_like(common)
-        keep.scatter_(1, chosen, True)
-        common &= keep
+            # Training: a random subset, ranked by random keys.
+            keys = torch.rand(common.shape, generator=generator).masked_fill_(~common, 2.0)
+            chosen = keys.topk(max_paths, dim=1, largest=False).indices
+            keep = torch.zeros_like(common)
+            keep.scatter_(1, chosen, True)
+            common &= keep
     pair, middle = common.nonzero(as_tuple=True)
-    head_slot = head_rows[pair, middle].long()
-    tail_slot = tail_rows[pair, middle].long()
-    return PathBatch(pair, middle, head_slot, tail_slot, counts)
+    return pair, middle, counts
 
 
 class RelationPathBlock(nn.Module):

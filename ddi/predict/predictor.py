@@ -56,6 +56,8 @@ class Predictor:
         self.metrics = metrics
         with torch.no_grad():
             self.encoded: Encoded = encode(model, ctx)
+        if model.num_rules:
+            _ = ctx.rule_table  # built now, not on the first query
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
         self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
         self.structures: dict[str, str] = {}

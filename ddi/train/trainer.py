@@ -86,13 +86,15 @@ def predict_type_probs(
     probs, exists = [], []
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
-        hh, tt = torch.cat([h, t]), torch.cat([t, h])
-        out = model.score_pairs(enc, ctx.graph, hh, tt, rule_features(ctx, hh, tt) if model.num_rules else None)
-        p = out.type_logits.softmax(-1)
-        n = len(h)
-        probs.append((p[:n] + ctx.labels.flip(p[n:])) / 2)
-        e = torch.sigmoid(out.exists_logits)
-        exists.append((e[:n] + e[n:]) / 2)
+        forward = model.score_pairs(enc, ctx.graph, h, t, rule_features(ctx, h, t) if model.num_rules else None)
+        # The reverse order walks the same paths: reuse them instead of searching again.
+        reverse_paths = forward.paths.swapped() if forward.paths is not None else None
+        backward = model.score_pairs(
+            enc, ctx.graph, t, h, rule_features(ctx, t, h) if model.num_rules else None, paths=reverse_paths
+        )
+        p_forward, p_backward = forward.type_logits.softmax(-1), backward.type_logits.softmax(-1)
+        probs.append((p_forward + ctx.labels.flip(p_backward)) / 2)
+        exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
     return torch.cat(probs), torch.cat(exists)
 
 
