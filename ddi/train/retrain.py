@@ -1,0 +1,90 @@
+"""``ddi retrain``: a DrugBank XML export -> benchmark layout -> a newly trained model, written atomically.
+
+The import goes into a data directory of its own (default ``data/<model name>``), which the model's config
+then names, so the model can always be reloaded with the data it was trained on. The current default model is
+never replaced unless asked (``make_default``); it is compared with the new one on the new data's test split
+when both know the same drugs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ddi.data.benchmark import write_benchmark_layout
+from ddi.data.drugbank_xml import import_drugbank_xml
+from ddi.data.tables import OTHER_TYPE
+from ddi.errors import UserInputError
+from ddi.models.config import RunConfig
+from ddi.train.pipeline import test_report, train_and_save
+
+log = logging.getLogger(__name__)
+
+
+def retrain(
+    xml_path: str | Path,
+    out_dir: str | Path,
+    data_out: str | Path | None = None,
+    run: RunConfig | None = None,
+    make_default: bool = False,
+    default_dir: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Import ``xml_path``, train a model on it into ``out_dir`` and compare it with the default model."""
+    from ddi.predict.predictor import DEFAULT_MODEL_DIR, Predictor
+
+    out = Path(out_dir)
+    data_dir = Path(data_out) if data_out else Path("data") / out.name
+    tables, stats = import_drugbank_xml(xml_path, progress=progress)
+    log.info("%s", stats)
+    interactions = tables.interactions[tables.interactions["type"] != OTHER_TYPE]
+    if len(interactions) < 10:
+        raise UserInputError(
+            f"{xml_path}: only {len(interactions)} interaction(s) match the 86 benchmark types; too few to train on"
+        )
+    tables = type(tables)(
+        drugs=tables.drugs,
+        interaction_types=tables.interaction_types,
+        interactions=interactions.reset_index(drop=True),
+        drug_protein=tables.drug_protein,
+        proteins=tables.proteins,
+        source=str(data_dir.resolve()),
+    )
+    write_benchmark_layout(tables, data_dir)
+    run = run or RunConfig()
+    run.data_dir = str(data_dir.resolve())
+    run.split, run.split_dir = "s0", None  # no given split in an export: a seeded 70/10/20 pair split
+    metrics = train_and_save(run, out, progress=progress)
+    report: dict[str, Any] = {"model": str(out), "data_dir": run.data_dir, "new": metrics.get("test", {})}
+
+    default = Path(default_dir) if default_dir else DEFAULT_MODEL_DIR
+    try:
+        current = Predictor.load(default, data_dir=run.data_dir, split="s0")
+        report["default"] = test_report(current.model, current.ctx)
+    except UserInputError as exc:  # another drug set: the two models cannot answer the same questions
+        report["default"] = None
+        report["default_note"] = f"current default not comparable on this data: {exc}"
+    if make_default:
+        replace_directory(out, default)
+        report["made_default"] = str(default)
+    return report
+
+
+def replace_directory(source: Path, target: Path) -> None:
+    """Copy ``source`` over ``target`` so that ``target`` is at every moment either the old or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    shutil.rmtree(staging)
+    shutil.copytree(source, staging)
+    if target.exists():
+        old = target.with_name(f".{target.name}.previous")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
