@@ -123,7 +123,11 @@ class ModelGraph:
         return self.edge_index[:, keep], self.edge_type[keep]
 
     def slot_mask_rows(self, drugs: Tensor, hidden: Tensor | None) -> Tensor:
-        """``B x N`` bool: where each drug's row has a slot (a quarter of the memory traffic of ``slot_rows``)."""
+        """``B x N`` bool: where each drug's row has a slot; the protein-only row for hidden drugs.
+
+        Ids past the graph's nodes are drugs known only by structure (see ``Predictor.register_structure``):
+        they have no edges, so their rows are empty.
+        """
         if getattr(self, "_has_slot", None) is None:
             self._has_slot = (self.slot_all >= 0, self.slot_protein >= 0)
         has_all, has_protein = self._has_slot
@@ -145,23 +149,6 @@ class ModelGraph:
             h = hidden[drugs]
             ids[h] = self.slot_protein[drugs[h], middles[h]]
         return ids.long()
-
-    def slot_rows(self, drugs: Tensor, hidden: Tensor | None) -> Tensor:
-        """``B x N`` slot ids of each drug's row, the protein-only row for hidden drugs.
-
-        Ids past the graph's nodes are drugs known only by structure (see ``Predictor.register_structure``):
-        they have no edges, so their rows are empty.
-        """
-        outside = drugs >= self.num_drugs
-        if bool(outside.any()):
-            rows = torch.full((len(drugs), self.num_nodes), -1, dtype=self.slot_all.dtype)
-            rows[~outside] = self.slot_rows(drugs[~outside], hidden)
-            return rows
-        rows = self.slot_all[drugs]
-        if hidden is not None and bool(hidden.any()):
-            h = hidden[drugs]
-            rows[h] = self.slot_protein[drugs[h]]
-        return rows
 
 
 def sorted_membership(values: Tensor, keys: Tensor) -> Tensor:
