@@ -99,11 +99,11 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation settings of ``ddi train``."""
 
-    epochs: int = 10
-    batch_size: int = 2048
+    epochs: int = 8
+    batch_size: int = 1024
     lr: float = 3e-3
     weight_decay: float = 1e-5
-    patience: int = 5
+    patience: int = 3
     seed: int = 0
     negative_ratio: float = 0.5
     exists_weight: float = 0.5
