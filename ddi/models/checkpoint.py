@@ -58,19 +58,25 @@ def save_checkpoint(
         run.save(tmp / CONFIG_FILE)
         (tmp / VOCAB_FILE).write_text(json.dumps(vocab) + "\n")
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=float) + "\n")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
+        swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     log.info("saved model to %s", out)
     return out
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Put the finished directory ``staging`` at ``target`` by renames, so ``target`` is at every moment either the
+    old directory or the new one, never a half-written mix (both must be on one filesystem)."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
 
 
 def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], RunConfig, dict[str, Any], dict]:

@@ -9,7 +9,6 @@ when both know the same drugs.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +18,7 @@ from ddi.data.benchmark import write_benchmark_layout
 from ddi.data.drugbank_xml import import_drugbank_xml
 from ddi.data.tables import OTHER_TYPE
 from ddi.errors import UserInputError
+from ddi.models.checkpoint import swap_in
 from ddi.models.config import RunConfig
 from ddi.train.pipeline import test_report, train_and_save
 
@@ -80,11 +80,4 @@ def replace_directory(source: Path, target: Path) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     shutil.rmtree(staging)
     shutil.copytree(source, staging)
-    if target.exists():
-        old = target.with_name(f".{target.name}.previous")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
-        os.replace(staging, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staging, target)
+    swap_in(staging, target)
