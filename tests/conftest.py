@@ -53,7 +53,9 @@ def train_tiny_model(root: Path, tables: Tables) -> Path:
     for part, n in (("train", 1000), ("valid", 200), ("test", 200)):
         getattr(split, part).sample(n, random_state=0).to_csv(split_dir / f"{part}.tsv", sep="\t", index=False)
     run = RunConfig(
-        model=ModelConfig(hidden_dim=16, mol_layers=1, max_paths=8),
+        model=ModelConfig(
+            hidden_dim=16, mol_layers=1, max_paths=8, fingerprint_bits=256, fingerprint_pair_dim=16, head_dim=64
+        ),
         train=TrainConfig(epochs=1, batch_size=256),
         split_dir=str(split_dir),
     )

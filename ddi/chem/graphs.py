@@ -25,6 +25,7 @@ from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
 from ddi.chem.featurizers import AtomFeaturizer, BondFeaturizer
+from ddi.chem.fingerprints import DEFAULT_RADIUS, fingerprint_matrix
 from ddi.chem.molecule import (
     InvalidStructureError,
     canonical_smiles,
@@ -302,6 +303,7 @@ class MoleculeGraphs(Mapping[str, Data]):
         self.atom_dim = atom_dim
         self.bond_dim = bond_dim
         self._all: Batch | None = None
+        self._fingerprints: dict[tuple[int, int], torch.Tensor] = {}
 
     def __getitem__(self, drug_id: str) -> Data:
         try:
@@ -352,6 +354,14 @@ class MoleculeGraphs(Mapping[str, Data]):
         if self._all is None:
             self._all = self.batch(self.drug_ids, allow_missing=True)
         return self._all
+
+    def fingerprints(self, bits: int, radius: int = DEFAULT_RADIUS) -> torch.Tensor:
+        """``len(drug_ids) x bits`` Morgan fingerprints in ``drug_ids`` order (zeros for drugs without a graph),
+        computed once per (bits, radius)."""
+        if (bits, radius) not in self._fingerprints:
+            smiles = [self.smiles.get(d) for d in self.drug_ids]
+            self._fingerprints[(bits, radius)] = fingerprint_matrix(smiles, bits, radius)
+        return self._fingerprints[(bits, radius)]
 
     @property
     def has_graph(self) -> torch.Tensor:

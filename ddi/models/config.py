@@ -33,7 +33,13 @@ class ModelConfig:
     ----------
     hidden_dim: width of every embedding (drugs, proteins, relations, paths).
     mol_hidden_dim: width of the atom states inside the molecule encoder (its output is ``hidden_dim``).
-    mol_layers: message-passing layers of the molecule encoder (0 = no molecule encoder: graph only).
+    mol_layers: message-passing layers of the molecule encoder (0 = no molecule GNN).
+    fingerprint_bits: width of the Morgan fingerprint projected into each drug's first state (0 = none). With
+        ``mol_layers`` = 0 and no fingerprint there is no structure input: drugs get learned per-drug vectors.
+    fingerprint_pair_dim: width of a second fingerprint projection per drug that goes straight to the heads
+        (0 = none). It bypasses the narrow node state, so the heads can read drug-specific substructure patterns
+        as a fingerprint MLP does, while the graph parts stay small and cheap.
+    head_dim: width of the heads' MLP trunk.
     kg_layers: knowledge-graph context layers run over all nodes before the path block.
     relation_groups: which relation groups the graph and the paths may use.
     path_length: 0 = no path block, 2 = head-x-tail paths (x a protein or a drug), 3 = also paths through
@@ -51,6 +57,9 @@ class ModelConfig:
     hidden_dim: int = 64
     mol_hidden_dim: int = 32
     mol_layers: int = 3
+    fingerprint_bits: int = 2048
+    fingerprint_pair_dim: int = 256
+    head_dim: int = 512
     kg_layers: int = 1
     relation_groups: tuple[str, ...] = RELATION_GROUPS
     path_length: int = 3
@@ -70,6 +79,9 @@ class ModelConfig:
             (self.hidden_dim >= 4, "hidden_dim must be >= 4"),
             (self.mol_hidden_dim >= 4, "mol_hidden_dim must be >= 4"),
             (0 <= self.mol_layers <= 8, "mol_layers must be 0..8"),
+            (0 <= self.fingerprint_bits <= 16384, "fingerprint_bits must be 0..16384"),
+            (0 <= self.fingerprint_pair_dim <= 4096, "fingerprint_pair_dim must be 0..4096"),
+            (self.head_dim >= 4, "head_dim must be >= 4"),
             (0 <= self.kg_layers <= 4, "kg_layers must be 0..4"),
             (self.path_length in (0, 2, 3), "path_length must be 0, 2 or 3"),
             (self.message in MESSAGE_FUNCTIONS, f"message must be one of {MESSAGE_FUNCTIONS}"),

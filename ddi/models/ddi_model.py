@@ -22,10 +22,20 @@ from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, comm
 
 @dataclass
 class Encoded:
-    """Node states ``N x d`` of one graph and what the path block reads from it."""
+    """Node states ``N x d`` of one graph, what the path block reads from it, and the drugs' fingerprint
+    features for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none).
+    """
 
     node_state: Tensor
     path_inputs: PathInputs | None
+    pair_structure: Tensor | None = None
+
+    def with_drugs(self, state: Tensor, pair_structure: Tensor | None) -> Encoded:
+        """This encoding with ``M`` more drug rows appended (drugs known only by structure)."""
+        extra = None
+        if self.pair_structure is not None and pair_structure is not None:
+            extra = torch.cat([self.pair_structure, pair_structure])
+        return Encoded(torch.cat([self.node_state, state]), self.path_inputs, extra)
 
 
 @dataclass
@@ -74,14 +84,21 @@ class DDIModel(nn.Module):
         self.config = config
         d = config.hidden_dim
         self.num_drugs = num_drugs
+        self.molecule_encoder: MoleculeEncoder | None = None
+        self.fingerprint_encoder: nn.Linear | None = None
+        self.drug_embedding: nn.Embedding | None = None
         if config.use_molecule and config.mol_layers > 0:
-            self.molecule_encoder: MoleculeEncoder | None = MoleculeEncoder(
+            self.molecule_encoder = MoleculeEncoder(
                 atom_dim, bond_dim, config.mol_hidden_dim, config.mol_layers, out_dim=d
             )
+        self.fingerprint_pair: nn.Linear | None = None
+        if config.use_molecule and config.fingerprint_bits > 0:
+            self.fingerprint_encoder = nn.Linear(config.fingerprint_bits, d)
+            if config.fingerprint_pair_dim > 0:
+                self.fingerprint_pair = nn.Linear(config.fingerprint_bits, config.fingerprint_pair_dim)
+        if self.uses_structure:
             self.no_structure = nn.Parameter(torch.zeros(d))
-            self.drug_embedding: nn.Embedding | None = None
         else:
-            self.molecule_encoder = None
             self.drug_embedding = nn.Embedding(num_drugs, d)
         self.protein_embedding = nn.Embedding(max(num_nodes - num_drugs, 1), d)
         self.relation_embedding = nn.Embedding(num_relations, d)
@@ -95,7 +112,9 @@ class DDIModel(nn.Module):
         self.num_rules = num_rules if config.use_rules else 0
         pair_dim = (3 if config.combine == "concat_product" else 2) * d
         pair_dim += (d + 1 if self.path_block is not None else 0) + self.num_rules
-        self.heads = InteractionHeads(pair_dim, d, num_classes, config.dropout)
+        pair_dim += 2 * config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
+        self.pair_dropout = nn.Dropout(config.dropout)
+        self.heads = InteractionHeads(pair_dim, config.head_dim, num_classes, config.dropout)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -104,14 +123,31 @@ class DDIModel(nn.Module):
         if self.drug_embedding is not None:
             nn.init.normal_(self.drug_embedding.weight, std=0.1)
 
-    def drug_states(self, molecules: Batch | None, has_graph: Tensor | None) -> Tensor:
-        """Initial drug states ``D x d`` from structure (or learned per-drug vectors in the graph-only ablation)."""
-        if self.molecule_encoder is None:
+    @property
+    def uses_structure(self) -> bool:
+        """Whether drugs start from their structure (GNN and/or fingerprint) rather than per-drug vectors."""
+        return self.molecule_encoder is not None or self.fingerprint_encoder is not None
+
+    def drug_states(
+        self, molecules: Batch | None, has_graph: Tensor | None, fingerprints: Tensor | None = None
+    ) -> Tensor:
+        """Initial drug states ``D x d`` from structure (or learned per-drug vectors in the graph-only ablation).
+
+        ``molecules`` holds ``D`` graphs (empty where a drug has no structure), ``has_graph`` is ``D`` bool and
+        ``fingerprints`` is ``D x fingerprint_bits``; each is needed only when the part that reads it exists.
+        """
+        if not self.uses_structure:
             return self.drug_embedding.weight  # type: ignore[union-attr]
-        assert molecules is not None and has_graph is not None
-        states = self.molecule_encoder(
-            molecules.x, molecules.edge_index, molecules.edge_attr, molecules.batch, molecules.num_graphs
-        )
+        assert has_graph is not None
+        states = torch.zeros(has_graph.shape[0], self.config.hidden_dim)
+        if self.molecule_encoder is not None:
+            assert molecules is not None
+            states = states + self.molecule_encoder(
+                molecules.x, molecules.edge_index, molecules.edge_attr, molecules.batch, molecules.num_graphs
+            )
+        if self.fingerprint_encoder is not None:
+            assert fingerprints is not None
+            states = states + self.fingerprint_encoder(fingerprints)
         return torch.where(has_graph.unsqueeze(-1), states, self.no_structure.expand_as(states))
 
     def encode(
@@ -121,9 +157,11 @@ class DDIModel(nn.Module):
         has_graph: Tensor | None,
         drop_pair_keys: Tensor | None = None,
         hidden_drugs: Tensor | None = None,
+        fingerprints: Tensor | None = None,
     ) -> Encoded:
         """States of all nodes after the context layers, and the slot vectors the paths use."""
-        node_state = torch.cat([self.drug_states(molecules, has_graph), self.protein_embedding.weight], dim=0)
+        drugs = self.drug_states(molecules, has_graph, fingerprints)
+        node_state = torch.cat([drugs, self.protein_embedding.weight], dim=0)
         node_state = node_state[: graph.num_nodes]
         if self.context or self.profile is not None:
             edge_index, edge_type = graph.context_edges(drop_pair_keys, hidden_drugs)
@@ -134,13 +172,24 @@ class DDIModel(nn.Module):
         path_inputs = None
         if self.path_block is not None:
             path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_matrix, node_state)
-        return Encoded(node_state, path_inputs)
+        pair_structure = self.pair_structure(fingerprints)
+        if pair_structure is not None:
+            proteins = pair_structure.new_zeros(graph.num_nodes - pair_structure.shape[0], pair_structure.shape[1])
+            pair_structure = torch.cat([pair_structure, proteins])
+        return Encoded(node_state, path_inputs, pair_structure)
 
-    def encode_isolated_drugs(self, molecules: Batch) -> Tensor:
+    def pair_structure(self, fingerprints: Tensor | None) -> Tensor | None:
+        """``M x fingerprint_pair_dim`` fingerprint features the heads read directly (None if the model has none)."""
+        if self.fingerprint_pair is None:
+            return None
+        assert fingerprints is not None
+        return self.fingerprint_pair(fingerprints)
+
+    def encode_isolated_drugs(self, molecules: Batch, fingerprints: Tensor | None = None) -> Tensor:
         """States ``M x d`` of drugs known only by structure: no edges, so context layers see no neighbours."""
-        if self.molecule_encoder is None:
-            raise ValueError("this model has no molecule encoder; it cannot score drugs outside its data")
-        state = self.drug_states(molecules, torch.ones(molecules.num_graphs, dtype=torch.bool))
+        if not self.uses_structure:
+            raise ValueError("this model has no structure input; it cannot score drugs outside its data")
+        state = self.drug_states(molecules, torch.ones(molecules.num_graphs, dtype=torch.bool), fingerprints)
         if self.profile is not None:
             state = state + self.profile.bias  # no edges: an all-zero profile
         no_edges = torch.zeros(2, 0, dtype=torch.long)
@@ -199,5 +248,10 @@ class DDIModel(nn.Module):
         if self.num_rules:
             assert rule_features is not None
             parts.append(rule_features)
+        if encoded.pair_structure is not None:
+            parts += [
+                self.pair_dropout(encoded.pair_structure[heads]),
+                self.pair_dropout(encoded.pair_structure[tails]),
+            ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
         return PairOutput(type_logits, exists_logits, paths, weights)

@@ -11,12 +11,9 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
-from rdkit import DataStructs
-from rdkit.Chem import rdFingerprintGenerator
 from torch import nn
 from tqdm import tqdm
 
-from ddi.chem.molecule import parse_drug_structure
 from ddi.evaluate import type_metrics
 from ddi.train.context import TrainingContext
 
@@ -27,14 +24,7 @@ FP_BITS = 2048
 
 def morgan_fingerprints(ctx: TrainingContext, radius: int = 2, bits: int = FP_BITS) -> torch.Tensor:
     """``D x bits`` Morgan fingerprints in drug-table order (zeros for drugs without a structure)."""
-    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=bits)
-    out = np.zeros((len(ctx.drug_ids), bits), dtype=np.float32)
-    drugs = ctx.tables.drugs
-    for i, (smiles, inchi) in enumerate(zip(drugs["smiles"], drugs["inchi"], strict=True)):
-        mol, _ = parse_drug_structure(smiles, inchi)
-        if mol is not None:
-            DataStructs.ConvertToNumpyArray(generator.GetFingerprint(mol), out[i])
-    return torch.from_numpy(out)
+    return ctx.molecules.fingerprints(bits, radius)
 
 
 class FingerprintMLP(nn.Module):

@@ -13,9 +13,8 @@ class InteractionHeads(nn.Module):
     pair_features: ``B x in_dim``; output: ``B x num_classes`` type-orientation logits and ``B`` exists logits.
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int, num_classes: int, dropout: float) -> None:
+    def __init__(self, in_dim: int, width: int, num_classes: int, dropout: float) -> None:
         super().__init__()
-        width = 4 * hidden_dim
         self.trunk = nn.Sequential(
             nn.Linear(in_dim, width),
             nn.LayerNorm(width),

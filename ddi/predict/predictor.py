@@ -115,15 +115,18 @@ class Predictor:
         """
         from torch_geometric.data import Batch
 
+        from ddi.chem.fingerprints import fingerprint_matrix
         from ddi.chem.graphs import structure_to_graph
         from ddi.chem.molecule import structure_key
 
         graph, canonical = structure_to_graph(structure)
         drug_id = f"structure:{structure_key(canonical)[:16]}"
         if drug_id not in self.node_of:
-            state = self.model.encode_isolated_drugs(Batch.from_data_list([graph]))
+            bits = self.model.config.fingerprint_bits
+            fingerprints = fingerprint_matrix([canonical], bits) if self.model.fingerprint_encoder is not None else None
+            state = self.model.encode_isolated_drugs(Batch.from_data_list([graph]), fingerprints)
             self.node_of[drug_id] = self.encoded.node_state.shape[0]
-            self.encoded.node_state = torch.cat([self.encoded.node_state, state])
+            self.encoded = self.encoded.with_drugs(state, self.model.pair_structure(fingerprints))
             self.structures[drug_id] = canonical
         self.names[drug_id] = name or canonical
         return drug_id

@@ -1,10 +1,12 @@
-"""Which atoms of each drug drove a prediction: gradient x input over the molecule encoder's atom features.
+"""Which atoms of each drug drove a prediction: gradient x input over the atom features and fingerprint bits.
 
 For the pair (A, B) and its predicted type, ``atom_importance`` recomputes A's and B's molecule embeddings
 with gradients, puts them in place of the two drugs' rows of the predictor's cached node states, scores the
 pair in both orders (as the prediction does) and backpropagates the predicted oriented class's logit (summed
 over the two orders) to the atom feature matrices. An atom's raw score is ``sum_f grad_f * x_f`` over its
-features; the scores shown are ``|raw| / max |raw|`` in [0, 1].
+features, plus, when the model reads Morgan fingerprints, the gradient x input of every set bit shared equally
+by the atoms of the substructures that set it (``bits_to_atoms``); the scores shown are ``|raw| / max |raw|``
+in [0, 1].
 
 Approximation
 -------------
@@ -31,6 +33,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
+from ddi.chem.fingerprints import bits_to_atoms, fingerprint_matrix
 from ddi.models.ddi_model import Encoded
 from ddi.train.trainer import rule_features
 
@@ -76,6 +79,12 @@ def molecule_of(predictor: Predictor, drug_id: str) -> tuple[Data, str] | None:
     return None
 
 
+def _substitute(cached: torch.Tensor, rows: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
+    """``cached`` with ``rows`` holding their cached values but ``fresh``'s gradient (see the module docstring)."""
+    base = cached.detach()
+    return base.index_put((rows,), base[rows] + (fresh - fresh.detach()))
+
+
 def _normalise(raw: np.ndarray) -> np.ndarray:
     magnitude = np.abs(raw)
     top = float(magnitude.max()) if magnitude.size else 0.0
@@ -104,7 +113,7 @@ def atom_importance(
         model has no molecule encoder.
     """
     model = predictor.model
-    if model.molecule_encoder is None:
+    if not model.uses_structure:
         return None, None
     heads = [predictor.node_of[drug1_id], predictor.node_of[drug2_id]]
     found = [molecule_of(predictor, d) for d in (drug1_id, drug2_id)]
@@ -116,14 +125,22 @@ def atom_importance(
     hh, tt = torch.cat([h, t]), torch.cat([t, h])
     rules = rule_features(predictor.ctx, hh, tt) if model.num_rules else None
     batch = Batch.from_data_list([found[i][0] for i in sides])
+    smiles = [found[i][1] for i in sides]
     x = batch.x.detach().clone().requires_grad_(True)
+    bits = model.config.fingerprint_bits
+    fp = fingerprint_matrix(smiles, bits).requires_grad_(True) if model.fingerprint_encoder is not None else None
     cached: Encoded = predictor.encoded
     with torch.enable_grad():
-        fresh = model.molecule_encoder(x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+        fresh = torch.zeros(len(sides), model.config.hidden_dim)
+        if model.molecule_encoder is not None:
+            fresh = fresh + model.molecule_encoder(x, batch.edge_index, batch.edge_attr, batch.batch, batch.num_graphs)
+        if fp is not None and model.fingerprint_encoder is not None:
+            fresh = fresh + model.fingerprint_encoder(fp)
         rows = torch.tensor([heads[i] for i in sides])
-        base = cached.node_state.detach()
-        node_state = base.index_put((rows,), base[rows] + (fresh - fresh.detach()))
-        out = model.score_pairs(Encoded(node_state, cached.path_inputs), predictor.ctx.graph, hh, tt, rules)
+        encoded = Encoded(_substitute(cached.node_state, rows, fresh), cached.path_inputs)
+        if cached.pair_structure is not None:
+            encoded.pair_structure = _substitute(cached.pair_structure, rows, model.pair_structure(fp))
+        out = model.score_pairs(encoded, predictor.ctx.graph, hh, tt, rules)
         # The prediction averages both orders (``predict_type_probs``); so does the class chosen here.
         p = out.type_logits.detach().softmax(-1)
         probs = (p[:1] + labels.flip(p[1:])) / 2
@@ -132,8 +149,15 @@ def atom_importance(
         # The same class read from the other order: orientations swap, symmetric types keep orientation 0.
         reverse = 0 if bool(labels.symmetric[ti]) else 1 - orientation
         target = out.type_logits[0, 2 * ti + orientation] + out.type_logits[1, 2 * ti + reverse]
-        (grad,) = torch.autograd.grad(target, x)
-    per_atom = (grad * x.detach()).sum(dim=-1).numpy()
+        reads_atoms = model.molecule_encoder is not None
+        grads = torch.autograd.grad(target, ([x] if reads_atoms else []) + ([fp] if fp is not None else []))
+    per_atom = np.zeros(x.shape[0])
+    if reads_atoms:
+        per_atom += (grads[0] * x.detach()).sum(dim=-1).numpy()
+    if fp is not None:
+        bit_scores = (grads[-1] * fp.detach()).numpy()
+        for k, smi in enumerate(smiles):
+            per_atom[batch.ptr[k] : batch.ptr[k + 1]] += bits_to_atoms(smi, bit_scores[k])
     result: list[AtomImportance | None] = [None, None]
     for k, i in enumerate(sides):
         raw = per_atom[batch.ptr[k] : batch.ptr[k + 1]].astype(np.float64)

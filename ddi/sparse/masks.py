@@ -116,6 +116,9 @@ class MaskedTensor:
     module: nn.Module
     attr: str
     parametrization: WeightMask
+    #: entries that were ever revived (pruned at one update, kept at a later one); a plain tensor, not a buffer,
+    #: so the state dict (and a "best epoch" restore) is unaffected: it is the history of the whole run
+    ever_revived: Tensor
 
     @property
     def mask(self) -> Tensor:
@@ -229,7 +232,8 @@ class MaskedWeights:
             wm = WeightMask(weight.shape, self._shared).to(weight.device)
             parametrize.register_parametrization(module, attr, wm)
             self._hooks.append(module.register_state_dict_post_hook(_drop_duplicate_weight(attr)))
-            self.entries.append(MaskedTensor(full, module, attr, wm))
+            revived = torch.zeros(weight.shape, dtype=torch.bool, device=weight.device)
+            self.entries.append(MaskedTensor(full, module, attr, wm, revived))
         self._removed = False
         log.debug("masking %d tensors (%d weights)", len(self.entries), self.numel)
 
@@ -263,6 +267,15 @@ class MaskedWeights:
 
     def num_pruned(self) -> int:
         return int(sum(int((~e.mask).sum()) for e in self.entries))
+
+    def num_ever_revived(self) -> int:
+        """Distinct entries revived at least once so far (a weight revived twice counts once).
+
+        The per-update counts (``last_revived``) add up revivals, so a weight that flickers is counted at every
+        flicker; this is how much of the network a method actually brings back. Still readable after
+        ``remove()``.
+        """
+        return int(sum(int(e.ever_revived.sum()) for e in self.entries))
 
     def mask_sparsity(self) -> float:
         """Fraction of mask entries that are False."""
@@ -332,8 +345,10 @@ class MaskedWeights:
         changed = revived = 0
         for e, keep in zip(self.entries, new, strict=True):
             keep = keep.view_as(e.mask)
+            back = keep & ~e.mask
             changed += int((keep != e.mask).sum())
-            revived += int((keep & ~e.mask).sum())
+            revived += int(back.sum())
+            e.ever_revived |= back
             e.mask.copy_(keep)
         self.last_revived = revived
         self._warn_emptied()

@@ -242,7 +242,14 @@ class Pruner:
         return 0.0 if self.masks is None else self.masks.sparsity()
 
     def summary(self) -> dict[str, float | int | str]:
-        """Figures for logs and benchmarks: method, target, reached sparsity, mask changes and revivals."""
+        """Figures for logs and benchmarks: method, target, reached sparsity, mask changes and revivals.
+
+        Mask stability, the statistic DCIL and DPF are judged by besides accuracy (the mask should settle, not
+        keep swapping weights): ``ramp_end_step`` (first step at the target), ``mask_updates_after_ramp`` and
+        ``mask_changes_after_ramp`` (updates at a constant sparsity, where every change is a swap),
+        ``mask_churn_after_ramp`` (mean fraction of the masked weights flipped per such update) and
+        ``revived_fraction`` (fraction of the masked weights revived at least once over the run).
+        """
         out: dict[str, float | int | str] = {"method": self.method, "target_sparsity": self.target}
         if self.masks is not None and not self.finalized:
             out.update(
@@ -255,6 +262,17 @@ class Pruner:
             mask_changes=sum(c for _, c in self.mask_changes),
             revivals=sum(r for _, r in self.revivals),
         )
+        if self.masks is not None:
+            end = self.schedule.end_step
+            after = [c for step, c in self.mask_changes if step > end]
+            numel = self.masks.numel
+            out.update(
+                ramp_end_step=end,
+                mask_updates_after_ramp=len(after),
+                mask_changes_after_ramp=sum(after),
+                mask_churn_after_ramp=sum(after) / (len(after) * numel) if after else 0.0,
+                revived_fraction=self.masks.num_ever_revived() / numel,
+            )
         return out
 
     def finalize(self) -> nn.Module:

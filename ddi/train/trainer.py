@@ -55,6 +55,16 @@ def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
     )
 
 
+def learning_rate_schedule(optimiser: torch.optim.Optimizer, lr: float, total_steps: int):
+    """One-cycle warm-up and cosine decay; a constant rate for runs too short to warm up (under 20 steps, where
+    a 10 % warm-up would round to zero steps)."""
+    if total_steps < 20:
+        return torch.optim.lr_scheduler.LambdaLR(optimiser, lambda _: 1.0)
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimiser, max_lr=lr, total_steps=total_steps, pct_start=0.1, anneal_strategy="cos"
+    )
+
+
 @dataclass
 class TrainResult:
     model: DDIModel
@@ -67,8 +77,10 @@ class TrainResult:
 
 def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=None) -> Encoded:
     batch = ctx.molecules.full_batch() if model.molecule_encoder is not None else None
-    has_graph = ctx.molecules.has_graph if model.molecule_encoder is not None else None
-    return model.encode(ctx.graph, batch, has_graph, drop_pair_keys, hidden)
+    has_graph = ctx.molecules.has_graph if model.uses_structure else None
+    bits = model.config.fingerprint_bits
+    fingerprints = ctx.molecules.fingerprints(bits) if model.fingerprint_encoder is not None else None
+    return model.encode(ctx.graph, batch, has_graph, drop_pair_keys, hidden, fingerprints)
 
 
 @torch.no_grad()
@@ -147,9 +159,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         temperature=cfg.distill_temperature,
     )
     optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimiser, max_lr=cfg.lr, total_steps=total_steps, pct_start=0.1, anneal_strategy="cos"
-    )
+    scheduler = learning_rate_schedule(optimiser, cfg.lr, total_steps)
     log.info(
         "training on %d pairs (%d steps/epoch, up to %d epochs), new-drug rate %.2f, %d parameters",
         len(heads),

@@ -81,6 +81,7 @@ def test_unknown_drug_suggestions_resolve_to_the_suggested_drug(predictor, resol
 def test_atom_gradients_equal_a_full_recomputation_for_a_structure(predictor):
     """For a drug known only by its structure the cached-state substitution is exact: compare with autograd
     through ``encode_isolated_drugs`` itself."""
+    from ddi.chem.fingerprints import bits_to_atoms, fingerprint_matrix
     from ddi.chem.graphs import structure_to_graph
 
     pseudo = predictor.register_structure(PHENOL)
@@ -91,20 +92,32 @@ def test_atom_gradients_equal_a_full_recomputation_for_a_structure(predictor):
     molecules = Batch.from_data_list([graph])
     molecules.x = x
     row = predictor.node_of[pseudo]
-    state = model.encode_isolated_drugs(molecules)
+    fingerprints = None
+    if model.fingerprint_encoder is not None:
+        fingerprints = fingerprint_matrix([predictor.structures[pseudo]], model.config.fingerprint_bits)
+        fingerprints.requires_grad_(True)
+    state = model.encode_isolated_drugs(molecules, fingerprints)
     cached = predictor.encoded.node_state.detach()
     node_state = torch.cat([cached[:row], state, cached[row + 1 :]])
+    pair_structure = None
+    if predictor.encoded.pair_structure is not None:
+        structure = predictor.encoded.pair_structure.detach()
+        pair_structure = torch.cat([structure[:row], model.pair_structure(fingerprints), structure[row + 1 :]])
+    encoded = Encoded(node_state, predictor.encoded.path_inputs, pair_structure)
     h, t = torch.tensor([predictor.node_of["DB00682"], row]), torch.tensor([row, predictor.node_of["DB00682"]])
-    out = model.score_pairs(Encoded(node_state, predictor.encoded.path_inputs), predictor.ctx.graph, h, t, None
-                            if not model.num_rules else rule_features(predictor.ctx, h, t))  # fmt: skip
+    rules = None if not model.num_rules else rule_features(predictor.ctx, h, t)
+    out = model.score_pairs(encoded, predictor.ctx.graph, h, t, rules)
     p = out.type_logits.detach().softmax(-1)
     probs = (p[:1] + labels.flip(p[1:])) / 2
     ti = int(labels.type_probs(probs)[0].argmax())
     o = int(probs[0].view(-1, 2)[ti].argmax())
     back = 0 if bool(labels.symmetric[ti]) else 1 - o
     target = out.type_logits[0, 2 * ti + o] + out.type_logits[1, 2 * ti + back]
-    (grad,) = torch.autograd.grad(target, x)
-    expected = (grad * x.detach()).sum(-1).numpy()
+    grads = torch.autograd.grad(target, [x] if fingerprints is None else [x, fingerprints])
+    expected = (grads[0] * x.detach()).sum(-1).numpy()
+    if fingerprints is not None:  # each set bit's share goes to the atoms of the substructures that set it
+        bit_scores = (grads[1] * fingerprints.detach())[0].numpy()
+        expected = expected + bits_to_atoms(predictor.structures[pseudo], bit_scores)
     np.testing.assert_allclose(atoms.raw, expected, rtol=1e-4, atol=1e-6)
 
 

@@ -31,8 +31,34 @@ def test_round_trip_is_exact_and_the_file_is_smaller(tmp_path):
         assert loaded[name].dtype == tensor.dtype and torch.equal(loaded[name], tensor), name
     dense_size = (tmp_path / "dense.pt").stat().st_size
     assert report.file_bytes == (tmp_path / "sparse.pt").stat().st_size
-    assert report.file_bytes < 0.4 * dense_size  # 90 % zeros: ~8 bytes per kept weight instead of 4 per weight
-    assert report.sparse_tensors == 3  # the three weight matrices; biases and small tensors stay dense
+    # 90 % zeros: 4 bytes of value + 1.25 bytes of bitmask per kept weight instead of 4 bytes per weight
+    assert report.file_bytes < 0.25 * dense_size
+    # the three weight matrices and the mostly-false flags; biases and the scalar stay dense
+    assert report.sparse_tensors == 4
+
+
+@pytest.mark.parametrize("density", [0.001, 0.02, 0.1, 0.45])
+def test_positions_are_stored_the_cheaper_way_and_read_back_exactly(tmp_path, density):
+    """Very sparse tensors keep flat indices, denser ones a packed bitmask; both read back bit for bit, including
+    sizes that are not a multiple of 8."""
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(333, 97, generator=generator)
+    weight[torch.rand(weight.shape, generator=generator) > density] = 0.0
+    save_sparse_state({"w": weight}, tmp_path / "w.pt")
+    record = torch.load(tmp_path / "w.pt", weights_only=True)["sparse"]["w"]
+    nonzeros = int((weight != 0).sum())
+    assert ("bitmask" in record) == (weight.numel() / 8 < 4 * nonzeros)
+    assert torch.equal(load_sparse_state(tmp_path / "w.pt")["w"], weight)
+
+
+def test_positions_outside_the_tensor_are_refused(tmp_path):
+    weight = torch.zeros(10, 10)
+    weight[0, :3] = 1.0
+    save_sparse_state({"w": weight}, tmp_path / "w.pt")
+    raw = torch.load(tmp_path / "w.pt", weights_only=True)
+    raw["sparse"]["w"]["indices"] = torch.tensor([0, 1, 500], dtype=torch.int32)
+    with pytest.raises(ValueError, match="outside its shape"):
+        unpack_sparse_state(raw)
 
 
 def test_file_is_plain_data_for_weights_only_loading(tmp_path):
@@ -42,7 +68,7 @@ def test_file_is_plain_data_for_weights_only_loading(tmp_path):
     assert raw["format"] == FORMAT and is_sparse_state(raw)
     assert all(torch.equal(a, b) for a, b in zip(unpack_sparse_state(raw).values(), state.values(), strict=True))
     record = raw["sparse"]["0.weight"]
-    assert record["indices"].dtype == torch.int32 and record["values"].dtype == torch.float32
+    assert record["bitmask"].dtype == torch.uint8 and record["values"].dtype == torch.float32  # 10 % dense
     assert not (record["values"] == 0).any()
 
 
@@ -59,11 +85,10 @@ def test_half_values_are_smaller_and_close(tmp_path):
 
 def test_tensors_that_are_not_sparse_enough_stay_dense(tmp_path):
     g = torch.Generator().manual_seed(0)
-    half_zero = torch.randn(20, 20, generator=g) * (torch.arange(400).view(20, 20) % 2)  # exactly 50 % zeros
-    state = {"dense": torch.randn(10, 10, generator=g), "half_zero": half_zero}
+    third_zero = torch.randn(30, 30, generator=g) * (torch.arange(900).view(30, 30) % 3 != 0)  # 1/3 zeros
+    state = {"dense": torch.randn(10, 10, generator=g), "third_zero": third_zero}
     report = save_sparse_state(state, tmp_path / "s.pt")
-    # int32 + float32 per kept entry = 8 bytes: no saving at 50 %, so it is kept dense
-    assert report.sparse_tensors == 0
+    assert report.sparse_tensors == 0  # below min_zero_fraction (50 %)
     loaded = load_sparse_state(tmp_path / "s.pt")
     assert all(torch.equal(loaded[name], tensor) for name, tensor in state.items())
 

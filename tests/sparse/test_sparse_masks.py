@@ -175,6 +175,24 @@ def test_update_returns_the_number_of_changed_entries_and_revivals():
     assert masks.last_revived == int((after & ~before).sum()) == int((~before).sum())
 
 
+def test_ever_revived_counts_each_weight_once_and_stays_out_of_the_state_dict():
+    layer, masks = linear_with_mask(0.5)
+    first = masks.entries[0].mask.clone()
+    w = masks.entries[0].original
+    revivals = 0
+    for _ in range(3):  # make the pruned half the large half, three times: the two halves take turns
+        kept = masks.entries[0].mask.clone()
+        with torch.no_grad():
+            w.copy_(torch.where(kept, w * 1e-3, w.sign() * 10 + w))
+        masks.update_masks(0.5)
+        revivals += masks.last_revived
+    assert revivals == 3 * int((~first).sum())  # the per-update counts add up every flicker
+    assert masks.num_ever_revived() == w.numel()  # each weight came back at least once, counted once
+    assert not any("revived" in key for key in layer.state_dict())
+    masks.remove()
+    assert masks.num_ever_revived() == w.numel()  # still readable for a summary after finalize
+
+
 def test_sparse_mode_gradient_reaches_only_kept_weights():
     layer, masks = linear_with_mask(0.5)
     x, r = torch.randn(4, 8), torch.randn(4, 5)

@@ -139,6 +139,28 @@ def test_gmp_never_revives_and_holds_pruned_weights_at_zero(train_toy):
         assert (e.original[~e.mask] == 0).all()
 
 
+@pytest.mark.parametrize("method", ["dcil", "gmp", "oneshot"])
+def test_summary_reports_mask_stability(train_toy, method):
+    run = train_toy(method, steps=200)
+    pruner = run.pruner
+    end = pruner.schedule.end_step
+    after = [c for step, c in pruner.mask_changes if step > end]
+    summary = pruner.summary()
+    assert summary["ramp_end_step"] == end
+    assert summary["mask_updates_after_ramp"] == len(after)
+    assert summary["mask_changes_after_ramp"] == sum(after)
+    expected_churn = sum(after) / (len(after) * pruner.masks.numel) if after else 0.0
+    assert summary["mask_churn_after_ramp"] == pytest.approx(expected_churn)
+    # distinct revived weights: at most the summed revivals (a weight can come back more than once)
+    assert summary["revived_fraction"] * pruner.masks.numel <= run.revived
+    if method == "dcil":
+        assert summary["revived_fraction"] > 0 and summary["mask_changes_after_ramp"] > 0
+    else:
+        assert summary["revived_fraction"] == 0.0 and summary["mask_changes_after_ramp"] == 0
+    pruner.finalize()
+    assert pruner.summary()["revived_fraction"] == summary["revived_fraction"]
+
+
 def test_the_toy_task_needs_the_hidden_layers(test_data):
     """A linear model cannot solve it, so high accuracy below means the sparse MLP really learned."""
     torch.manual_seed(0)
