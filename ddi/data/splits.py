@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +53,29 @@ class Split:
 
     def counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.parts().items()}
+
+    def restricted_to_drugs(self, drug_ids: Iterable[str]) -> Split:
+        """The split of a drug subset: each part keeps the pairs of two subset drugs; the drug sets of a
+        drug-disjoint split are cut to the subset. Name and seed are kept."""
+        wanted = frozenset(drug_ids)
+
+        def among(part: pd.DataFrame) -> pd.DataFrame:
+            keep = part["drug1_id"].isin(wanted) & part["drug2_id"].isin(wanted)
+            return part[keep].reset_index(drop=True)
+
+        def cut(drugs: frozenset[str] | None) -> frozenset[str] | None:
+            return None if drugs is None else drugs & wanted
+
+        return Split(
+            self.name,
+            among(self.train),
+            among(self.valid),
+            among(self.test),
+            seed=self.seed,
+            train_drugs=cut(self.train_drugs),
+            valid_drugs=cut(self.valid_drugs),
+            test_drugs=cut(self.test_drugs),
+        )
 
     def write(self, out_dir: str | Path) -> Path:
         """Write the split as ``train/valid/test.tsv`` (the layout ``--split-dir`` reads)."""

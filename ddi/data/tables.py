@@ -259,6 +259,33 @@ class Tables:
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in SCHEMAS}
 
+    def restricted_to_drugs(self, drug_ids: Iterable[str]) -> tuple[Tables, DropReport]:
+        """The tables of a drug subset: a smaller dataset of the same kind, and what was removed to get it.
+
+        ``drugs`` keeps the subset's rows (in their original order, so drug node ids follow the same order),
+        ``interactions`` the pairs of two subset drugs and ``drug_protein`` the relations of subset drugs;
+        ``proteins`` and ``interaction_types`` stay whole (a protein no kept drug reaches gets no graph node).
+        ``source`` is kept: it names where the data came from, not what the subset holds. The report counts
+        the removed rows per table (it is not logged: removing them is the point).
+
+        Raises ``ValueError`` when an id is not in ``drugs``.
+        """
+        wanted = set(drug_ids)
+        unknown = wanted - set(self.drugs["drugbank_id"])
+        if unknown:
+            raise ValueError(f"{len(unknown)} drug id(s) not in the drugs table: {', '.join(sorted(unknown)[:3])}")
+        report = DropReport()
+        reason = "outside the drug subset"
+        drugs = _drop(self.drugs, ~self.drugs["drugbank_id"].isin(wanted), "drugs", reason, "drugbank_id", report)
+        pairs = self.interactions
+        outside = ~(pairs["drug1_id"].isin(wanted) & pairs["drug2_id"].isin(wanted))
+        interactions = _drop(pairs, outside, "interactions", f"with a drug {reason}", "drug1_id", report)
+        relations = self.drug_protein
+        outside = ~relations["drugbank_id"].isin(wanted)
+        drug_protein = _drop(relations, outside, "drug_protein", f"of a drug {reason}", "drugbank_id", report)
+        report.notes.append(f"drug subset: {len(drugs):,} of {len(self.drugs):,} drugs")
+        return replace(self, drugs=drugs, interactions=interactions, drug_protein=drug_protein), report
+
     @property
     def drug_index(self) -> dict[str, int]:
         """drugbank_id -> row position in ``drugs``."""

@@ -38,10 +38,14 @@ class TrainingContext:
     labels: TypeOrientation
 
     @classmethod
-    def build(cls, run: RunConfig, tables: Tables | None = None, progress: bool = True) -> TrainingContext:
+    def build(
+        cls, run: RunConfig, tables: Tables | None = None, progress: bool = True, split: Split | None = None
+    ) -> TrainingContext:
+        """Build from ``run`` (its data directory and split) or from the given ``tables`` and ``split``."""
         if tables is None:
             tables, _ = load_benchmark(run.data_dir)
-        split = load_split(run.split, tables, seed=run.split_seed, split_dir=run.split_dir)
+        if split is None:
+            split = load_split(run.split, tables, seed=run.split_seed, split_dir=run.split_dir)
         kg = KnowledgeGraph.build(tables, split.train)
         graph = ModelGraph.from_kg(kg, run.model.relation_groups, similarity=run.model.path_length >= 3)
         molecules = featurize_drugs(tables.drugs, progress=progress)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -347,6 +349,41 @@ def test_validating_twice_changes_nothing_more() -> None:
     assert report.dropped() == 0
     for name in SCHEMAS:
         pd.testing.assert_frame_equal(getattr(again, name), getattr(tables, name))
+
+
+# --- Tables.restricted_to_drugs ------------------------------------------------------------------------------
+
+
+def test_restricting_to_a_drug_subset_keeps_only_its_drugs_pairs_and_relations() -> None:
+    tables, _ = make_tables().validated()
+    tables = replace(
+        tables,
+        drug_protein=pd.concat(
+            [tables.drug_protein, tables.drug_protein.assign(drugbank_id="DB2", uniprot_id="P2")], ignore_index=True
+        ),
+    )
+    sub, report = tables.restricted_to_drugs(["DB3", "DB1"])
+    assert sub.drugs["drugbank_id"].tolist() == ["DB1", "DB3"]  # the tables' order, not the argument's
+    assert rows(sub.interactions) == [("DB1", "DB3", OTHER_TYPE)]
+    assert sub.drug_protein["drugbank_id"].tolist() == ["DB1"]  # DB2's relation is gone
+    pd.testing.assert_frame_equal(sub.proteins, tables.proteins)
+    pd.testing.assert_frame_equal(sub.interaction_types, tables.interaction_types)
+    assert sub.source == tables.source
+    assert reasons(report, "drugs") == {"outside the drug subset": 1}
+    assert reasons(report, "interactions") == {"with a drug outside the drug subset": 2}
+    assert reasons(report, "drug_protein") == {"of a drug outside the drug subset": 1}
+    assert report.notes == ["drug subset: 2 of 3 drugs"]
+    assert len(tables.drugs) == 3 and len(tables.interactions) == 3  # the input is untouched
+
+
+def test_restricting_to_every_drug_removes_nothing_and_an_unknown_drug_is_an_error() -> None:
+    tables, _ = make_tables().validated()
+    same, report = tables.restricted_to_drugs(tables.drugs["drugbank_id"])
+    assert report.dropped() == 0
+    for name in SCHEMAS:
+        pd.testing.assert_frame_equal(getattr(same, name), getattr(tables, name))
+    with pytest.raises(ValueError, match="DB7"):
+        tables.restricted_to_drugs(["DB1", "DB7"])
 
 
 # --- the report -----------------------------------------------------------------------------------------------

@@ -1,0 +1,112 @@
+"""``ddi search`` on a synthetic architecture table: one search, resuming, the quick pipeline, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ddi.cli.main import main
+from ddi.search.pipeline import sample_distinct
+from ddi.search.proxy import ProxyConfig, config_hash
+from ddi.search.rl_agent import AgentConfig, train_agent
+from ddi.search.space import SearchSpace
+from ddi.search.table import ArchitectureTable
+
+pytestmark = pytest.mark.usefixtures("restore_root_logging")
+
+
+@pytest.fixture(scope="module")
+def space() -> SearchSpace:
+    return SearchSpace()
+
+
+def synthetic_score(space: SearchSpace):
+    weights = np.random.default_rng(0).normal(scale=0.03, size=space.num_features)
+    return lambda arch: 0.5 + float(space.features(arch) @ weights)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory, space: SearchSpace) -> Path:
+    """40 architectures scored by a synthetic objective, filed under the quick proxy's configuration hash."""
+    path = tmp_path_factory.mktemp("search-cli") / "table.jsonl"
+    table = ArchitectureTable(path)
+    score = synthetic_score(space)
+    digest = config_hash(ProxyConfig.quick(), space.base)
+    for arch in sample_distinct(space, 40, seed=0):
+        table.append({"key": space.key(arch), "arch": list(arch), "config_hash": digest, "score": score(arch)})
+    return path
+
+
+def test_one_search_prints_its_best_and_resumes(tmp_path, capsys, table):
+    args = ["search", "--method", "evolution", "--budget", "12", "--seed", "1", "--quick", "--no-progress"]
+    args += ["--table", str(table), "--out", str(tmp_path)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["evaluations"] == 12 and summary["method"] == "evolution"
+    assert "holdout Spearman" in out
+    state = Path(summary["state"])
+    assert json.loads(state.read_text())["done"]
+    assert main(args) == 0  # the finished state answers at once, with the same result
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["best_score"] == summary["best_score"]
+
+
+def test_rl_search_with_a_saved_agent(tmp_path, capsys, table, space):
+    score = synthetic_score(space)
+    agent = train_agent(space, lambda _: score, AgentConfig.quick(total_steps=100, warmup=50), seed=0)
+    agent.save(tmp_path / "agent")
+    args = ["search", "--method", "rl", "--budget", "10", "--quick", "--no-progress", "--table", str(table)]
+    args += ["--agent", str(tmp_path / "agent"), "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["evaluations"] == 10
+
+
+def test_quick_pipeline_on_a_synthetic_table(tmp_path, capsys, table):
+    args = ["search", "--pipeline", "--quick", "--no-confirm", "--no-progress", "--architectures", "40"]
+    args += ["--table", str(table), "--out", str(tmp_path), "--budget", "10"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    report = json.loads((tmp_path / "pipeline.json").read_text())
+    assert report["table"]["rows"] == 40
+    assert set(report["comparison"]) == {"random", "walk", "local", "evolution", "rl"}
+    for summary in report["comparison"].values():
+        assert summary["seeds"] == 2 and set(summary["budgets"]) == {"10"}
+    assert -1 <= report["surrogate"]["holdout"]["spearman"] <= 1
+    assert (tmp_path / "agent" / "agent.pt").is_file() and (tmp_path / "surrogate.json").is_file()
+    assert "rl" in out and "report:" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--method", "annealing"], "invalid choice: 'annealing'"),
+        (["--method", "random", "--budget", "0"], "must be >= 1"),
+        (["--method", "random", "--budget", "ten"], "not a whole number"),
+        (["--method", "random", "--objective", "oracle"], "invalid choice: 'oracle'"),
+    ],
+)
+def test_bad_arguments_exit_2_with_usage_and_no_traceback(capsys, args, message):
+    with pytest.raises(SystemExit) as info:
+        main(["search", *args])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "choose a --method"),
+        (["--method", "local", "--table", "/nonexistent/table.jsonl"], "no architecture table at"),
+        (["--method", "rl", "--agent", "/nonexistent/agent"], "no trained agent in /nonexistent/agent"),
+    ],
+)
+def test_bad_inputs_are_one_clear_error_line(tmp_path, capsys, table, args, message):
+    if "--table" not in args:
+        args = [*args, "--table", str(table)]
+    assert main(["search", "--quick", "--out", str(tmp_path), *args]) == 2
+    err = capsys.readouterr().err
+    assert f"ddi: error: {message}" in err and "Traceback" not in err
