@@ -21,21 +21,61 @@ from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, comm
 
 
 @dataclass
+class DrugProjection:
+    """The heads' first layer applied once to each drug's own features, for inference.
+
+    That layer is linear and its input concatenates per-drug blocks (the head's and the tail's state and
+    fingerprint features) with per-pair blocks (their product, the paths, the rules). So for a pair its output is
+    ``as_head[h] + as_tail[t] + pair_part @ pair_weight^T + bias``: precomputing the per-drug terms leaves a
+    fifth of the layer's columns to multiply per pair. Exact up to float rounding.
+
+    Shapes
+    ------
+    as_head, as_tail: ``N x W``; head_weight, tail_weight: ``W x F`` (F = the per-drug feature width);
+    pair_weight: ``W x P``; bias: ``W``.
+    """
+
+    as_head: Tensor
+    as_tail: Tensor
+    head_weight: Tensor
+    tail_weight: Tensor
+    pair_weight: Tensor
+    bias: Tensor | None
+
+    def with_drugs(self, features: Tensor) -> DrugProjection:
+        """This projection with rows for ``M`` more drugs (``features``: ``M x F``) appended."""
+        as_head = torch.cat([self.as_head, features @ self.head_weight.t()])
+        as_tail = torch.cat([self.as_tail, features @ self.tail_weight.t()])
+        return DrugProjection(as_head, as_tail, self.head_weight, self.tail_weight, self.pair_weight, self.bias)
+
+
+@dataclass
 class Encoded:
-    """Node states ``N x d`` of one graph, what the path block reads from it, and the drugs' fingerprint
-    features for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none).
+    """Node states ``N x d`` of one graph, what the path block reads from it, the drugs' fingerprint features
+    for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none), and
+    optionally the precomputed per-drug part of the heads' first layer (``DDIModel.project_drugs``).
     """
 
     node_state: Tensor
     path_inputs: PathInputs | None
     pair_structure: Tensor | None = None
+    projection: DrugProjection | None = None
+
+    def drug_features(self, state: Tensor | None = None, pair_structure: Tensor | None = None) -> Tensor:
+        """``N x F`` per-drug inputs of the heads, in their column order: state, then fingerprint features."""
+        state = self.node_state if state is None else state
+        pair_structure = self.pair_structure if pair_structure is None else pair_structure
+        return state if pair_structure is None else torch.cat([state, pair_structure], dim=-1)
 
     def with_drugs(self, state: Tensor, pair_structure: Tensor | None) -> Encoded:
         """This encoding with ``M`` more drug rows appended (drugs known only by structure)."""
         extra = None
         if self.pair_structure is not None and pair_structure is not None:
             extra = torch.cat([self.pair_structure, pair_structure])
-        return Encoded(torch.cat([self.node_state, state]), self.path_inputs, extra)
+        projection = None
+        if self.projection is not None:
+            projection = self.projection.with_drugs(self.drug_features(state, pair_structure))
+        return Encoded(torch.cat([self.node_state, state]), self.path_inputs, extra, projection)
 
 
 @dataclass
@@ -236,18 +276,28 @@ class DDIModel(nn.Module):
         ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
         """
         zh, zt = encoded.node_state[heads], encoded.node_state[tails]
-        parts = [zh, zt]
+        pair_parts = []  # the heads' input columns that depend on the pair, not on one drug
         if self.config.combine == "concat_product":
-            parts.append(zh * zt)
+            pair_parts.append(zh * zt)
         weights = None
         if self.path_block is not None:
             if paths is None:
                 paths = self.find_paths(graph, heads, tails, hidden_drugs, generator)
             path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
-            parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
+            pair_parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
         if self.num_rules:
             assert rule_features is not None
-            parts.append(rule_features)
+            pair_parts.append(rule_features)
+        projection = encoded.projection if not self.training else None
+        if projection is not None:
+            first = projection.as_head[heads] + projection.as_tail[tails]
+            if pair_parts:
+                first = first + torch.cat(pair_parts, dim=-1) @ projection.pair_weight.t()
+            if projection.bias is not None:
+                first = first + projection.bias
+            type_logits, exists_logits = self.heads.from_first_layer(first)
+            return PairOutput(type_logits, exists_logits, paths, weights)
+        parts = [zh, zt, *pair_parts]
         if encoded.pair_structure is not None:
             parts += [
                 self.pair_dropout(encoded.pair_structure[heads]),
@@ -255,3 +305,37 @@ class DDIModel(nn.Module):
             ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
         return PairOutput(type_logits, exists_logits, paths, weights)
+
+    def head_input_columns(self) -> dict[str, Tensor]:
+        """Column indices of the heads' input read from the head drug, the tail drug, and the pair (the order
+        ``score_pairs`` concatenates them in)."""
+        d, fp = self.config.hidden_dim, self.config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
+        pair_width = self.heads.in_dim - 2 * d - 2 * fp
+        blocks = [("head", d), ("tail", d), ("pair", pair_width), ("head", fp), ("tail", fp)]
+        columns: dict[str, list[int]] = {"head": [], "tail": [], "pair": []}
+        start = 0
+        for role, width in blocks:
+            columns[role] += range(start, start + width)
+            start += width
+        return {role: torch.tensor(cols, dtype=torch.long) for role, cols in columns.items()}
+
+    @torch.no_grad()
+    def project_drugs(self, encoded: Encoded) -> Encoded:
+        """``encoded`` with its ``DrugProjection`` (faster scoring in eval mode); unchanged where the heads'
+        first layer is not a plain (possibly masked) ``nn.Linear``, e.g. after sparse-inference swapping."""
+        first = self.heads.trunk[0]
+        if not isinstance(first, nn.Linear):
+            return encoded
+        weight = first.weight.detach()
+        cols = self.head_input_columns()
+        head_weight, tail_weight = weight[:, cols["head"]].contiguous(), weight[:, cols["tail"]].contiguous()
+        features = encoded.drug_features()
+        projection = DrugProjection(
+            features @ head_weight.t(),
+            features @ tail_weight.t(),
+            head_weight,
+            tail_weight,
+            weight[:, cols["pair"]].contiguous(),
+            None if first.bias is None else first.bias.detach(),
+        )
+        return Encoded(encoded.node_state, encoded.path_inputs, encoded.pair_structure, projection)

@@ -15,6 +15,7 @@ class InteractionHeads(nn.Module):
 
     def __init__(self, in_dim: int, width: int, num_classes: int, dropout: float) -> None:
         super().__init__()
+        self.in_dim = in_dim
         self.trunk = nn.Sequential(
             nn.Linear(in_dim, width),
             nn.LayerNorm(width),
@@ -29,5 +30,9 @@ class InteractionHeads(nn.Module):
         self.exists_head = nn.Linear(width, 1)
 
     def forward(self, pair_features: Tensor) -> tuple[Tensor, Tensor]:
-        h = self.trunk(pair_features)
+        return self.from_first_layer(self.trunk[0](pair_features))
+
+    def from_first_layer(self, first: Tensor) -> tuple[Tensor, Tensor]:
+        """The heads' outputs given the first linear layer's output ``B x width`` (see ``DrugProjection``)."""
+        h = self.trunk[1:](first)
         return self.type_head(h), self.exists_head(h).squeeze(-1)

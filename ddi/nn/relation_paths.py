@@ -64,18 +64,25 @@ def common_middles(
     pair, middle: ``P`` pair index and middle node of each path; counts: ``B`` middles per pair before the cap.
     """
     common = head_mask & tail_mask
+    if generator is None:
+        # Deterministic: the first max_paths middles by node id. nonzero lists them pair by pair in node order,
+        # so each path's rank within its pair is its offset from the pair's first path: linear in the paths
+        # found, where a running count over the B x N mask would touch every cell.
+        pair, middle = common.nonzero(as_tuple=True)
+        counts = torch.bincount(pair, minlength=common.shape[0])
+        if pair.numel() and int(counts.max()) > max_paths:
+            first = torch.cumsum(counts, 0) - counts
+            keep = torch.arange(pair.numel()) - first[pair] < max_paths
+            pair, middle = pair[keep], middle[keep]
+        return pair, middle, counts
     counts = common.sum(dim=1)
     if counts.numel() and int(counts.max()) > max_paths:
-        if generator is None:
-            # Deterministic: the first max_paths middles by node id (a running count is cheaper than a sort).
-            common &= common.cumsum(dim=1, dtype=torch.int16) <= max_paths
-        else:
-            # Training: a random subset, ranked by random keys.
-            keys = torch.rand(common.shape, generator=generator).masked_fill_(~common, 2.0)
-            chosen = keys.topk(max_paths, dim=1, largest=False).indices
-            keep = torch.zeros_like(common)
-            keep.scatter_(1, chosen, True)
-            common &= keep
+        # Training: a random subset, ranked by random keys.
+        keys = torch.rand(common.shape, generator=generator).masked_fill_(~common, 2.0)
+        chosen = keys.topk(max_paths, dim=1, largest=False).indices
+        keep = torch.zeros_like(common)
+        keep.scatter_(1, chosen, True)
+        common &= keep
     pair, middle = common.nonzero(as_tuple=True)
     return pair, middle, counts
 

@@ -1,7 +1,7 @@
 """``Predictor``: load a saved model once, then score and explain any number of drug pairs.
 
-The graph encoding (molecules, proteins, context layers, slot vectors) is computed once at load time, so
-scoring a pair only gathers its rows and runs the path block and heads.
+The graph encoding (molecules, proteins, context layers, slot vectors, and each drug's share of the heads' first
+layer) is computed once at load time, so scoring a pair only gathers its rows and runs the path block and heads.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class Predictor:
         self.model_dir = model_dir
         self.metrics = metrics
         with torch.no_grad():
-            self.encoded: Encoded = encode(model, ctx)
+            self.encoded: Encoded = model.project_drugs(encode(model, ctx))
         if model.num_rules:
             _ = ctx.rule_table  # built now, not on the first query
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}

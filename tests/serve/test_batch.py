@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from ddi.errors import UserInputError
 from ddi.predict.predictor import Predictor
@@ -274,3 +275,22 @@ def test_missing_file_oversized_file_and_self_overwrite(predictor, resolver, tmp
     (tmp_path / "dir.csv").mkdir()
     with pytest.raises(BatchInputError, match="is a directory"):
         score_file(in_path, tmp_path / "dir.csv", predictor, resolver, progress=False)
+
+
+def test_precomputed_drug_projection_scores_like_the_full_heads(predictor):
+    """The per-drug share of the heads' first layer, computed once at load, changes no prediction."""
+    from ddi.models.ddi_model import Encoded
+
+    assert predictor.encoded.projection is not None
+    extra = predictor.register_structure("CC(=O)Oc1ccccc1C(=O)O", "aspirin-like")  # rows appended to the projection
+    enc = predictor.encoded
+    plain = Encoded(enc.node_state, enc.path_inputs, enc.pair_structure)
+    heads = np.array([0, 5, 17, 3, predictor.node_of[extra]], dtype=np.int64)
+    tails = np.array([9, 5, 2, predictor.node_of[extra], 11], dtype=np.int64)
+    fast, fast_exists = predictor.score_ids(heads, tails)
+    predictor.encoded = plain
+    try:
+        slow, slow_exists = predictor.score_ids(heads, tails)
+    finally:
+        predictor.encoded = enc
+    assert torch.allclose(fast, slow, atol=1e-5) and torch.allclose(fast_exists, slow_exists, atol=1e-5)
