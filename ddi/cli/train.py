@@ -25,6 +25,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["none", "dcil", "dpf", "gmp", "oneshot"],
         help="sparse training method (dcil: dual-path training, the default when --sparsity is given)",
     )
+    p.add_argument(
+        "--prune-criterion",
+        choices=["magnitude", "input"],
+        help="what pruning ranks: |w| (the DCIL paper) or |w| x RMS of the input it multiplies",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -54,6 +59,8 @@ def build_run_config(args: argparse.Namespace):
             run.train.prune_method = "dcil"
     if args.pruning is not None:
         run.train.prune_method = args.pruning
+    if args.prune_criterion is not None:
+        run.train.prune_criterion = args.prune_criterion
     run.train.__post_init__()
     return run
 

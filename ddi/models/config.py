@@ -19,6 +19,7 @@ AGGREGATIONS = ("attention", "sum", "mean", "max")
 COMBINATIONS = ("concat", "concat_product")
 PRUNE_METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
 PRUNE_POLICIES = ("lamp", "global", "layer")
+PRUNE_CRITERIA = ("magnitude", "input")
 
 
 class ConfigError(UserInputError):
@@ -132,6 +133,8 @@ class TrainConfig:
     prune_every: int = 16
     #: "lamp" ranks weights within their own tensor; plain "global" magnitude can empty whole layers
     prune_policy: str = "lamp"
+    #: "magnitude" ranks |w| (the DCIL paper); "input" ranks |w| times the RMS of the input feature it multiplies
+    prune_criterion: str = "magnitude"
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
 
@@ -148,6 +151,7 @@ class TrainConfig:
             (0 < self.prune_ramp <= 1, "prune_ramp must be in (0, 1]"),
             (self.prune_every >= 1, "prune_every must be >= 1"),
             (self.prune_policy in PRUNE_POLICIES, f"prune_policy must be one of {PRUNE_POLICIES}"),
+            (self.prune_criterion in PRUNE_CRITERIA, f"prune_criterion must be one of {PRUNE_CRITERIA}"),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:

@@ -39,6 +39,10 @@ PATH_MODES = ("sparse", "dense", "ste", "off")
 #: global: one ranking of raw magnitudes over all masked tensors; layer: each tensor pruned to the same fraction;
 #: lamp: one global ranking of LAMP scores (Lee et al. 2021), scale-free per tensor and never emptying a tensor.
 POLICIES = ("global", "layer", "lamp")
+#: magnitude: rank |w| (the DCIL paper). input: rank |w_ij| * rms(x_j), the weight times the root-mean-square of
+#: the input feature it multiplies, measured over the training forwards since the last update (as Wanda, Sun et
+#: al. 2023, scores weights): a weight on a large, busy input is worth more than an equal one on a rarely set bit.
+CRITERIA = ("magnitude", "input")
 
 #: ``select(module_name, module) -> names of the module's parameters to mask``.
 Selector = Callable[[str, nn.Module], Sequence[str]]
@@ -193,6 +197,9 @@ class MaskedWeights:
     exclude: ``fnmatch`` patterns of full tensor names (``"heads.type_head.weight"``) to leave dense.
     mode: initial path mode (one of ``PATH_MODES``); ``"sparse"`` so that an unmanaged forward, e.g. an
         evaluation, sees the model that will be shipped.
+    criterion: what ``update_masks`` ranks (one of ``CRITERIA``). With ``"input"`` every masked linear layer
+        records the mean square of each input feature over its training-mode forwards; embeddings (whose input
+        is an index) and layers not run since the last update are ranked by magnitude.
     """
 
     def __init__(
@@ -201,8 +208,14 @@ class MaskedWeights:
         select: Selector = default_policy,
         exclude: Sequence[str] = (),
         mode: str = "sparse",
+        criterion: str = "magnitude",
     ) -> None:
+        if criterion not in CRITERIA:
+            raise ValueError(f"criterion must be one of {CRITERIA}, got {criterion!r}")
         self.model = model
+        self.criterion = criterion
+        #: per tensor name: (sum over rows of x^2 per input feature, rows seen) since the last mask update
+        self.input_moments: dict[str, tuple[Tensor, int]] = {}
         self._shared = _SharedMode("sparse")
         self.mode = mode
         self.entries: list[MaskedTensor] = []
@@ -234,8 +247,35 @@ class MaskedWeights:
             self._hooks.append(module.register_state_dict_post_hook(_drop_duplicate_weight(attr)))
             revived = torch.zeros(weight.shape, dtype=torch.bool, device=weight.device)
             self.entries.append(MaskedTensor(full, module, attr, wm, revived))
+            if criterion == "input" and attr == "weight" and weight.dim() == 2 and not isinstance(module, nn.Embedding):
+                self._hooks.append(module.register_forward_pre_hook(self._input_recorder(full, weight.shape[1])))
         self._removed = False
         log.debug("masking %d tensors (%d weights)", len(self.entries), self.numel)
+
+    def _input_recorder(self, name: str, in_features: int) -> Callable:
+        """Forward pre-hook adding the squares of a linear layer's inputs to ``input_moments[name]``."""
+
+        def hook(module: nn.Module, args: tuple) -> None:
+            if not module.training or not args or not isinstance(args[0], Tensor):
+                return
+            x = args[0].detach()
+            if x.shape[-1] != in_features or x.numel() == 0:
+                return
+            flat = x.reshape(-1, in_features).float()
+            total, rows = self.input_moments.get(name, (torch.zeros(in_features, device=x.device), 0))
+            self.input_moments[name] = (total + flat.square().sum(0), rows + flat.shape[0])
+
+        return hook
+
+    def ranked_weight(self, entry: MaskedTensor) -> Tensor:
+        """The tensor whose magnitudes ``update_masks`` ranks: the raw weight, scaled per input feature by the
+        inputs' root mean square under ``criterion="input"`` (when the layer has seen inputs)."""
+        weight = entry.original.detach()
+        moments = self.input_moments.get(entry.name)
+        if self.criterion != "input" or moments is None or moments[1] == 0:
+            return weight
+        total, rows = moments
+        return weight * (total / rows).sqrt().to(weight.dtype)
 
     # -- path mode ---------------------------------------------------------------------------------------------
     @property
@@ -318,7 +358,7 @@ class MaskedWeights:
     # -- updates -----------------------------------------------------------------------------------------------
     @torch.no_grad()
     def update_masks(self, sparsity: float, policy: str = "global") -> int:
-        """Re-rank weights by magnitude and prune exactly ``round(sparsity * n)`` of them.
+        """Re-rank weights by magnitude (see ``criterion``) and prune exactly ``round(sparsity * n)`` of them.
 
         ``policy="global"`` ranks all masked weights together by magnitude (n = all of them); ``"lamp"`` ranks
         them together by LAMP score; ``"layer"`` ranks each tensor on its own (n = its size). Returns how many
@@ -327,21 +367,21 @@ class MaskedWeights:
         self._check_alive()
         if not 0.0 <= sparsity < 1.0:
             raise ValueError(f"sparsity must be in [0, 1), got {sparsity}")
+        ranked = [self.ranked_weight(e) for e in self.entries]
         if policy in ("global", "lamp"):
-            score = lamp_scores if policy == "lamp" else (lambda w: w.detach().abs().flatten().float())
-            scores = torch.cat([score(e.original) for e in self.entries])
+            score = lamp_scores if policy == "lamp" else (lambda w: w.abs().flatten().float())
+            scores = torch.cat([score(w) for w in ranked])
             kept = torch.cat([e.mask.flatten() for e in self.entries])
             flat = keep_mask(scores, kept, self.expected_pruned(sparsity, policy))
             new = list(flat.split([e.mask.numel() for e in self.entries]))
         elif policy == "layer":
             new = [
-                keep_mask(
-                    e.original.detach().abs().flatten().float(), e.mask.flatten(), round(sparsity * e.mask.numel())
-                )
-                for e in self.entries
+                keep_mask(w.abs().flatten().float(), e.mask.flatten(), round(sparsity * e.mask.numel()))
+                for e, w in zip(self.entries, ranked, strict=True)
             ]
         else:
             raise ValueError(f"policy must be one of {POLICIES}, got {policy!r}")
+        self.input_moments.clear()  # the next update ranks by the inputs seen from now on
         changed = revived = 0
         for e, keep in zip(self.entries, new, strict=True):
             keep = keep.view_as(e.mask)

@@ -38,7 +38,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from ddi.sparse.distill import Logits, mutual_distillation
-from ddi.sparse.masks import POLICIES, MaskedWeights, Selector, default_policy
+from ddi.sparse.masks import CRITERIA, POLICIES, MaskedWeights, Selector, default_policy
 from ddi.sparse.schedule import ConstantSchedule, CubicSchedule
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class Pruner:
         target always updates.
     policy: ``"global"`` (one magnitude ranking over all masked tensors), ``"layer"`` (each tensor pruned to
         the same fraction) or ``"lamp"`` (one ranking of LAMP scores: scale-free, never empties a tensor).
+    criterion: ``"magnitude"`` (rank |w|, the papers' choice) or ``"input"`` (rank |w| times the root mean square
+        of the input feature it multiplies; see ``ddi.sparse.masks.CRITERIA``).
     distill_weight, temperature: weight and temperature T of DCIL's mutual distillation.
     warmup_steps: DCIL steps before distillation starts (default ``DEFAULT_WARMUP_FRACTION * total_steps``).
     start_step: first step of the ramp (gradual methods).
@@ -89,6 +91,7 @@ class Pruner:
         ramp_fraction: float = 0.5,
         update_every: int = 16,
         policy: str = "global",
+        criterion: str = "magnitude",
         distill_weight: float = 1.0,
         temperature: float = 2.0,
         warmup_steps: int | None = None,
@@ -105,6 +108,7 @@ class Pruner:
             (0.0 <= ramp_fraction <= 1.0, "ramp_fraction must be in [0, 1]"),
             (update_every >= 1, "update_every must be >= 1"),
             (policy in POLICIES, f"policy must be one of {POLICIES}"),
+            (criterion in CRITERIA, f"criterion must be one of {CRITERIA}"),
             (distill_weight >= 0.0, "distill_weight must be >= 0"),
             (temperature > 0.0, "temperature must be > 0"),
             (0.0 <= prune_at <= 1.0, "prune_at must be in [0, 1]"),
@@ -128,7 +132,10 @@ class Pruner:
             self.schedule = CubicSchedule(self.target, 0, start_step=round(prune_at * total_steps))
         else:
             self.schedule = CubicSchedule(self.target, round(ramp_fraction * total_steps), start_step=start_step)
-        self.masks = None if method == "none" else MaskedWeights(model, select=select, exclude=exclude)
+        self.criterion = criterion
+        self.masks = (
+            None if method == "none" else MaskedWeights(model, select=select, exclude=exclude, criterion=criterion)
+        )
         #: sparsity the masks were last updated to.
         self.level = 0.0
         #: (step, mask entries changed) at every mask update: the mask-stability statistic.
@@ -138,12 +145,13 @@ class Pruner:
         self.finalized = False
         if self.masks is not None:
             log.info(
-                "pruner %s: %d tensors, %d weights, target sparsity %.3f (%s ranking), ramp to step %d of %d",
+                "pruner %s: %d tensors, %d weights, target sparsity %.3f (%s ranking of %s), ramp to step %d of %d",
                 method,
                 len(self.masks.entries),
                 self.masks.numel,
                 self.target,
                 policy,
+                criterion,
                 self.schedule.end_step,
                 total_steps,
             )
@@ -241,7 +249,7 @@ class Pruner:
         """Fraction of zeros in the sparse view of the masked weights (0 for ``"none"``)."""
         return 0.0 if self.masks is None else self.masks.sparsity()
 
-    def summary(self) -> dict[str, float | int | str]:
+    def summary(self) -> dict[str, Any]:
         """Figures for logs and benchmarks: method, target, reached sparsity, mask changes and revivals.
 
         Mask stability, the statistic DCIL and DPF are judged by besides accuracy (the mask should settle, not
@@ -250,12 +258,16 @@ class Pruner:
         ``mask_churn_after_ramp`` (mean fraction of the masked weights flipped per such update) and
         ``revived_fraction`` (fraction of the masked weights revived at least once over the run).
         """
-        out: dict[str, float | int | str] = {"method": self.method, "target_sparsity": self.target}
+        out: dict[str, Any] = {"method": self.method, "target_sparsity": self.target}
+        if self.masks is not None:
+            out.update(policy=self.policy, criterion=self.criterion)
         if self.masks is not None and not self.finalized:
             out.update(
                 masked_weights=self.masks.numel,
                 mask_sparsity=self.masks.mask_sparsity(),
                 weight_sparsity=self.masks.sparsity(),
+                # where the kept weights went: the first thing to look at when a pruned model underperforms
+                layer_sparsity={row["name"]: round(float(row["sparsity"]), 4) for row in self.masks.stats()},
             )
         out.update(
             mask_updates=len(self.mask_changes),

@@ -155,6 +155,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         ramp_fraction=cfg.prune_ramp,
         update_every=cfg.prune_every,
         policy=cfg.prune_policy,
+        criterion=cfg.prune_criterion,
         distill_weight=cfg.distill_weight,
         temperature=cfg.distill_temperature,
     )

@@ -332,3 +332,45 @@ def test_apply_zeroes_pruned_raw_weights_and_remove_leaves_plain_modules():
     assert float((model.out.weight == 0).float().mean()) > 0.5
     with pytest.raises(RuntimeError):
         masks.update_masks(0.5)
+
+
+def test_input_criterion_keeps_weights_on_busy_inputs_over_larger_weights_on_quiet_ones():
+    layer = nn.Linear(4, 3)
+    with torch.no_grad():  # columns 0-1: small weights; columns 2-3: ten times larger
+        layer.weight.copy_(torch.tensor([[0.1, 0.1, 1.0, 1.0]] * 3))
+    by_magnitude = MaskedWeights(copy.deepcopy(layer))
+    by_input = MaskedWeights(layer, criterion="input")
+    # Columns 0-1 carry inputs of size ~100, columns 2-3 of size ~0.01: their weights matter 1,000 times more.
+    x = torch.cat([torch.full((16, 2), 100.0), torch.full((16, 2), 0.01)], dim=1)
+    layer.train()
+    layer(x)
+    by_magnitude.update_masks(0.5)
+    by_input.update_masks(0.5)
+    assert by_magnitude.entries[0].mask[:, 2:].all() and not by_magnitude.entries[0].mask[:, :2].any()
+    assert by_input.entries[0].mask[:, :2].all() and not by_input.entries[0].mask[:, 2:].any()
+    assert by_input.input_moments == {}  # each update ranks by the inputs seen since the previous one
+
+
+def test_input_criterion_ignores_eval_forwards_and_falls_back_to_magnitude_without_inputs():
+    model = Mixed()
+    masks = MaskedWeights(model, criterion="input")
+    model.eval()
+    model(*mixed_inputs())
+    assert masks.input_moments == {}
+    magnitude = MaskedWeights(copy.deepcopy(Mixed()))
+    magnitude.model.load_state_dict(model.state_dict())
+    masks.update_masks(0.6, "lamp")
+    magnitude.update_masks(0.6, "lamp")
+    for a, b in zip(masks.entries, magnitude.entries, strict=True):
+        assert torch.equal(a.mask, b.mask)
+    model.train()
+    model(*mixed_inputs())  # the embedding has no input features: only linear layers record
+    linear = {e.name for e in masks.entries} - {"embed.weight"}
+    assert set(masks.input_moments) == linear and len(linear) == len(masks.entries) - 1
+    assert "embed.weight" not in masks.input_moments
+    masks.remove()  # the recording hooks go too
+    masks.input_moments.clear()
+    model(*mixed_inputs())
+    assert masks.input_moments == {}
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        MaskedWeights(Mixed(), criterion="gradient")
