@@ -34,7 +34,7 @@ the direct head-tail edge, is the label itself and is withheld from the graph to
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import cached_property
 
@@ -83,6 +83,21 @@ DEFAULT_CHOICES: tuple[Choice, ...] = (
     Choice("hidden_dim", (32, 64, 96)),
     Choice("fingerprint_bits", (0, 2048)),
 )
+
+
+def single_edits(
+    arch: Architecture, num_options: Sequence[int], is_valid: Callable[[Architecture], bool]
+) -> list[Architecture]:
+    """Every valid architecture that differs from ``arch`` in exactly one choice, in choice then option order
+    (the neighbour rule of the search graph; shared by every space)."""
+    out = []
+    for pos, count in enumerate(num_options):
+        for option in range(count):
+            if option != arch[pos]:
+                other = (*arch[:pos], option, *arch[pos + 1 :])
+                if is_valid(other):
+                    out.append(other)
+    return out
 
 
 class SearchSpace:
@@ -184,14 +199,7 @@ class SearchSpace:
         order."""
         arch = tuple(int(i) for i in arch)
         self._check_shape(arch)
-        out = []
-        for pos, choice in enumerate(self.choices):
-            for option in range(len(choice.options)):
-                if option != arch[pos]:
-                    other = (*arch[:pos], option, *arch[pos + 1 :])
-                    if self.is_valid(other):
-                        out.append(other)
-        return out
+        return single_edits(arch, [len(c.options) for c in self.choices], self.is_valid)
 
     # -- encodings ----------------------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ddi.search.space import single_edits
+
 Architecture = tuple[int, ...]
 
 
@@ -60,14 +62,7 @@ class ToySpace:
                 return arch
 
     def neighbours(self, arch: Architecture) -> list[Architecture]:
-        out = []
-        for pos, choice in enumerate(self.choices):
-            for option in range(len(choice.options)):
-                if option != arch[pos]:
-                    other = (*arch[:pos], option, *arch[pos + 1 :])
-                    if self.is_valid(other):
-                        out.append(other)
-        return out
+        return single_edits(arch, [len(c.options) for c in self.choices], self.is_valid)
 
     def encode(self, arch: Architecture) -> np.ndarray:
         return np.asarray(arch, dtype=np.int64) + self._offsets[:-1]

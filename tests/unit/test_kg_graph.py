@@ -8,23 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
-from ddi.data.benchmark import load_benchmark
 from ddi.data.tables import empty_table
 from ddi.errors import UserInputError
 from ddi.kg.graph import DRUG, PROTEIN, KnowledgeGraph, UnknownDrugError
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "kg_tiny"
 INHIBITOROL, SUBSTRATIN, INDUCERIN, LONELYN, AGONISTOL, UNNAMED = range(6)
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return load_benchmark(TINY)[0]
-
-
-@pytest.fixture(scope="module")
-def kg(tables) -> KnowledgeGraph:
-    return KnowledgeGraph.build(tables, tables.interactions)
 
 
 def edges_of(kg: KnowledgeGraph) -> set[tuple[int, int, str]]:

@@ -5,22 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from ddi.data.benchmark import load_benchmark
 from ddi.kg.graph import KnowledgeGraph
 from ddi.kg.rules import RULE_NAMES, RULES, RuleMatch, fired_rules, rule_features
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "kg_tiny"
 INHIBITOROL, SUBSTRATIN, INDUCERIN, LONELYN, AGONISTOL, UNNAMED = range(6)
-
-
-@pytest.fixture(scope="module")
-def tables():
-    return load_benchmark(TINY)[0]
-
-
-@pytest.fixture(scope="module")
-def kg(tables) -> KnowledgeGraph:
-    return KnowledgeGraph.build(tables, tables.interactions)
 
 
 def names(matches: list[RuleMatch]) -> list[str]:
