@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = (
     "ddi.cli.evaluate",
     "ddi.cli.predict",
     "ddi.cli.info",
+    "ddi.cli.adjust_prior",
     "ddi.cli.retrain",
     "ddi.cli.search",
 )

@@ -30,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["magnitude", "input"],
         help="what pruning ranks: |w| (the DCIL paper) or |w| x RMS of the input it multiplies",
     )
+    p.add_argument(
+        "--init-from",
+        metavar="MODEL_DIR",
+        help="start from this trained model (same config, data and split), e.g. to prune a dense model",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -61,6 +66,8 @@ def build_run_config(args: argparse.Namespace):
         run.train.prune_method = args.pruning
     if args.prune_criterion is not None:
         run.train.prune_criterion = args.prune_criterion
+    if args.init_from is not None:
+        run.train.init_from = args.init_from
     run.train.__post_init__()
     return run
 

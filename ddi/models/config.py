@@ -137,6 +137,10 @@ class TrainConfig:
     prune_criterion: str = "magnitude"
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
+    #: tau of the prior correction of the type decision (``ddi.train.prior``); None = fit it on validation
+    prior_adjustment: float | None = None
+    #: start from this trained model's weights (same architecture, data and split), e.g. to prune a dense model
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         checks = [
@@ -152,6 +156,7 @@ class TrainConfig:
             (self.prune_every >= 1, "prune_every must be >= 1"),
             (self.prune_policy in PRUNE_POLICIES, f"prune_policy must be one of {PRUNE_POLICIES}"),
             (self.prune_criterion in PRUNE_CRITERIA, f"prune_criterion must be one of {PRUNE_CRITERIA}"),
+            (self.prior_adjustment is None or 0 <= self.prior_adjustment <= 1, "prior_adjustment must be in [0, 1]"),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:

@@ -97,6 +97,13 @@ def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Te
     return torch.log1p(counts.view(graph.num_nodes, graph.num_relations))
 
 
+def _default_prior(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
+    """Load-state-dict pre-hook: a checkpoint without the prior-correction buffers gets "no correction"."""
+    for name in ("class_log_prior", "prior_adjustment"):
+        if prefix + name not in state_dict:
+            state_dict[prefix + name] = torch.zeros_like(getattr(module, name))
+
+
 class DDIModel(nn.Module):
     """Knowledge-aware DDI model; see ``ModelConfig`` for the choices it exposes.
 
@@ -155,7 +162,28 @@ class DDIModel(nn.Module):
         pair_dim += 2 * config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
         self.pair_dropout = nn.Dropout(config.dropout)
         self.heads = InteractionHeads(pair_dim, config.head_dim, num_classes, config.dropout)
+        # Prior correction of the type decision (``class_probs``), fitted after training; zero = none. Saved with
+        # the weights; checkpoints written before it existed load with the defaults (``_default_prior``).
+        self.register_buffer("class_log_prior", torch.zeros(num_classes))
+        self.register_buffer("prior_adjustment", torch.zeros(()))
+        self.register_load_state_dict_pre_hook(_default_prior)
         self.reset_parameters()
+
+    def class_probs(self, type_logits: Tensor) -> Tensor:
+        """``B x C`` class probabilities with the prior correction: ``softmax(logits - tau * log prior)``.
+
+        Training fits the logits to the training split's type frequencies, so rare types lose close calls to
+        common ones; dividing each class's probability by its training prior to the power ``tau`` (fitted on
+        validation macro-F1, see ``ddi.train.prior``) is the post-hoc logit adjustment of Menon et al. 2021,
+        "Long-tail learning via logit adjustment". ``tau = 0`` leaves the probabilities unchanged.
+        """
+        return (type_logits - self.prior_adjustment * self.class_log_prior).softmax(-1)
+
+    def set_prior_adjustment(self, class_log_prior: Tensor, tau: float) -> None:
+        """Set the correction ``class_probs`` applies (``class_log_prior``: ``C`` log frequencies)."""
+        with torch.no_grad():
+            self.class_log_prior.copy_(class_log_prior)
+            self.prior_adjustment.fill_(float(tau))
 
     def reset_parameters(self) -> None:
         nn.init.normal_(self.protein_embedding.weight, std=0.1)

@@ -18,6 +18,7 @@ from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
+from ddi.train.prior import fit_prior_adjustment
 from ddi.train.trainer import encode, predict_type_probs, train
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ def train_and_save(
     """Train a model as ``run`` says, evaluate it on the test split and save it to ``out_dir``."""
     ctx = TrainingContext.build(run, tables, progress=progress)
     result = train(ctx, run, progress=progress)
+    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
     test = test_report(result.model, ctx) if len(ctx.split.test) else {}
     params = sum(p.numel() for p in result.model.parameters())
     metrics = {
@@ -106,6 +108,7 @@ def train_and_save(
         "best_epoch": result.best_epoch,
         "parameters": params,
         "history": result.history,
+        "prior_adjustment": prior,
         "test": test,
         "torch_threads": torch.get_num_threads(),
     }

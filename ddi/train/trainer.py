@@ -55,6 +55,29 @@ def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
     )
 
 
+def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, model_dir: str) -> None:
+    """Start ``model`` from a trained checkpoint of the same architecture, trained on the same data and split.
+
+    The split must match (the data fingerprint covers the training interactions): a model trained on another
+    split has seen this split's validation or test pairs, and starting from it would leak them.
+    """
+    from ddi.models.checkpoint import CheckpointError, read_checkpoint
+
+    state, source_run, vocab, _ = read_checkpoint(model_dir)
+    if source_run.model != run.model:
+        raise CheckpointError(
+            f"{model_dir} has another architecture than this run's model config; cannot start from it"
+        )
+    if vocab.get("drug_ids") != ctx.drug_ids or vocab.get("data_fingerprint") != ctx.fingerprint():
+        raise CheckpointError(
+            f"{model_dir} was trained on other data or another split; starting from it could leak this split's "
+            "validation and test pairs"
+        )
+    model.load_state_dict(state)
+    model.set_prior_adjustment(torch.zeros_like(model.class_log_prior), 0.0)  # refitted after this training
+    log.info("starting from the weights of %s", model_dir)
+
+
 def learning_rate_schedule(optimiser: torch.optim.Optimizer, lr: float, total_steps: int):
     """One-cycle warm-up and cosine decay; a constant rate for runs too short to warm up (under 20 steps, where
     a 10 % warm-up would round to zero steps)."""
@@ -104,7 +127,7 @@ def predict_type_probs(
         backward = model.score_pairs(
             enc, ctx.graph, t, h, rule_features(ctx, t, h) if model.num_rules else None, paths=reverse_paths
         )
-        p_forward, p_backward = forward.type_logits.softmax(-1), backward.type_logits.softmax(-1)
+        p_forward, p_backward = model.class_probs(forward.type_logits), model.class_probs(backward.type_logits)
         probs.append((p_forward + ctx.labels.flip(p_backward)) / 2)
         exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
     return torch.cat(probs), torch.cat(exists)
@@ -131,6 +154,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model = build_model(ctx, run)
+    if cfg.init_from:
+        load_initial_weights(model, ctx, run, cfg.init_from)
 
     train_part = ctx.split.train
     if cfg.max_train_pairs and len(train_part) > cfg.max_train_pairs:

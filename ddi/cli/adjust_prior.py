@@ -1,0 +1,52 @@
+"""``ddi adjust-prior``: fit (or set) a saved model's prior correction of the type decision, re-evaluate, save.
+
+``ddi train`` already fits it; this command brings a model trained before the correction existed up to date, or
+sets ``tau`` by hand (``--tau 0`` removes it). The model directory is rewritten atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ddi.cli.main import add_data_dir_argument
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("adjust-prior", help="fit a saved model's rare-type prior correction", description=__doc__)
+    p.add_argument("--model", required=True, help="model directory to update in place")
+    p.add_argument("--tau", type=float, help="use this tau (0-1) instead of fitting it on the validation pairs")
+    p.add_argument(
+        "--float16", action="store_true", help="store the weights as float16 (half the size; loading casts back)"
+    )
+    add_data_dir_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ddi.errors import UserInputError
+    from ddi.models.checkpoint import save_checkpoint
+    from ddi.predict.predictor import Predictor
+    from ddi.train.pipeline import test_report, vocab_of
+    from ddi.train.prior import fit_prior_adjustment
+
+    if args.tau is not None and not 0 <= args.tau <= 1:
+        raise UserInputError(f"--tau must be between 0 and 1, got {args.tau}")
+    predictor = Predictor.load(args.model, data_dir=args.data_dir)
+    model, ctx = predictor.model, predictor.ctx
+    before = predictor.metrics.get("test", {})
+    prior = fit_prior_adjustment(model, ctx, args.tau)
+    metrics = dict(predictor.metrics)
+    metrics["prior_adjustment"] = prior
+    if len(ctx.split.test):
+        metrics["test"] = test_report(model, ctx)
+        metrics["test_without_prior_adjustment"] = before
+    state = model.state_dict()
+    if args.float16:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    save_checkpoint(predictor.model_dir, state, predictor.run, vocab_of(ctx), metrics)
+    after = metrics.get("test", {})
+    print(f"tau {prior['tau']:.2f} ({prior['fitted_on']})")
+    for key in ("macro_f1", "accuracy", "kappa"):
+        if key in after:
+            print(f"  test {key:<9} {before.get(key, float('nan')):.4f} -> {after[key]:.4f}")
+    return 0

@@ -1,0 +1,93 @@
+"""The prior correction of the type decision: fitted on validation, saved with the weights, reloaded, settable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from ddi.cli.main import main
+from ddi.predict.predictor import Predictor
+from ddi.train.prior import TAU_GRID, type_log_prior
+
+
+def test_training_fits_tau_on_validation_and_the_model_reloads_with_it(tiny_model_dir):
+    prior = json.loads((tiny_model_dir / "metrics.json").read_text())["prior_adjustment"]
+    assert prior["fitted_on"] == "valid" and prior["tau"] in TAU_GRID and prior["valid_pairs"] == 200
+    scores = prior["valid_macro_f1"]
+    assert set(scores) == {str(t) for t in TAU_GRID}
+    assert scores[str(prior["tau"])] == max(scores.values())  # the best on validation, smallest on ties
+    predictor = Predictor.load(tiny_model_dir)
+    assert float(predictor.model.prior_adjustment) == pytest.approx(prior["tau"])
+    expected = np.repeat(type_log_prior(predictor.ctx), 2)
+    assert np.allclose(predictor.model.class_log_prior.numpy(), expected, atol=1e-5)
+
+
+def test_the_correction_hands_close_calls_to_the_rarer_type(tiny_model_dir):
+    model = Predictor.load(tiny_model_dir).model
+    prior = model.class_log_prior.clone()
+    tied = torch.zeros(1, prior.numel())  # the network cannot tell the classes apart
+    model.set_prior_adjustment(prior, 0.0)
+    assert torch.allclose(model.class_probs(tied), torch.full_like(tied, 1 / prior.numel()))
+    model.set_prior_adjustment(prior, 0.3)
+    rarest = prior == prior.min()
+    assert bool(rarest[model.class_probs(tied).argmax()])
+
+
+def test_checkpoint_from_before_the_correction_loads_uncorrected(tiny_model_dir, tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(tiny_model_dir, old)
+    state = torch.load(old / "model.pt", weights_only=True)
+    del state["class_log_prior"], state["prior_adjustment"]
+    torch.save(state, old / "model.pt")
+    predictor = Predictor.load(old)
+    assert float(predictor.model.prior_adjustment) == 0.0
+    assert float(predictor.model.class_log_prior.abs().sum()) == 0.0
+
+
+def test_adjust_prior_command_sets_tau_rewrites_the_model_and_refuses_bad_values(tiny_model_dir, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    assert main(["adjust-prior", "--model", str(model), "--tau", "0"]) == 0
+    assert "tau 0.00 (given)" in capsys.readouterr().out
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert metrics["prior_adjustment"] == {"tau": 0.0, "fitted_on": "given"}
+    assert "macro_f1" in metrics["test"] and "macro_f1" in metrics["test_without_prior_adjustment"]
+    assert float(Predictor.load(model).model.prior_adjustment) == 0.0
+    assert main(["adjust-prior", "--model", str(model), "--tau", "1.5"]) == 2
+    assert "--tau must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_training_can_start_from_a_trained_model_of_the_same_split_only(tiny_model_dir, benchmark_tables, tmp_path):
+    from dataclasses import replace
+
+    from ddi.models.checkpoint import CheckpointError
+    from ddi.models.config import RunConfig
+    from ddi.train.context import TrainingContext
+    from ddi.train.trainer import train
+
+    source = RunConfig.load(tiny_model_dir / "config.json")
+    run = RunConfig.load(tiny_model_dir / "config.json")
+    run.train.init_from, run.train.lr, run.train.epochs = str(tiny_model_dir), 1e-12, 1
+    ctx = TrainingContext.build(run, benchmark_tables, progress=False)
+    model = train(ctx, run, progress=False).model
+    start = Predictor.load(tiny_model_dir).model
+    weight = "heads.trunk.0.weight"
+    # At a negligible learning rate the weights stay where the source model left them (not a fresh init).
+    assert torch.allclose(model.state_dict()[weight], start.state_dict()[weight], atol=1e-6)
+    assert float(model.prior_adjustment) == 0.0  # refitted after training, not inherited
+
+    other_arch = RunConfig.load(tiny_model_dir / "config.json")
+    other_arch.model = replace(source.model, head_dim=32)
+    other_arch.train.init_from = str(tiny_model_dir)
+    with pytest.raises(CheckpointError, match="another architecture"):
+        train(TrainingContext.build(other_arch, benchmark_tables, progress=False), other_arch, progress=False)
+
+    other_split = RunConfig.load(tiny_model_dir / "config.json")
+    other_split.split_dir = None  # the full S0 split: another training set than the source model's
+    other_split.train.init_from = str(tiny_model_dir)
+    with pytest.raises(CheckpointError, match="other data or another split"):
+        train(TrainingContext.build(other_split, benchmark_tables, progress=False), other_split, progress=False)
