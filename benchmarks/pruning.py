@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -563,7 +563,8 @@ def plot(block: dict[str, Any], path: Path) -> None:
 def report(results_dir: Path, plot_budget: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Rebuild the summary JSON, the Markdown table and the plot from the rows file.
 
-    The plot shows ``plot_budget`` when the file has rows of it, else the budget of the latest row.
+    The plot shows ``plot_budget`` when the file has rows of it, else the budget with the most runs (a one-off
+    variant run at another configuration does not replace the main curves).
     """
     rows = read_rows(results_dir / ROWS_FILE)
     if not rows:
@@ -574,7 +575,8 @@ def report(results_dir: Path, plot_budget: dict[str, Any] | None) -> list[dict[s
     print(markdown(blocks))
     chosen = next((b for b in blocks if plot_budget is not None and b["budget"] == plot_budget), None)
     if chosen is None:
-        chosen = next(b for b in blocks if b["budget"] == rows[-1]["budget"])
+        runs = Counter(json.dumps(r["budget"], sort_keys=True) for r in rows)
+        chosen = max(reversed(blocks), key=lambda b: runs[json.dumps(b["budget"], sort_keys=True)])
     plot(chosen, results_dir / PLOT_FILE)
     log.info("wrote %s, %s (%s)", results_dir / SUMMARY_FILE, results_dir / PLOT_FILE, budget_label(chosen["budget"]))
     return blocks
