@@ -8,12 +8,15 @@ from typing import Any
 
 from ddi.models.checkpoint import read_checkpoint
 
+PRIOR_BUFFERS = ("class_log_prior", "prior_adjustment")
+
 
 def model_card(model_dir: str | Path) -> dict[str, Any]:
     """Facts about a saved model, read from its files alone (no data needed)."""
     root = Path(model_dir)
     state, run, vocab, metrics = read_checkpoint(root)
-    weights = {k: v for k, v in state.items() if v.is_floating_point()}
+    # The prior-correction buffers are fitted statistics, not learned weights.
+    weights = {k: v for k, v in state.items() if v.is_floating_point() and k not in PRIOR_BUFFERS}
     parameters = sum(v.numel() for v in weights.values())
     nonzero = sum(int((v != 0).sum()) for v in weights.values())
     size = sum(p.stat().st_size for p in root.iterdir() if p.is_file())
@@ -31,6 +34,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
         "nonzero_parameters": nonzero,
         "sparsity": 1.0 - nonzero / parameters if parameters else 0.0,
         "pruning": metrics.get("pruning", {"method": "none"}),
+        "prior_adjustment": metrics.get("prior_adjustment", {"tau": 0.0, "fitted_on": "none"}),
         "checkpoint_bytes": size,
         "train_seconds": metrics.get("train_seconds"),
         "best_epoch": metrics.get("best_epoch"),
