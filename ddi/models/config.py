@@ -112,7 +112,7 @@ class ModelConfig:
 class TrainConfig:
     """Optimisation settings of ``ddi train``."""
 
-    epochs: int = 8
+    epochs: int = 16
     batch_size: int = 1024
     lr: float = 3e-3
     weight_decay: float = 1e-5
