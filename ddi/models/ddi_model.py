@@ -116,6 +116,9 @@ class DDIModel(nn.Module):
     num_rules: width of the pharmacology-rule features.
     """
 
+    class_log_prior: Tensor
+    prior_adjustment: Tensor
+
     def __init__(
         self,
         config: ModelConfig,
