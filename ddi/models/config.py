@@ -135,6 +135,8 @@ class TrainConfig:
     prune_policy: str = "lamp"
     #: "magnitude" ranks |w| (the DCIL paper); "input" ranks |w| times the RMS of the input feature it multiplies
     prune_criterion: str = "magnitude"
+    #: dcil: the dense path keeps its own normalisation layers (as the DCIL authors' code); False shares them
+    prune_separate_norms: bool = False
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
     #: tau of the prior correction of the type decision (``ddi.train.prior``); None = fit it on validation

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from torch import Tensor, nn
@@ -57,6 +57,55 @@ _GRADUAL = ("dcil", "dpf", "gmp")
 DEFAULT_WARMUP_FRACTION = 0.25
 
 
+#: the module types whose parameters (and running statistics) DCIL keeps per path
+NORM_TYPES: tuple[type[nn.Module], ...] = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._BatchNorm)
+
+
+class PathNorms(nn.Module):
+    """Private copies of every normalisation layer's parameters and buffers, for DCIL's dense path.
+
+    The DCIL authors keep a separate normalisation layer per path: the dense path computes with all weights, the
+    sparse path with a twentieth of them, so their activations differ in scale and shared affine parameters would
+    be pulled between the two. The copies are not registered on the model (a container such as ``nn.Sequential``
+    would call them): the optimiser gets them from ``Pruner.extra_parameters()``, and the shipped model keeps the
+    sparse path's own layers.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.slots: list[tuple[nn.Module, str, str]] = []  # (module, "_parameters" or "_buffers", name)
+        self.copies = nn.ParameterList()
+        for module in model.modules():
+            if not isinstance(module, NORM_TYPES):
+                continue
+            for name, param in module.named_parameters(recurse=False):
+                self.copies.append(nn.Parameter(param.detach().clone()))
+                self.slots.append((module, "_parameters", name))
+            for name, buffer in module.named_buffers(recurse=False):
+                self.register_buffer(f"buffer{len(self.slots)}", buffer.detach().clone())
+                self.slots.append((module, "_buffers", name))
+
+    def _tensors(self) -> list[Tensor]:
+        params, out = iter(self.copies), []
+        for i, (_, kind, _) in enumerate(self.slots):
+            out.append(next(params) if kind == "_parameters" else getattr(self, f"buffer{i}"))
+        return out
+
+    @contextmanager
+    def swapped_in(self) -> Iterator[None]:
+        """Run a block with the copies in place of the originals (the autograd graph keeps the copies)."""
+        originals = []
+        for (module, kind, name), tensor in zip(self.slots, self._tensors(), strict=True):
+            store = getattr(module, kind)
+            originals.append(store[name])
+            store[name] = tensor
+        try:
+            yield
+        finally:
+            for (module, kind, name), original in zip(self.slots, originals, strict=True):
+                getattr(module, kind)[name] = original
+
+
 class Pruner:
     """Sparse training of ``model`` with ``method`` towards ``target_sparsity`` of the masked weights.
 
@@ -79,7 +128,9 @@ class Pruner:
     prune_at: fraction of ``total_steps`` at which ``"oneshot"`` prunes.
     select, exclude: which tensors are masked (see ``MaskedWeights``).
     on_path: optional ``callback(path_name)`` called on entering a path and ``callback(None)`` on leaving it,
-        for models that keep per-path modules (e.g. separate normalisation layers, as in the DCIL paper).
+        for models that keep per-path modules.
+    separate_norms: dcil only: the dense path uses its own copy of every normalisation layer (``PathNorms``), as
+        the DCIL authors' code does; False shares them between the paths.
     """
 
     def __init__(
@@ -100,6 +151,7 @@ class Pruner:
         select: Selector = default_policy,
         exclude: Sequence[str] = (),
         on_path: Callable[[str | None], Any] | None = None,
+        separate_norms: bool = False,
     ) -> None:
         checks = [
             (method in METHODS, f"method must be one of {METHODS}, got {method!r}"),
@@ -136,6 +188,10 @@ class Pruner:
         self.masks = (
             None if method == "none" else MaskedWeights(model, select=select, exclude=exclude, criterion=criterion)
         )
+        self.dense_norms: PathNorms | None = None
+        self.separate_norms = separate_norms and method == "dcil"
+        if self.separate_norms:
+            self.dense_norms = PathNorms(model)
         #: sparsity the masks were last updated to.
         self.level = 0.0
         #: (step, mask entries changed) at every mask update: the mask-stability statistic.
@@ -156,6 +212,11 @@ class Pruner:
                 total_steps,
             )
 
+    def extra_parameters(self) -> list[nn.Parameter]:
+        """Trainable tensors the pruner adds beside the model's (the dense path's own norms); give them to the
+        optimiser and the gradient clipping together with ``model.parameters()``."""
+        return [] if self.dense_norms is None else list(self.dense_norms.parameters())
+
     # -- forward paths -----------------------------------------------------------------------------------------
     def paths(self) -> list[str]:
         """Names of the forward passes each training step runs (the mask mode of each)."""
@@ -169,11 +230,12 @@ class Pruner:
         if self.on_path is not None:
             self.on_path(name)
         try:
-            if self.masks is None:
+            with ExitStack() as stack:
+                if self.masks is not None:
+                    stack.enter_context(self.masks.use(name))
+                if name == "dense" and self.dense_norms is not None:
+                    stack.enter_context(self.dense_norms.swapped_in())
                 yield
-            else:
-                with self.masks.use(name):
-                    yield
         finally:
             if self.on_path is not None:
                 self.on_path(None)
@@ -260,7 +322,7 @@ class Pruner:
         """
         out: dict[str, Any] = {"method": self.method, "target_sparsity": self.target}
         if self.masks is not None:
-            out.update(policy=self.policy, criterion=self.criterion)
+            out.update(policy=self.policy, criterion=self.criterion, separate_norms=self.separate_norms)
         if self.masks is not None and not self.finalized:
             out.update(
                 masked_weights=self.masks.numel,
@@ -306,6 +368,7 @@ class Pruner:
         self.masks.apply_()
         sparsity = self.masks.sparsity()
         self.masks.remove()
+        self.dense_norms = None  # the dense path's layers are not part of the shipped model
         self.finalized = True
         log.info("finalized %s model: %.4f of the masked weights are zero", self.method, sparsity)
         return self.model

@@ -181,10 +181,12 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         update_every=cfg.prune_every,
         policy=cfg.prune_policy,
         criterion=cfg.prune_criterion,
+        separate_norms=cfg.prune_separate_norms,
         distill_weight=cfg.distill_weight,
         temperature=cfg.distill_temperature,
     )
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trainable = [*model.parameters(), *pruner.extra_parameters()]
+    optimiser = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = learning_rate_schedule(optimiser, cfg.lr, total_steps)
     log.info(
         "training on %d pairs (%d steps/epoch, up to %d epochs), new-drug rate %.2f, %d parameters",
@@ -237,7 +239,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             loss = pruner.combine(logits, task_losses, global_step)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            torch.nn.utils.clip_grad_norm_(trainable, 5.0)
             optimiser.step()
             scheduler.step()
             pruner.after_step(global_step)

@@ -221,3 +221,35 @@ def test_restoring_a_best_state_mid_training_restores_its_masks():
         pruner.after_step(step)
     pruner.model.load_state_dict(best)
     assert all(torch.equal(pruner.masks.masks()[k], v) for k, v in best_masks.items())
+
+
+def test_dcil_dense_path_can_keep_its_own_normalisation_layers():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 3))
+    norm = model[1]
+    shared_weight = norm.weight
+    pruner = Pruner(model, "dcil", 0.5, total_steps=10, separate_norms=True)
+    copies = pruner.extra_parameters()  # for the optimiser, beside model.parameters()
+    assert len(copies) == 2 and all(c is not shared_weight for c in copies)
+    assert not any(p is copies[0] for p in model.parameters())  # the model itself is unchanged
+    x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    losses = {}
+    for path in pruner.paths():
+        with pruner.path(path):
+            losses[path] = F.cross_entropy(model(x), y)
+        assert norm.weight is shared_weight  # swapped back on leaving the path
+    losses["sparse"].backward(retain_graph=True)
+    assert shared_weight.grad is not None and copies[0].grad is None  # the sparse path trains the originals
+    model.zero_grad()
+    losses["dense"].backward()
+    assert shared_weight.grad is None and copies[0].grad is not None  # the dense path trains its copies
+    assert pruner.summary()["separate_norms"] is True
+    pruner.finalize()
+    assert pruner.extra_parameters() == []
+    # Other methods have one path: nothing to separate.
+    assert (
+        Pruner(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2)), "gmp", 0.5, 10, separate_norms=True).summary()[
+            "separate_norms"
+        ]
+        is False
+    )
