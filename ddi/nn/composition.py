@@ -23,6 +23,8 @@ def sub(node: Tensor, rel: Tensor) -> Tensor:
 def ccorr(node: Tensor, rel: Tensor) -> Tensor:
     """Circular correlation, computed in the Fourier domain."""
     n = node.shape[-1]
+    if node.numel() == 0 or rel.numel() == 0:  # MKL's FFT refuses empty batches (e.g. pairs without paths)
+        return (node * rel)[..., :n]
     return torch.fft.irfft(torch.conj(torch.fft.rfft(node, dim=-1)) * torch.fft.rfft(rel, dim=-1), n=n, dim=-1)
 
 

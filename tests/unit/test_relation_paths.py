@@ -36,3 +36,22 @@ def test_random_cap_keeps_a_subset_of_the_common_middles():
     pair, middle, counts = common_middles(head, tail, max_paths=4, generator=torch.Generator().manual_seed(1))
     assert bool((head[pair, middle] & tail[pair, middle]).all())
     assert torch.equal(torch.bincount(pair, minlength=20), counts.clamp(max=4))
+
+
+def test_every_message_function_handles_a_batch_without_paths():
+    from ddi.nn.composition import COMPOSITIONS
+
+    for name, compose in COMPOSITIONS.items():
+        node = torch.zeros(0, 8, requires_grad=True)
+        out = compose(node, torch.zeros(0, 8))
+        assert out.shape == (0, 8), name
+        out.sum().backward()  # a training step over a batch with no paths must not fail either
+
+
+def test_circular_correlation_matches_its_definition():
+    from ddi.nn.composition import ccorr
+
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.randn(3, 6, generator=gen), torch.randn(3, 6, generator=gen)
+    direct = torch.stack([(a * torch.roll(b, -k, dims=-1)).sum(-1) for k in range(6)], dim=-1)
+    assert torch.allclose(ccorr(a, b), direct, atol=1e-5)
