@@ -11,15 +11,18 @@ import torch
 
 from ddi.cli.main import main
 from ddi.predict.predictor import Predictor
-from ddi.train.prior import TAU_GRID, type_log_prior
+from ddi.train.prior import TAU_GRID, choose_tau, type_log_prior
 
 
 def test_training_fits_tau_on_validation_and_the_model_reloads_with_it(tiny_model_dir):
     prior = json.loads((tiny_model_dir / "metrics.json").read_text())["prior_adjustment"]
     assert prior["fitted_on"] == "valid" and prior["tau"] in TAU_GRID and prior["valid_pairs"] == 200
-    scores = prior["valid_macro_f1"]
-    assert set(scores) == {str(t) for t in TAU_GRID}
-    assert scores[str(prior["tau"])] == max(scores.values())  # the best on validation, smallest on ties
+    valid = prior["valid"]
+    assert set(valid) == {str(t) for t in TAU_GRID}
+    # The best validation macro-F1 among the values that cost at most half a point of validation accuracy.
+    floor = valid["0.0"]["accuracy"] - prior["max_accuracy_cost"]
+    allowed = [v["macro_f1"] for v in valid.values() if v["accuracy"] >= floor]
+    assert valid[str(prior["tau"])]["macro_f1"] == max(allowed) and valid[str(prior["tau"])]["accuracy"] >= floor
     predictor = Predictor.load(tiny_model_dir)
     assert float(predictor.model.prior_adjustment) == pytest.approx(prior["tau"])
     expected = np.repeat(type_log_prior(predictor.ctx), 2)
@@ -91,3 +94,15 @@ def test_training_can_start_from_a_trained_model_of_the_same_split_only(tiny_mod
     other_split.train.init_from = str(tiny_model_dir)
     with pytest.raises(CheckpointError, match="other data or another split"):
         train(TrainingContext.build(other_split, benchmark_tables, progress=False), other_split, progress=False)
+
+
+def test_tau_is_the_best_macro_f1_that_costs_at_most_half_a_point_of_accuracy():
+    scores = {
+        0.0: {"macro_f1": 0.50, "accuracy": 0.900},
+        0.2: {"macro_f1": 0.55, "accuracy": 0.897},
+        0.3: {"macro_f1": 0.55, "accuracy": 0.896},  # as good as 0.2: the smaller tau wins
+        0.8: {"macro_f1": 0.60, "accuracy": 0.820},  # better macro-F1, bought with 8 points of accuracy
+    }
+    assert choose_tau(scores) == 0.2
+    assert choose_tau(scores, max_accuracy_cost=0.1) == 0.8
+    assert choose_tau({0.0: {"macro_f1": 0.5, "accuracy": 0.9}, 0.5: {"macro_f1": 0.4, "accuracy": 0.95}}) == 0.0
