@@ -72,7 +72,7 @@ def train_fingerprint_baseline(
         with torch.no_grad():
             p = model(fps[h], fps[t]).softmax(-1)
             q = model(fps[t], fps[h]).softmax(-1)
-        return labels.type_ids[labels.type_probs((p + labels.flip(q)) / 2).argmax(-1).numpy()]
+        return labels.predicted_types((p + labels.flip(q)) / 2)
 
     best, best_state, start = -1.0, None, time.time()
     for epoch in tqdm(range(epochs), desc="fingerprint MLP", disable=not progress):

@@ -49,6 +49,10 @@ class TypeOrientation:
         """``B x 2T`` class probabilities -> ``B x T`` type probabilities."""
         return class_probs.view(-1, self.num_types, 2).sum(-1)
 
+    def predicted_types(self, class_probs: Tensor) -> np.ndarray:
+        """``B x 2T`` class probabilities -> ``B`` type ids of the most probable type."""
+        return self.type_ids[self.type_probs(class_probs).argmax(-1).numpy()]
+
     def flip(self, class_probs: Tensor) -> Tensor:
         """Probabilities for (B, A) read as probabilities for (A, B): orientations swap, symmetric types stay."""
         p = class_probs.view(-1, self.num_types, 2)

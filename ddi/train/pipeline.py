@@ -67,7 +67,7 @@ def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
     encoded = encode(model, ctx)
     heads, tails, types = ctx.rows(df)
     probs, exists = predict_type_probs(model, ctx, heads, tails, encoded=encoded)
-    pred = ctx.labels.type_ids[ctx.labels.type_probs(probs).argmax(-1).numpy()]
+    pred = ctx.labels.predicted_types(probs)
     metrics: dict[str, Any] = type_metrics(types, pred)
     negatives = evaluation_negatives(ctx, part, len(df), seed)
     if len(negatives):

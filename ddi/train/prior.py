@@ -73,8 +73,7 @@ def fit_prior_adjustment(
     for t in grid:  # each candidate as it will be applied: per order, before the two orders are averaged
         model.set_prior_adjustment(class_prior, t)
         probs, _ = predict_type_probs(model, ctx, heads, tails, encoded=encoded)
-        predicted = ctx.labels.type_ids[ctx.labels.type_probs(probs).argmax(-1).numpy()]
-        scores[t] = type_metrics(types, predicted)
+        scores[t] = type_metrics(types, ctx.labels.predicted_types(probs))
     best = choose_tau(scores)
     model.set_prior_adjustment(class_prior, best)
     log.info(

@@ -136,7 +136,7 @@ def predict_type_probs(
 def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None) -> dict:
     heads, tails, types = ctx.rows(part)
     probs, exists = predict_type_probs(model, ctx, heads, tails)
-    pred = ctx.labels.type_ids[ctx.labels.type_probs(probs).argmax(-1).numpy()]
+    pred = ctx.labels.predicted_types(probs)
     metrics = type_metrics(types, pred)
     if negatives is not None and len(negatives):
         _, neg_exists = predict_type_probs(
