@@ -33,6 +33,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,20 @@ _COLUMN_PATTERNS = (
     "drug{t}inchi",
 )
 _PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+# Bytes read to sniff a text table's separator and encoding.
+_HEAD_BYTES = 64 * 1024
+#: How every CSV/TSV of pairs is read: cells as text, "NA" kept as text, a BOM dropped, and no index column.
+#: Without ``index_col=False`` pandas silently turns a first row with extra cells into an index and shifts
+#: every cell of the file to the wrong column.
+TEXT_TABLE_OPTIONS: dict[str, Any] = {
+    "dtype": str,
+    "keep_default_na": False,
+    "encoding": "utf-8-sig",
+    # A stray byte that is not UTF-8 becomes U+FFFD in that one cell (whose drug is then unknown) instead of
+    # failing the whole file.
+    "encoding_errors": "replace",
+    "index_col": False,
+}
 
 
 class BatchInputError(UserInputError):
@@ -488,13 +503,18 @@ def file_format(path: str | Path) -> str:
 
 @dataclass
 class InputFile:
-    """A checked input table: its path, format, header, CSV separator and row count (Parquet only)."""
+    """A checked input table: its path, format, header, CSV separator, row count (Parquet only) and text encoding."""
 
     path: Path
     fmt: str
     columns: list[Any]
     sep: str
     rows: int | None
+    encoding: str = "utf-8-sig"
+
+    def read_options(self) -> dict[str, Any]:
+        """``pd.read_csv`` keyword arguments for this file (besides its path and chunking)."""
+        return {**TEXT_TABLE_OPTIONS, "sep": self.sep, "encoding": self.encoding}
 
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
@@ -517,12 +537,11 @@ def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes
         raise BatchInputError(f"{path}: {size / 1e6:,.1f} MB is over the {max_bytes / 1e6:,.1f} MB limit")
     if fmt == "parquet":
         columns, rows = _parquet_header(path)
-        sep = ""
+        source = InputFile(path, fmt, columns, "", rows)
     else:
-        columns, sep = _text_header(path, fmt)
-        rows = None
-    find_drug_columns(columns, cols)
-    return InputFile(path, fmt, columns, sep, rows)
+        source = _text_header(path, fmt)
+    find_drug_columns(source.columns, cols)
+    return source
 
 
 def _parquet_header(path: Path) -> tuple[list[Any], int]:
@@ -540,17 +559,31 @@ def _open_text(path: Path):
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
 
 
-def _text_header(path: Path, fmt: str) -> tuple[list[str], str]:
+def _text_encoding(head: bytes, whole_file: bool) -> str:
+    """UTF-8 (BOM or not), unless the start of the file is not UTF-8: then Windows-1252, what Excel writes in
+    western locales ("Ácido acetilsalicílico"), which decodes any byte."""
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if whole_file or exc.start < len(head) - 3:  # not just a character cut at the end of the read
+            return "cp1252"
+    return "utf-8-sig"
+
+
+def _text_header(path: Path, fmt: str) -> InputFile:
     try:
         with _open_text(path) as handle:
-            head = handle.read(64 * 1024)
+            head = handle.read(_HEAD_BYTES)
     except (OSError, EOFError) as exc:
         raise BatchInputError(f"{path}: cannot be read ({_first_line(exc)})") from exc
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BatchInputError(f"{path}: UTF-16 text (a spreadsheet's 'Unicode text' export); save it as UTF-8 CSV")
     if b"\x00" in head or head.startswith(b"PAR1"):
         raise BatchInputError(f"{path}: binary content, not a {fmt.upper()} text file")
-    text = head.decode("utf-8-sig", errors="replace")
+    encoding = _text_encoding(head, whole_file=len(head) < _HEAD_BYTES)
+    if encoding != "utf-8-sig":
+        log.info("%s is not UTF-8; reading it as Windows-1252", path)
+    text = head.decode(encoding, errors="replace")
     first = next((line for line in text.splitlines() if line.strip()), "")
     if not first:
         raise BatchInputError(f"{path}: no header row (the file holds only blank lines)")
@@ -559,11 +592,18 @@ def _text_header(path: Path, fmt: str) -> tuple[list[str], str]:
         # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv also happens.
         sep = max((";", "\t", ","), key=first.count)
     try:
-        with _open_text(path) as handle:
-            columns = list(pd.read_csv(handle, sep=sep, nrows=0, encoding="utf-8-sig").columns)
+        with _open_text(path) as handle, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            options = {**TEXT_TABLE_OPTIONS, "sep": sep, "encoding": encoding}
+            columns = list(pd.read_csv(handle, nrows=1, **options).columns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise BatchInputError(f"{path}: not a readable {fmt.upper()} file ({_first_line(exc)})") from exc
-    return columns, sep
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        raise BatchInputError(
+            f"{path}: the first data row has more cells than the header's {len(columns)} columns; quote cells "
+            "that contain the separator, or remove the extra cells"
+        )
+    return InputFile(path, fmt, columns, sep, None, encoding)
 
 
 def _read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -577,18 +617,7 @@ def _read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
         except (pa.ArrowException, OSError) as exc:
             raise BatchInputError(f"{source.path}: corrupt Parquet data ({_first_line(exc)})") from exc
         return
-    reader = pd.read_csv(
-        source.path,
-        sep=source.sep,
-        dtype=str,
-        keep_default_na=False,
-        chunksize=chunksize,
-        encoding="utf-8-sig",
-        # A stray Latin-1 byte becomes U+FFFD in that one cell (whose drug is then unknown) instead of
-        # failing the whole file.
-        encoding_errors="replace",
-        skip_blank_lines=True,
-    )
+    reader = pd.read_csv(source.path, chunksize=chunksize, **source.read_options())
     with reader:
         try:
             yield from reader

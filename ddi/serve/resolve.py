@@ -60,6 +60,8 @@ _SMILES_MARKS = re.compile(r"[()\[\]=#@/\\%]")
 # Organic-subset atoms and ring digits ("c1ccccc1"): a structure if it parses and no name matched. A chain
 # without digits ("CCO", but also "NO" or "CCB") is read as a name: too many abbreviations parse as molecules.
 _SMILES_WEAK = re.compile(r"^[BCNOPSFIclnops0-9+\-.]*\d[BCNOPSFIclnops0-9+\-.]*$")
+# Such a chain is still offered as a structure in the "unknown drug" message, with the prefix that forces it.
+_SMILES_CHAIN = re.compile(r"^[BCNOPSFIclnops+\-.]+$")
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "ω": "omega"}
 
 
@@ -363,6 +365,9 @@ class DrugResolver:
     def _unknown(self, query: str) -> UnknownDrugError:
         suggestions = self.suggest(query)
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        stripped = query.strip()
+        if _SMILES_CHAIN.match(stripped) and parse_structure(stripped)[0] is not None:
+            hint += f"; if it is a SMILES, write it as 'smiles:{stripped}'"
         return UnknownDrugError(f"unknown drug {query.strip()!r}{hint}", query, tuple(suggestions))
 
     def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:

@@ -57,18 +57,15 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -
     with tempfile.TemporaryDirectory(prefix="ddi-upload-") as tmp:
         path = Path(tmp) / name
         path.write_bytes(data)
-        source = inspect_input(path, max_bytes=max_bytes)
+        try:
+            source = inspect_input(path, max_bytes=max_bytes)
+        except BatchInputError as exc:
+            # The user knows the file by its name, not by this temporary path.
+            raise BatchInputError(str(exc).replace(str(path), name)) from exc
         try:
             if fmt == "parquet":
                 return pd.read_parquet(path).astype(object)
-            return pd.read_csv(
-                path,
-                sep=source.sep,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                encoding_errors="replace",
-            )
+            return pd.read_csv(path, **source.read_options())
         except (pd.errors.ParserError, ValueError, OSError) as exc:
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first})") from exc

@@ -261,6 +261,26 @@ def test_a_ragged_row_names_its_line_and_leaves_no_output(predictor, resolver, t
     assert list(tmp_path.iterdir()) == [in_path]  # no output, no partial file
 
 
+def test_extra_cells_in_the_first_row_are_an_error_not_a_shift(predictor, resolver, tmp_path):
+    # pandas would read the two extra cells as the header and the first two as an index, moving every cell of
+    # the file one column over without a word.
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("drug1,drug2\nsimvastatin,warfarin,extra,cells\naspirin,warfarin\n")
+    with pytest.raises(BatchInputError, match="the first data row has more cells than the header's 2 columns"):
+        score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    assert list(tmp_path.iterdir()) == [in_path]
+
+
+def test_a_windows_1252_csv_keeps_its_accents(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_bytes("drug1;drug2;note\nsimvastatin;clarithromycin;vérifié\n".encode("cp1252"))
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert (summary.rows, summary.failed) == (1, 0)
+    assert out["note"].tolist() == ["vérifié"]
+    assert (out["drug1_id"].iloc[0], out["drug2_id"].iloc[0]) == ("DB00641", "DB01211")
+
+
 def test_missing_file_oversized_file_and_self_overwrite(predictor, resolver, tmp_path):
     with pytest.raises(BatchInputError, match="no such file"):
         score_file(tmp_path / "nope.csv", tmp_path / "out.csv", predictor, resolver, progress=False)

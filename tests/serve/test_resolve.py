@@ -106,6 +106,15 @@ def test_words_and_codes_are_never_read_as_smiles(resolver, word):
         resolver.resolve(word)
 
 
+def test_a_chain_that_parses_as_smiles_is_told_how_to_force_it(resolver):
+    with pytest.raises(UnknownDrugError, match="write it as 'smiles:CCO'"):
+        resolver.resolve("CCO")
+    assert resolver.resolve("smiles:CCO").kind == "structure"
+    with pytest.raises(UnknownDrugError) as caught:
+        resolver.resolve("Tylenol3")
+    assert "smiles:" not in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
