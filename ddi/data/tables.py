@@ -100,8 +100,9 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="int64" if t == "int" else "object") for c, t in SCHEMAS[name].items()})
 
 
-def _coerce(df: pd.DataFrame, name: str, report: DropReport) -> pd.DataFrame:
-    """Keep the schema's columns (adding missing ones empty) and coerce their types."""
+def _coerce(df: pd.DataFrame, name: str, report: DropReport, table: str | None = None) -> pd.DataFrame:
+    """Keep the schema's columns (adding missing ones empty) and coerce their types; drops are reported under
+    ``table`` (default: the schema's name)."""
     schema = SCHEMAS[name]
     out = pd.DataFrame(index=df.index)
     for col, kind in schema.items():
@@ -113,7 +114,7 @@ def _coerce(df: pd.DataFrame, name: str, report: DropReport) -> pd.DataFrame:
     int_cols = [c for c, k in schema.items() if k == "int"]
     if int_cols:
         bad = out[int_cols].isna().any(axis=1) | (out[int_cols] % 1 != 0).any(axis=1)
-        report.add(name, "with a missing or non-integer " + "/".join(int_cols), df[bad], key=df.columns[0])
+        report.add(table or name, "with a missing or non-integer " + "/".join(int_cols), df[bad], key=df.columns[0])
         out = out[~bad].copy()
         out[int_cols] = out[int_cols].astype("int64")
     return out.reset_index(drop=True)
@@ -154,12 +155,17 @@ def validate_interactions(
     table: str = "interactions",
 ) -> pd.DataFrame:
     """Drop pairs with a missing or unknown drug, an unknown type, a self pair or a repeated unordered pair."""
-    out = _coerce(df, "interactions", report)
+    out = _coerce(df, "interactions", report, table)
     key = "drug1_id"
     out = _drop(out, (out["drug1_id"] == "") | (out["drug2_id"] == ""), table, "with a missing drug id", key, report)
     if drug_ids is not None:
-        unknown = ~(out["drug1_id"].isin(drug_ids) & out["drug2_id"].isin(drug_ids))
-        out = _drop(out, unknown, table, "naming a drug not in the drugs table", key, report)
+        known1, known2 = out["drug1_id"].isin(drug_ids), out["drug2_id"].isin(drug_ids)
+        unknown = ~(known1 & known2)
+        # The examples name the unknown drug itself, not the pair's first drug.
+        report.add(
+            table, "naming a drug not in the drugs table", out["drug1_id"].where(~known1, out["drug2_id"])[unknown]
+        )
+        out = out[~unknown].reset_index(drop=True)
     if type_ids is not None:
         out = _drop(out, ~out["type"].isin(type_ids), table, "with an unknown interaction type", "type", report)
     out = _drop(out, out["drug1_id"] == out["drug2_id"], table, "pairing a drug with itself", key, report)

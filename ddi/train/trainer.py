@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ddi.errors import UserInputError
 from ddi.evaluate import exists_metrics, type_metrics
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
@@ -148,6 +149,11 @@ def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.nda
 
 def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainResult:
     cfg = run.train
+    if ctx.split.train.empty:
+        raise UserInputError(
+            f"split {ctx.split.name!r} has no training pairs left after validation (see the 'dropped' warnings "
+            "above: unknown drugs, unknown types, missing cells); nothing to train on"
+        )
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)

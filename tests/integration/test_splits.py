@@ -229,6 +229,27 @@ def test_a_user_split_drops_a_row_with_an_unknown_drug_and_reports_it(
     assert warnings == ["dropped user_split/test.tsv: 1 row(s) naming a drug not in the drugs table (e.g. DB99999)"]
 
 
+def test_a_user_split_with_no_usable_training_pair_is_refused_by_name(
+    small_tables: Tables, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ddi.models.config import RunConfig
+    from ddi.train.context import TrainingContext
+    from ddi.train.trainer import train
+
+    user_dir = tmp_path / "mine"
+    shutil.copytree(TABLES_FIXTURES / "user_split", user_dir)
+    (user_dir / "train.tsv").write_text("drug1_id\tdrug2_id\ttype\nDB00001\tDB99998\t1\nDB00002\tDB00003\tsix\n")
+    with caplog.at_level("WARNING", logger="ddi.data.splits"):
+        split = load_split("s0", small_tables, split_dir=user_dir)
+    warnings = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
+    assert "dropped mine/train.tsv: 1 row(s) naming a drug not in the drugs table (e.g. DB99998)" in warnings
+    assert "dropped mine/train.tsv: 1 row(s) with a missing or non-integer type (e.g. DB00002)" in warnings
+    run = RunConfig()
+    ctx = TrainingContext.build(run, tables=small_tables, split=split, progress=False)
+    with pytest.raises(UserInputError, match="has no training pairs left after validation"):
+        train(ctx, run, progress=False)
+
+
 def test_a_user_split_missing_a_file_or_a_column_is_a_data_format_error(small_tables: Tables, tmp_path: Path) -> None:
     user_dir = tmp_path / "mine"
     shutil.copytree(TABLES_FIXTURES / "user_split", user_dir)
