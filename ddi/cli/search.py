@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ddi.cli.main import add_data_dir_argument
+
+if TYPE_CHECKING:
+    from ddi.search.budget import Objective
 
 METHOD_NAMES = ("rl", "random", "walk", "local", "evolution")
 DEFAULT_OUT = "runs/search"
@@ -127,10 +131,13 @@ def run_one(args: argparse.Namespace) -> int:
                 "(run `ddi search --pipeline`, or pass --table)"
             )
         rows, _ = select_rows(ArchitectureTable(table_path), evaluator.config_hash)
-        surrogate, holdout = fit_surrogate(space, rows, quick=args.quick)
+        fitted, holdout = fit_surrogate(space, rows, quick=args.quick)
         print(f"surrogate on {len(rows)} architectures, holdout Spearman {holdout['spearman']:.3f}")
-        surrogate = surrogate_objective(space, surrogate, fill=False)
-    objective = surrogate if args.objective == "surrogate" else evaluator
+        surrogate = surrogate_objective(space, fitted, fill=False)
+    objective: Objective = evaluator
+    if args.objective == "surrogate":
+        assert surrogate is not None  # needs_surrogate
+        objective = surrogate
 
     agent = None
     if args.method == "rl":
@@ -138,6 +145,7 @@ def run_one(args: argparse.Namespace) -> int:
             agent = QAgent.load(args.agent, space)
         else:
             config = AgentConfig.quick() if args.quick else AgentConfig()
+            assert surrogate is not None  # needs_surrogate
             surrogate.fill()  # the agent's training queries the surrogate tens of thousands of times
             agent = train_agent(space, lambda _: surrogate, config, seed=args.seed, progress=not args.no_progress)
             agent.save(out / "agent")

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,15 @@ SUBJECT_IS_DRUG2 = 2
 
 class UnknownDrugError(UserInputError, LookupError):
     """A drug named by the user is neither a DrugBank id nor a drug name of the graph."""
+
+
+class GraphStats(TypedDict):
+    """``KnowledgeGraph.stats()``: nodes per kind, all edges, and forward edges per group and per relation."""
+
+    nodes: dict[str, int]
+    edges: int
+    forward_edges_per_group: dict[str, int]
+    forward_edges_per_relation: dict[str, int]
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,7 +262,7 @@ class KnowledgeGraph:
     def _display(self, key: str) -> str:
         return self.node_names[self._drug_lookup[key]]
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> GraphStats:
         """Nodes per kind, and forward edges per relation and per group (each has as many inverses)."""
         forward = self.edge_type[: self.num_forward_edges]
         per_relation = torch.bincount(forward, minlength=self.vocab.num_forward)[: self.vocab.num_forward]

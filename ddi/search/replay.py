@@ -9,6 +9,7 @@ the largest priority seen so far, so each is replayed at least about once.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 
 class SumTree:
@@ -79,7 +80,7 @@ class PrioritizedReplay:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, **entry: np.ndarray) -> None:
+    def add(self, **entry: ArrayLike) -> None:
         """Store one transition with the largest priority so far."""
         i = self.cursor
         for name, array in self.data.items():

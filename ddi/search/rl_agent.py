@@ -132,7 +132,9 @@ class AgentConfig:
     @classmethod
     def quick(cls, **overrides: Any) -> AgentConfig:
         """A configuration that trains in seconds (tests, ``--quick``)."""
-        values = dict(d_model=32, ff=64, heads=2, total_steps=4_000, warmup=300, target_update=100, episode_length=30)
+        values: dict[str, Any] = dict(
+            d_model=32, ff=64, heads=2, total_steps=4_000, warmup=300, target_update=100, episode_length=30
+        )
         values.update(overrides)
         return cls(**values)
 
@@ -282,15 +284,18 @@ class _CachedObjective:
 
 
 class _Actor:
-    """One Ape-X actor: a search in progress, its exploration rate and its pending n-step window."""
+    """One Ape-X actor: a search in progress, its exploration rate and its pending n-step window.
+
+    ``env`` must already be reset: the actor starts from its first observation.
+    """
 
     def __init__(self, env: SearchEnv, epsilon: float) -> None:
         self.env = env
         self.epsilon = epsilon
         self.window: deque[tuple[Observation, int, float]] = deque()
         self.steps = 0
-        self.start_best = float("-inf")
-        self.obs: Observation | None = None
+        self.start_best = env.best_score
+        self.obs = env.observe()
 
 
 class _Learner:
@@ -424,9 +429,7 @@ def train_agent(
             actions, objective_for(episodes), norm, config.rewards, np.random.default_rng(rng.integers(2**63))
         )
         env.reset()
-        actor = _Actor(env, epsilon)
-        actor.start_best, actor.obs = env.best_score, env.observe()
-        actors.append(actor)
+        actors.append(_Actor(env, epsilon))
         episodes += 1
 
     gains: deque[float] = deque(maxlen=200)

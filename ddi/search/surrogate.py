@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from scipy import stats
@@ -30,6 +30,17 @@ from ddi.search.table import ArchitectureTable
 log = logging.getLogger(__name__)
 
 FORMAT = "ddi-surrogate/1"
+
+
+class SurrogateParams(TypedDict):
+    """``Surrogate``'s constructor settings (all but the space), as saved."""
+
+    members: int
+    n_estimators: int
+    max_depth: int
+    learning_rate: float
+    subsample: float
+    seed: int
 
 
 class Surrogate:
@@ -56,7 +67,7 @@ class Surrogate:
         if members < 1:
             raise ValueError("a surrogate needs at least one member")
         self.space = space
-        self.params = {
+        self.params: SurrogateParams = {
             "members": members,
             "n_estimators": n_estimators,
             "max_depth": max_depth,

@@ -392,7 +392,8 @@ def model_summary(predictor: Predictor) -> ModelSummary:
     metrics = predictor.metrics or {}
     test = metrics.get("test") or {}
     scalars = {k: float(v) for k, v in test.items() if isinstance(v, (int, float)) and k not in ("seconds",)}
-    pruning = metrics.get("pruning") if isinstance(metrics.get("pruning"), dict) else {}
+    raw_pruning = metrics.get("pruning")
+    pruning = raw_pruning if isinstance(raw_pruning, dict) else {}
     method = str(pruning.get("method", "none"))
     target = pruning.get("target_sparsity")
     params = [p.detach() for p in predictor.model.parameters()]

@@ -117,15 +117,16 @@ def atom_importance(
         return None, None
     heads = [predictor.node_of[drug1_id], predictor.node_of[drug2_id]]
     found = [molecule_of(predictor, d) for d in (drug1_id, drug2_id)]
-    sides = [i for i, f in enumerate(found) if f is not None]
+    present = {i: f for i, f in enumerate(found) if f is not None}  # side -> (graph, smiles)
+    sides = list(present)
     if not sides:
         return None, None
     labels = predictor.ctx.labels
     h, t = torch.tensor(heads[:1]), torch.tensor(heads[1:])
     hh, tt = torch.cat([h, t]), torch.cat([t, h])
     rules = rule_features(predictor.ctx, hh, tt) if model.num_rules else None
-    batch = Batch.from_data_list([found[i][0] for i in sides])
-    smiles = [found[i][1] for i in sides]
+    batch = Batch.from_data_list([present[i][0] for i in sides])
+    smiles = [present[i][1] for i in sides]
     x = batch.x.detach().clone().requires_grad_(True)
     bits = model.config.fingerprint_bits
     fp = fingerprint_matrix(smiles, bits).requires_grad_(True) if model.fingerprint_encoder is not None else None
@@ -139,7 +140,9 @@ def atom_importance(
         rows = torch.tensor([heads[i] for i in sides])
         encoded = Encoded(_substitute(cached.node_state, rows, fresh), cached.path_inputs)
         if cached.pair_structure is not None:
-            encoded.pair_structure = _substitute(cached.pair_structure, rows, model.pair_structure(fp))
+            pair = model.pair_structure(fp)
+            assert pair is not None  # a cached pair_structure means the model has a fingerprint pair layer
+            encoded.pair_structure = _substitute(cached.pair_structure, rows, pair)
         out = model.score_pairs(encoded, predictor.ctx.graph, hh, tt, rules)
         # The prediction averages both orders (``predict_type_probs``); so does the class chosen here.
         p = model.class_probs(out.type_logits.detach())
@@ -161,5 +164,5 @@ def atom_importance(
     result: list[AtomImportance | None] = [None, None]
     for k, i in enumerate(sides):
         raw = per_atom[batch.ptr[k] : batch.ptr[k + 1]].astype(np.float64)
-        result[i] = AtomImportance((drug1_id, drug2_id)[i], found[i][1], _normalise(raw), raw)
+        result[i] = AtomImportance((drug1_id, drug2_id)[i], present[i][1], _normalise(raw), raw)
     return result[0], result[1]

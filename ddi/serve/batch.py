@@ -48,6 +48,7 @@ from ddi.serve.resolve import DrugResolver
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from ddi.predict.predictor import Predictor
 
@@ -159,19 +160,19 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
         if found[0] == found[1]:
             raise BatchInputError(f"the two drug columns must differ (both are {str(found[0])!r})")
         return found[0], found[1]
-    keys = {}
+    keys: dict[str, Any] = {}
     for c in columns:
         keys.setdefault(_column_key(c), c)
     found = []
     for tags in _SIDE_TAGS:
         names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
-        match = next((keys[n] for n in names if n in keys), None)
-        if match is None:
+        column = next((keys[n] for n in names if n in keys), None)
+        if column is None:
             raise BatchInputError(
                 f"no drug columns found; the columns are {listed}. Name them drug1 and drug2 in a header row "
                 "(or drug_a/drug_b, drug1_id, drug1_name, ...), or choose them with --cols A B"
             )
-        found.append(match)
+        found.append(column)
     return found[0], found[1]
 
 
@@ -350,18 +351,18 @@ class BatchScorer:
             best = top_i[:, 0]
             rows = torch.arange(len(h))
             orientation = class_probs.view(len(h), labels.num_types, 2)[rows, best].argmax(-1).numpy()
-            best = best.numpy()
-            first_is_1 = self._symmetric[best] | (orientation == 0)
+            best_np = best.numpy()
+            first_is_1 = self._symmetric[best_np] | (orientation == 0)
             top_ids = self._type_ids[top_i.numpy()]
-            top_p = top_p.numpy()
+            top_p_np = top_p.numpy()
             top_text = np.array(
                 [
                     "|".join(f"{t}:{p:.4f}" for t, p in zip(ti, pi, strict=True))
-                    for ti, pi in zip(top_ids.tolist(), top_p.tolist(), strict=True)
+                    for ti, pi in zip(top_ids.tolist(), top_p_np.tolist(), strict=True)
                 ],
                 dtype=object,
             )
-            probability = top_p[:, 0].astype(np.float64).round(4)
+            probability = top_p_np[:, 0].astype(np.float64).round(4)
             parts.append((top_ids[:, 0], probability, first_is_1, exists.numpy().astype(np.float64).round(4), top_text))
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
@@ -652,8 +653,8 @@ class _Writer:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
         os.close(fd)
         self.tmp = Path(tmp)
-        self._parquet = None
-        self._schema = None
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
         self._first = True
 
     def write(self, df: pd.DataFrame) -> None:

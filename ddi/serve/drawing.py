@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rdkit import Chem, rdBase
@@ -76,7 +77,7 @@ def molecule_svg(
             bonds.append(bond.GetIdx())
             bond_colours[bond.GetIdx()] = _shade(min(values[a], values[b]))
     drawer = rdMolDraw2D.MolDraw2DSVG(*size)
-    options = drawer.drawOptions()
+    options: Any = drawer.drawOptions()  # rdkit-stubs type these properties as MolDrawOptions, not bool/int
     options.clearBackground = False
     options.legendFontSize = 16
     rdMolDraw2D.PrepareAndDrawMolecule(

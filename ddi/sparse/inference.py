@@ -30,6 +30,9 @@ class SparseLinear(nn.Module):
     x: ``... x in_features``; output: ``... x out_features``.
     """
 
+    weight_csr: Tensor  # registered buffers
+    bias: Tensor | None
+
     def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
         super().__init__()
         self.out_features, self.in_features = weight.shape

@@ -94,6 +94,8 @@ class WeightMask(nn.Module):
     weight, mask and output all have the shape of the parametrized tensor.
     """
 
+    mask: Tensor  # a registered buffer
+
     def __init__(self, shape: torch.Size, shared: _SharedMode) -> None:
         super().__init__()
         self.register_buffer("mask", torch.ones(shape, dtype=torch.bool))
