@@ -90,7 +90,11 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
     try:
         state = torch.load(root / STATE_FILE, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or foreign file: name it, never unpickle arbitrary objects
-        raise CheckpointError(f"{root / STATE_FILE} could not be read as a state dict: {exc}") from exc
+        # Not torch's text: it suggests retrying with weights_only=False, exactly what must not be done here.
+        raise CheckpointError(
+            f"{root / STATE_FILE} is not a readable state dict of tensors: the file is corrupt, truncated "
+            "or not a ddi checkpoint (ddi loads weights only and never unpickles other objects)"
+        ) from exc
     from ddi.sparse import is_sparse_state, unpack_sparse_state
 
     if is_sparse_state(state):

@@ -106,3 +106,34 @@ def test_the_command_exit_code_is_returned(monkeypatch: pytest.MonkeyPatch) -> N
     assert main(["data", "stats"]) == 3
     monkeypatch.setattr(data_cli, "run_stats", lambda args: None)
     assert main(["data", "stats"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("missing", "does not exist"),
+        ("empty", "is not a ddi model: missing model.pt, config.json, vocab.json"),
+        ("random", "model.pt is not a readable state dict of tensors: the file is corrupt, truncated"),
+        ("truncated", "model.pt is not a readable state dict of tensors: the file is corrupt, truncated"),
+    ],
+)
+def test_a_broken_model_directory_is_named_in_one_line(
+    capsys: pytest.CaptureFixture, tmp_path, damage: str, message: str
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    shipped = Path(__file__).parents[2] / "models" / "default"
+    model = tmp_path / "model"
+    if damage != "missing":
+        model.mkdir()
+    if damage in ("random", "truncated"):
+        for name in ("config.json", "vocab.json"):
+            shutil.copy(shipped / name, model / name)
+        head = (shipped / "model.pt").read_bytes()[:200] if damage == "truncated" else bytes(range(256)) * 8
+        (model / "model.pt").write_bytes(head)
+    assert main(["info", "--model", str(model)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and "weights_only" not in err
+    assert len(err.strip().splitlines()) == 1
