@@ -13,7 +13,6 @@ and one quick row:
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import logging
 import platform
@@ -26,9 +25,7 @@ from ddi.data.benchmark import load_benchmark
 from ddi.models.config import RunConfig
 from ddi.models.fingerprint_baseline import train_fingerprint_baseline
 from ddi.train.context import TrainingContext
-from ddi.train.pipeline import test_report
-from ddi.train.prior import fit_prior_adjustment
-from ddi.train.trainer import train
+from ddi.train.pipeline import setting_run, train_and_test
 
 RESULTS = Path(__file__).parent / "results" / "accuracy.json"
 
@@ -68,38 +65,21 @@ def main() -> None:
         seeds = args.seeds or ([0, 1, 2] if setting == "s0" else [0, 1, 2, 3, 4])
         for seed in seeds:
             for variant in args.variants:
-                run = copy.deepcopy(base)
-                run.split = setting
-                # S0 has one split: seeds vary training; S1/S2 seeds pick the drug split (training seed 0).
-                run.split_seed = 0 if setting == "s0" else seed
-                run.train.seed = seed if setting == "s0" else 0
+                run = setting_run(base, setting, seed)
                 for key, value in VARIANTS.get(variant, {}).items():
                     setattr(run.model, key, value)
-                ctx = TrainingContext.build(run, tables, progress=False)
-                start = time.time()
                 if variant == "fingerprint":
-                    metrics = train_fingerprint_baseline(ctx, seed=run.train.seed, progress=False)
-                    extra = {}
+                    ctx = TrainingContext.build(run, tables, progress=False)
+                    start = time.time()
+                    extra = {"test": train_fingerprint_baseline(ctx, seed=run.train.seed, progress=False)}
+                    extra["train_seconds"] = time.time() - start
+                    extra["epochs"] = run.train.epochs
                 else:
-                    result = train(ctx, run, progress=False)
-                    uncorrected = test_report(result.model, ctx)
-                    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
-                    metrics = test_report(result.model, ctx)  # as `ddi train` reports it: with the correction
-                    for report in (metrics, uncorrected):
-                        report.pop("per_type_f1", None)
-                    extra = {
-                        "best_epoch": result.best_epoch,
-                        "parameters": sum(p.numel() for p in result.model.parameters()),
-                        "prior_tau": prior["tau"],
-                        "test_without_prior_adjustment": uncorrected,
-                    }
+                    extra = train_and_test(run, tables)
                 row = {
                     "setting": setting,
                     "seed": seed,
                     "variant": variant,
-                    "test": metrics,
-                    "train_seconds": time.time() - start,
-                    "epochs": run.train.epochs,
                     "machine": machine(),
                     "command": "python benchmarks/accuracy.py "
                     + " ".join(
@@ -109,7 +89,7 @@ def main() -> None:
                     **extra,
                 }
                 append_result(row)
-                logging.info("%s seed %d %s: %s", setting, seed, variant, json.dumps(metrics))
+                logging.info("%s seed %d %s: %s", setting, seed, variant, json.dumps(row["test"]))
 
 
 if __name__ == "__main__":

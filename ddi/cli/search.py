@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ddi.cli.main import add_data_dir_argument
 
@@ -56,6 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--architectures", type=positive_int, help="pipeline: architectures in the proxy table (200)")
     p.add_argument("--seeds", type=positive_int, help="pipeline: seeds per method (default 10; quick 2)")
     p.add_argument("--no-confirm", action="store_true", help="pipeline: skip the proxy check of the winners")
+    p.add_argument(
+        "--final-settings",
+        nargs="+",
+        choices=("s0", "s1", "s2"),
+        help="pipeline: also train the best architecture and the default in full on these settings (hours)",
+    )
+    p.add_argument("--final-seeds", type=positive_int, help="pipeline: seeds per final setting (default 3)")
+    p.add_argument("--final-epochs", type=positive_int, help="pipeline: epochs of the final trainings")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -75,7 +83,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
     from ddi.search.pipeline import PipelineConfig
     from ddi.search.pipeline import run_pipeline as pipeline
 
-    overrides = {
+    overrides: dict[str, Any] = {
         name: value
         for name, value in (
             ("architectures", args.architectures),
@@ -83,6 +91,9 @@ def run_pipeline(args: argparse.Namespace) -> int:
             ("seeds", args.seeds),
             ("table", args.table),
             ("agent_dir", args.agent),
+            ("final_settings", tuple(args.final_settings) if args.final_settings else None),
+            ("final_seeds", args.final_seeds),
+            ("final_epochs", args.final_epochs),
         )
         if value is not None
     }
@@ -101,6 +112,15 @@ def run_pipeline(args: argparse.Namespace) -> int:
         if "confirmed" in report:
             line += f", proxy of its best {report['confirmed'][method]['proxy']:.4f}"
         lines.append(line)
+    final = report.get("final")
+    if final:
+        for role, summary in final["roles"].items():
+            settings = summary["settings"].items()
+            figures = ", ".join(f"{s} {v['macro_f1']['mean']:.4f} ({v['runs']} run(s))" for s, v in settings)
+            lines.append(f"{role:10s} test macro-F1: {figures}  [{summary['key']}]")
+        if "searched_beats_default" in final:
+            verdict = "beats" if final["searched_beats_default"] else "does not beat"
+            lines.append(f"the searched architecture {verdict} the default")
     print("\n".join(lines))
     print(f"report: {out / 'pipeline.json'}")
     return 0

@@ -10,9 +10,11 @@
    state files under ``out/runs``); best score vs evaluations is summarised per method.
 5. **Confirmation**: the best architecture each method found is scored by the real proxy, so the surrogate's
    favourites are checked against the quantity it imitates.
+6. **Final training** (only with ``final_settings``): the best confirmed architecture and the hand-designed
+   default are trained in full on each setting and seed and compared on test (``ddi.search.final``).
 
-Everything is written under ``out``: ``pipeline.json`` (the report), ``surrogate.json``, ``agent/`` and
-``runs/``.
+Everything is written under ``out``: ``pipeline.json`` (the report), ``surrogate.json``, ``agent/``,
+``runs/`` and ``final.jsonl``.
 """
 
 from __future__ import annotations
@@ -193,6 +195,8 @@ class PipelineConfig:
     budget, seeds: evaluations per search and seeds per method in the comparison.
     methods: the methods compared.
     confirm: whether to score each method's best architecture with the real proxy.
+    final_settings, final_seeds, final_epochs: stage 6, the full trainings (none by default: hours on a CPU);
+        ``final_epochs`` overrides the training recipe's epochs.
     seed: seeds sampling, the surrogate's holdout split and the agent.
     agent_dir: a trained agent to use instead of training one.
     """
@@ -204,6 +208,9 @@ class PipelineConfig:
     seeds: int = 10
     methods: tuple[str, ...] = tuple(METHODS)
     confirm: bool = True
+    final_settings: tuple[str, ...] = ()
+    final_seeds: int = 3
+    final_epochs: int | None = None
     seed: int = 0
     quick: bool = False
     agent_dir: Path | None = None
@@ -221,6 +228,12 @@ class PipelineConfig:
             raise UserInputError("--architectures must be >= 5 (the surrogate needs a table to learn from)")
         if self.budget < 1 or self.seeds < 1:
             raise UserInputError("--budget and --seeds must be >= 1")
+        self.final_settings = tuple(self.final_settings)
+        unknown_settings = [s for s in self.final_settings if s not in ("s0", "s1", "s2")]
+        if unknown_settings:
+            raise UserInputError(f"unknown setting(s) {unknown_settings} for the final training; use s0, s1, s2")
+        if self.final_seeds < 1 or (self.final_epochs is not None and self.final_epochs < 1):
+            raise UserInputError("--final-seeds and --final-epochs must be >= 1")
 
     @classmethod
     def quick_config(cls, out: Path, **overrides: Any) -> PipelineConfig:
@@ -311,6 +324,41 @@ def run_pipeline(config: PipelineConfig, space=None, tables=None, progress: bool
             }
         report["confirmed"] = confirmed
         stage("confirm", started)
+
+    if config.final_settings:
+        started = time.perf_counter()
+        report["final"] = _final_stage(space, config, report, tables, progress)
+        stage("final", started)
     report["seconds"] = timings
     (config.out / "pipeline.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _final_stage(space, config: PipelineConfig, report: dict[str, Any], tables, progress: bool) -> dict[str, Any]:
+    """Stage 6: the best architecture found (by the real proxy if confirmed, else by the surrogate) against the
+    hand-designed default, each fully trained on every final setting and seed."""
+    from ddi.models.config import RunConfig
+    from ddi.search.final import final_runs, summarise_final
+
+    if "confirmed" in report:
+        best = max(report["confirmed"].values(), key=lambda c: c["proxy"])
+        searched = space.from_key(best["key"])
+    else:
+        searched = tuple(max(report["comparison"].values(), key=lambda m: m["best"]["score"])["best"]["arch"])
+    candidates = {"searched": searched, "default": space.from_model_config(space.base)}
+    base = RunConfig(data_dir=config.data_dir)
+    if config.quick:  # a tiny recipe, so that tests exercise the stage in seconds
+        base.train.epochs, base.train.max_train_pairs = 1, 1_000
+    if config.final_epochs is not None:
+        base.train.epochs = config.final_epochs
+    seeds = list(range(config.final_seeds))
+    log.info(
+        "stage 6: final training of %s and the default on %s x %d seed(s)",
+        space.key(searched),
+        "/".join(config.final_settings),
+        len(seeds),
+    )
+    rows = final_runs(
+        space, candidates, config.final_settings, seeds, config.out / "final.jsonl", base, tables, progress
+    )
+    return summarise_final(space, candidates, rows, config.final_settings)

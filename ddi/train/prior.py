@@ -19,7 +19,7 @@ import torch
 from ddi.evaluate import type_metrics
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.train.context import TrainingContext
-from ddi.train.trainer import encode, predict_type_probs
+from ddi.train.trainer import encode, orders_to_probs, pair_type_logits
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,12 @@ def fit_prior_adjustment(
         return {"tau": 0.0, "fitted_on": "none (no validation pairs)"}
     heads, tails, types = ctx.rows(ctx.split.valid)
     encoded = encoded if encoded is not None else encode(model.eval(), ctx)
+    # The correction acts on the logits only: score the pairs once, then try each candidate on the logits.
+    forward_logits, backward_logits, _ = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
     scores: dict[float, dict[str, float]] = {}
     for t in grid:  # each candidate as it will be applied: per order, before the two orders are averaged
         model.set_prior_adjustment(class_prior, t)
-        probs, _ = predict_type_probs(model, ctx, heads, tails, encoded=encoded)
+        probs = orders_to_probs(model, ctx, forward_logits, backward_logits)
         scores[t] = type_metrics(types, ctx.labels.predicted_types(probs))
     best = choose_tau(scores)
     model.set_prior_adjustment(class_prior, best)

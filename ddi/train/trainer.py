@@ -108,6 +108,40 @@ def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=No
 
 
 @torch.no_grad()
+def pair_type_logits(
+    model: DDIModel,
+    ctx: TrainingContext,
+    heads: torch.Tensor,
+    tails: torch.Tensor,
+    chunk: int = 8192,
+    encoded: Encoded | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Type logits of both orders, ``B x 2T`` for (head, tail) and ``B x 2T`` for (tail, head), and exists
+    probabilities ``B`` (both orders averaged). The prior correction is not applied yet (``orders_to_probs``)."""
+    model.eval()
+    enc = encoded if encoded is not None else encode(model, ctx)
+    forward_logits, backward_logits, exists = [], [], []
+    for start in range(0, len(heads), chunk):
+        h, t = heads[start : start + chunk], tails[start : start + chunk]
+        forward = model.score_pairs(enc, ctx.graph, h, t, rule_features(ctx, h, t) if model.num_rules else None)
+        # The reverse order walks the same paths: reuse them instead of searching again.
+        reverse_paths = forward.paths.swapped() if forward.paths is not None else None
+        backward = model.score_pairs(
+            enc, ctx.graph, t, h, rule_features(ctx, t, h) if model.num_rules else None, paths=reverse_paths
+        )
+        forward_logits.append(forward.type_logits)
+        backward_logits.append(backward.type_logits)
+        exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
+    return torch.cat(forward_logits), torch.cat(backward_logits), torch.cat(exists)
+
+
+def orders_to_probs(
+    model: DDIModel, ctx: TrainingContext, forward_logits: torch.Tensor, backward_logits: torch.Tensor
+) -> torch.Tensor:
+    """Oriented class probabilities ``B x 2T``: each order's, with the model's prior correction, averaged."""
+    return (model.class_probs(forward_logits) + ctx.labels.flip(model.class_probs(backward_logits))) / 2
+
+
 def predict_type_probs(
     model: DDIModel,
     ctx: TrainingContext,
@@ -117,21 +151,8 @@ def predict_type_probs(
     encoded: Encoded | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Oriented class probabilities ``B x 2T`` (both orders averaged) and exists probabilities ``B``."""
-    model.eval()
-    enc = encoded if encoded is not None else encode(model, ctx)
-    probs, exists = [], []
-    for start in range(0, len(heads), chunk):
-        h, t = heads[start : start + chunk], tails[start : start + chunk]
-        forward = model.score_pairs(enc, ctx.graph, h, t, rule_features(ctx, h, t) if model.num_rules else None)
-        # The reverse order walks the same paths: reuse them instead of searching again.
-        reverse_paths = forward.paths.swapped() if forward.paths is not None else None
-        backward = model.score_pairs(
-            enc, ctx.graph, t, h, rule_features(ctx, t, h) if model.num_rules else None, paths=reverse_paths
-        )
-        p_forward, p_backward = model.class_probs(forward.type_logits), model.class_probs(backward.type_logits)
-        probs.append((p_forward + ctx.labels.flip(p_backward)) / 2)
-        exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
-    return torch.cat(probs), torch.cat(exists)
+    forward_logits, backward_logits, exists = pair_type_logits(model, ctx, heads, tails, chunk, encoded)
+    return orders_to_probs(model, ctx, forward_logits, backward_logits), exists
 
 
 def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None) -> dict:

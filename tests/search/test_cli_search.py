@@ -86,6 +86,7 @@ def test_quick_pipeline_on_a_synthetic_table(tmp_path, capsys, table):
         (["--method", "random", "--budget", "0"], "must be >= 1"),
         (["--method", "random", "--budget", "ten"], "not a whole number"),
         (["--method", "random", "--objective", "oracle"], "invalid choice: 'oracle'"),
+        (["--pipeline", "--final-settings", "s3"], "invalid choice: 's3'"),
     ],
 )
 def test_bad_arguments_exit_2_with_usage_and_no_traceback(capsys, args, message):
@@ -110,3 +111,41 @@ def test_bad_inputs_are_one_clear_error_line(tmp_path, capsys, table, args, mess
     assert main(["search", "--quick", "--out", str(tmp_path), *args]) == 2
     err = capsys.readouterr().err
     assert f"ddi: error: {message}" in err and "Traceback" not in err
+
+
+def test_the_pipeline_ends_with_full_trainings_that_resume(tmp_path, capsys, table, monkeypatch):
+    # Stage 6 wiring, with the full training replaced by a recorder (a real one takes tens of minutes): the
+    # searched architecture and the default each run once per setting and seed with the benchmark's seed rule,
+    # and a rerun finds every run done and trains nothing.
+    import ddi.train.pipeline as train_pipeline
+
+    calls = []
+
+    def fake_train_and_test(run, tables=None, progress=False):
+        calls.append((run.split, run.split_seed, run.train.seed, run.model.hidden_dim))
+        score = 0.5 + 0.1 * (run.split == "s0") + 0.001 * run.model.hidden_dim
+        test = {"macro_f1": score, "accuracy": score, "kappa": score}
+        return {"test": test, "parameters": 1000 * run.model.hidden_dim, "train_seconds": 1.0}
+
+    monkeypatch.setattr(train_pipeline, "train_and_test", fake_train_and_test)
+    args = ["search", "--pipeline", "--quick", "--no-confirm", "--no-progress", "--architectures", "40"]
+    args += ["--table", str(table), "--out", str(tmp_path), "--budget", "10", "--method", "random"]
+    args += ["--final-settings", "s0", "s1", "--final-seeds", "2"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    final = json.loads((tmp_path / "pipeline.json").read_text())["final"]
+    keys = {final["roles"][role]["key"] for role in ("searched", "default")}
+    assert len(calls) == len(keys) * 2 * 2 == len((tmp_path / "final.jsonl").read_text().splitlines())
+    # S0: the seed varies training on the one split; S1: it picks the drug split, training seed 0.
+    assert {c[:3] for c in calls} == {("s0", 0, 0), ("s0", 0, 1), ("s1", 0, 0), ("s1", 1, 0)}
+    for role in ("searched", "default"):
+        assert final["roles"][role]["settings"]["s1"]["runs"] == 2
+    delta = final["macro_f1_delta"]["s1"]
+    searched_hidden = final["roles"]["searched"]["settings"]["s1"]["parameters"] // 1000
+    default_hidden = final["roles"]["default"]["settings"]["s1"]["parameters"] // 1000
+    assert delta == pytest.approx(0.001 * (searched_hidden - default_hidden))
+    assert final["searched_beats_default"] == (delta > 0)
+    assert "test macro-F1: s0" in out and "the default" in out
+    calls.clear()
+    assert main(args) == 0
+    assert calls == []
