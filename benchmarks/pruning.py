@@ -61,6 +61,7 @@ from ddi.data.benchmark import load_benchmark
 from ddi.data.tables import Tables
 from ddi.models.card import model_card
 from ddi.models.config import RunConfig
+from ddi.train.pipeline import setting_run
 
 log = logging.getLogger("benchmarks.pruning")
 
@@ -177,11 +178,7 @@ def tables_for(data_dir: str | None) -> Tables:
 
 
 def run_config(job: Job, base: RunConfig, threads: int) -> RunConfig:
-    run = copy.deepcopy(base)
-    run.split = job.setting
-    # S0 has one split: seeds vary training. S1/S2 seeds pick the drug split, training seed 0 (accuracy.py).
-    run.split_seed = 0 if job.setting == "s0" else job.seed
-    run.train.seed = job.seed if job.setting == "s0" else 0
+    run = setting_run(base, job.setting, job.seed)  # the seed rule of accuracy.py
     run.train.threads = threads
     run.train.prune_method = "none" if job.method == DENSE else job.method
     run.train.prune_sparsity = job.sparsity

@@ -132,7 +132,6 @@ def setting_run(base: RunConfig, setting: str, seed: int) -> RunConfig:
     split and training keeps seed 0, so that a spread across seeds is a spread across new-drug sets."""
     run = copy.deepcopy(base)
     run.split = setting
-    run.split_dir = None
     run.split_seed = 0 if setting == "s0" else seed
     run.train.seed = seed if setting == "s0" else 0
     return run
