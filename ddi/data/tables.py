@@ -57,6 +57,8 @@ class DropRecord:
     reason: str
     count: int
     examples: tuple[str, ...] = ()
+    #: An exact repeat of a row that is kept: nothing is lost, so it is logged as information, not a warning.
+    repeat: bool = False
 
     def __str__(self) -> str:
         ex = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
@@ -70,7 +72,14 @@ class DropReport:
     records: list[DropRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, table: str, reason: str, rows: pd.DataFrame | Iterable[str], key: str | None = None) -> None:
+    def add(
+        self,
+        table: str,
+        reason: str,
+        rows: pd.DataFrame | Iterable[str],
+        key: str | None = None,
+        repeat: bool = False,
+    ) -> None:
         if isinstance(rows, pd.DataFrame):
             count = len(rows)
             ex_values = rows[key].astype(str).tolist()[:3] if key and count else []
@@ -79,14 +88,14 @@ class DropReport:
             count = len(ex_values)
             ex_values = ex_values[:3]
         if count:
-            self.records.append(DropRecord(table, reason, count, tuple(ex_values)))
+            self.records.append(DropRecord(table, reason, count, tuple(ex_values), repeat))
 
     def dropped(self, table: str | None = None) -> int:
         return sum(r.count for r in self.records if table is None or r.table == table)
 
     def log(self, logger: logging.Logger = log) -> None:
         for record in self.records:
-            logger.warning("dropped %s", record)
+            (logger.info if record.repeat else logger.warning)("dropped %s", record)
         for note in self.notes:
             logger.info("%s", note)
 
@@ -120,8 +129,10 @@ def _coerce(df: pd.DataFrame, name: str, report: DropReport, table: str | None =
     return out.reset_index(drop=True)
 
 
-def _drop(df: pd.DataFrame, mask: pd.Series, name: str, reason: str, key: str, report: DropReport) -> pd.DataFrame:
-    report.add(name, reason, df[mask], key=key)
+def _drop(
+    df: pd.DataFrame, mask: pd.Series, name: str, reason: str, key: str, report: DropReport, repeat: bool = False
+) -> pd.DataFrame:
+    report.add(name, reason, df[mask], key=key, repeat=repeat)
     return df[~mask].reset_index(drop=True)
 
 
@@ -173,7 +184,7 @@ def validate_interactions(
         {"a": out[["drug1_id", "drug2_id"]].min(axis=1), "b": out[["drug1_id", "drug2_id"]].max(axis=1)}
     )
     dup = pd.concat([pairs, out["type"]], axis=1).duplicated()
-    out = _drop(out, dup, table, "repeating a pair and type already listed (first kept)", key, report)
+    out = _drop(out, dup, table, "repeating a pair and type already listed (first kept)", key, report, repeat=True)
     # A few DrugBank pairs carry two types (one per direction); they are facts, not duplicates.
     multi = int(pairs[~dup].duplicated().sum())
     if multi:
@@ -202,6 +213,7 @@ def validate_drug_protein(df: pd.DataFrame, report: DropReport, drug_ids: set[st
         "repeating a relation",
         "drugbank_id",
         report,
+        repeat=True,
     )
     if drug_ids is not None:
         outside = ~out["drugbank_id"].isin(drug_ids)

@@ -20,21 +20,23 @@ Columns appended to the input (an input column of the same name makes the append
 ``basis``                 ``graph`` (both drugs are model drugs) or ``structure`` (at least one was scored by
                           its molecule alone: less certain)
 ``error``                 why a row could not be scored (unknown drug with suggestions, invalid SMILES, empty
-                          cell, same drug twice, ...); empty for scored rows
+                          cell, same drug twice, a file row that could not be read cleanly with its line
+                          number, ...); empty for scored rows
 ========================  =============================================================================
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import gzip
+import io
 import logging
 import os
 import re
 import tempfile
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,12 +81,12 @@ _COLUMN_PATTERNS = (
     "drug{t}structure",
     "drug{t}inchi",
 )
-_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 # Bytes read to sniff a text table's separator and encoding.
 _HEAD_BYTES = 64 * 1024
-#: How every CSV/TSV of pairs is read: cells as text, "NA" kept as text, a BOM dropped, and no index column.
-#: Without ``index_col=False`` pandas silently turns a first row with extra cells into an index and shifts
-#: every cell of the file to the wrong column.
+#: ``DataFrame.attrs`` key of a chunk from ``read_chunks``: ``{index label: why that row was not read cleanly}``.
+ROW_ERRORS = "ddi_row_errors"
+#: How the header of a CSV/TSV of pairs is read (pandas names blank and repeated column names): cells as text,
+#: "NA" kept as text, a BOM dropped, and no index column.
 TEXT_TABLE_OPTIONS: dict[str, Any] = {
     "dtype": str,
     "keep_default_na": False,
@@ -230,6 +232,8 @@ class BatchScorer:
     def _resolve(self, text: str) -> _Side:
         if not text:
             return _Side(-1, "", "", "empty cell", False)
+        if "\n" in text or "\r" in text:
+            return _Side(-1, "", "", 'the cell spans several lines (is a quote (") unbalanced?)', False)
         try:
             drug = self.resolver.resolve(text)
         except UserInputError as exc:
@@ -276,6 +280,12 @@ class BatchScorer:
         bad = (head < 0) | (tail < 0) | (head == tail)
         for i in np.flatnonzero(bad).tolist():
             errors[i] = self._row_error(str(col_a), str(col_b), side_errors[i], side_errors[n + i], names[i])
+        # Rows the file reader could not read cleanly: their cells may sit in the wrong columns, so not scored.
+        unread = df.attrs.get(ROW_ERRORS) or {}
+        for i in np.flatnonzero(df.index.isin(list(unread))).tolist():
+            errors[i] = unread[df.index[i]]
+            bad[i] = True
+            ids[i] = ids[n + i] = names[i] = names[n + i] = ""
         ok = ~bad
 
         out = {
@@ -290,7 +300,9 @@ class BatchScorer:
             out["paths"] = self._paths(head, tail, ok)
         out["basis"] = np.where(ok, np.where(in_graph[:n] & in_graph[n:], "graph", "structure"), "").astype(object)
         out["error"] = errors
-        return _append(df, out)
+        scored = _append(df, out)
+        scored.attrs.pop(ROW_ERRORS, None)  # reported in the error column; not carried into output files
+        return scored
 
     @staticmethod
     def _row_error(col_a: str, col_b: str, err_a: str, err_b: str, name: str) -> str:
@@ -513,10 +525,6 @@ class InputFile:
     rows: int | None
     encoding: str = "utf-8-sig"
 
-    def read_options(self) -> dict[str, Any]:
-        """``pd.read_csv`` keyword arguments for this file (besides its path and chunking)."""
-        return {**TEXT_TABLE_OPTIONS, "sep": self.sep, "encoding": self.encoding}
-
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
     """Check that ``path`` is a readable table with two drug columns before anything is loaded or scored.
@@ -593,48 +601,142 @@ def _text_header(path: Path, fmt: str) -> InputFile:
         # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv also happens.
         sep = max((";", "\t", ","), key=first.count)
     try:
-        with _open_text(path) as handle, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
+        with _open_text(path) as handle:
             options = {**TEXT_TABLE_OPTIONS, "sep": sep, "encoding": encoding}
-            columns = list(pd.read_csv(handle, nrows=1, **options).columns)
+            columns = list(pd.read_csv(handle, nrows=0, **options).columns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise BatchInputError(f"{path}: not a readable {fmt.upper()} file ({_first_line(exc)})") from exc
-    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-        raise BatchInputError(
-            f"{path}: the first data row has more cells than the header's {len(columns)} columns; quote cells "
-            "that contain the separator, or remove the extra cells"
-        )
     return InputFile(path, fmt, columns, sep, None, encoding)
 
 
-def _read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
-    if source.fmt == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
+    """The rows of a checked input file, ``chunksize`` at a time, every cell as text.
 
-        try:
-            for batch in pq.ParquetFile(source.path).iter_batches(batch_size=chunksize):
-                yield batch.to_pandas()
-        except (pa.ArrowException, OSError) as exc:
-            raise BatchInputError(f"{source.path}: corrupt Parquet data ({_first_line(exc)})") from exc
+    A CSV/TSV row that could not be read cleanly (more cells than the header, an unclosed quote, an oversized
+    cell) is still returned, with the cells that fit, and ``chunk.attrs[ROW_ERRORS]`` maps its index label to
+    what went wrong; ``BatchScorer.score`` reports it in the row's error column instead of scoring it.
+    """
+    if source.fmt != "parquet":
+        yield from _read_text_chunks(source, chunksize)
         return
-    reader = pd.read_csv(source.path, chunksize=chunksize, **source.read_options())
-    with reader:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        for batch in pq.ParquetFile(source.path).iter_batches(batch_size=chunksize):
+            yield batch.to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise BatchInputError(f"{source.path}: corrupt Parquet data ({_first_line(exc)})") from exc
+
+
+def _read_text_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
+    # The csv module rather than pandas: pandas stops the whole file at the first ragged row, and silently
+    # merges the lines after an unclosed quote into one cell. Here each record knows its lines.
+    width = len(source.columns)
+    rows: list[list[str]] = []
+    problems: dict[int, str] = {}
+    start = 0
+    with (
+        _open_text(source.path) as raw,
+        io.TextIOWrapper(raw, encoding=source.encoding, errors="replace", newline="") as text,
+    ):
+        records = _text_records(text, source.sep)
+        next(records, None)  # the header: ``source.columns`` has it, with pandas' names for blank/repeated ones
+        for line, cells, problem in records:
+            if len(cells) != width or problem:  # rare: keep the common row's path short
+                if not problem and len(cells) > width:
+                    problem = (
+                        f"line {line} has {len(cells)} cells but the header has {width}; quote cells that "
+                        "contain the separator, or remove the extra cells"
+                    )
+                if problem:
+                    problems[start + len(rows)] = problem
+                cells = (cells + [""] * width)[:width]
+            rows.append(cells)
+            if len(rows) == chunksize:
+                yield _text_frame(rows, source.columns, start, problems)
+                start += len(rows)
+                rows, problems = [], {}
+    if rows:
+        yield _text_frame(rows, source.columns, start, problems)
+
+
+def _text_frame(rows: list[list[str]], columns: list[Any], start: int, problems: dict[int, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=columns, dtype=str, index=pd.RangeIndex(start, start + len(rows)))
+    if problems:
+        frame.attrs[ROW_ERRORS] = problems
+    return frame
+
+
+class _NumberedLines:
+    """The lines of a text handed to ``csv.reader``, remembering which ones the current record used."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._lines = iter(text)
+        self.number = 0
+        self.record: list[str] = []
+        self.exhausted = False
+
+    def __iter__(self) -> _NumberedLines:
+        return self
+
+    def __next__(self) -> str:
         try:
-            yield from reader
-        except pd.errors.ParserError as exc:
-            raise BatchInputError(f"{source.path}: {_parser_message(exc)}") from exc
+            line = next(self._lines)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self.number += 1
+        self.record.append(line)
+        return line
 
 
-def _parser_message(exc: Exception) -> str:
-    match = _PARSER_FIELDS.search(str(exc))
-    if match:
-        expected, line, saw = match.groups()
-        return (
-            f"line {line} has {saw} fields but the header has {expected}; quote cells that contain the "
-            "separator, or remove the extra cells"
-        )
-    return f"not a readable table ({_first_line(exc)})"
+def _text_records(text: Iterable[str], sep: str) -> Iterator[tuple[int, list[str], str]]:
+    """Each non-blank record of a CSV/TSV text: (its first line number, its cells, a problem or "")."""
+    lines = _NumberedLines(text)
+    reader = csv.reader(lines, delimiter=sep)
+    while True:
+        first = lines.number + 1
+        lines.record = []
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # e.g. a cell over the csv module's 128 kB limit: that record alone fails
+            first += _leading_blank_lines(lines.record)
+            yield first, [], f"line {first} cannot be read ({exc})"
+            continue
+        if not cells:
+            continue
+        if len(lines.record) == 1 and not lines.exhausted:  # the common case: one line, not the last
+            yield first, cells, ""
+            continue
+        blank = _leading_blank_lines(lines.record)
+        first += blank
+        record = lines.record[blank:]
+        if lines.exhausted and "".join(record).count('"') % 2:
+            # A quote opened and never closed took every later line into one cell: read those lines one by one.
+            for offset, line in enumerate(record):
+                # The line with the unclosed quote is split as written, quote kept, so its row shows what it holds.
+                text_line = [line.rstrip("\r\n")]
+                split = csv.reader(
+                    text_line, delimiter=sep, quoting=csv.QUOTE_NONE if offset == 0 else csv.QUOTE_MINIMAL
+                )
+                line_cells = next(split, [])
+                if line_cells:
+                    problem = f'line {first}: a quote (") opens here and is never closed' if offset == 0 else ""
+                    yield first + offset, line_cells, problem
+            return
+        yield first, cells, ""
+
+
+def _leading_blank_lines(record: list[str]) -> int:
+    count = 0
+    for line in record:
+        if line.strip("\r\n"):
+            break
+        count += 1
+    return count
 
 
 def _first_line(exc: BaseException) -> str:
@@ -754,7 +856,7 @@ def score_file(
     start = time.perf_counter()
     bar = tqdm(total=source.rows, unit=" pairs", desc="scoring", disable=not progress)
     try:
-        for chunk in _read_chunks(source, chunksize):
+        for chunk in read_chunks(source, chunksize):
             scored = scorer.score(chunk, cols)
             failed += int((scored.iloc[:, -1] != "").sum())
             rows += len(scored)

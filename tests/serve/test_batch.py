@@ -239,7 +239,6 @@ def test_a_header_only_file_gives_a_header_only_output(predictor, resolver, tmp_
         ("pairs.csv", "drug1,drug2\n".encode("utf-16"), "UTF-16 text"),
         ("pairs.csv", b"a,b\n1,2\n", "no drug columns found; the columns are 'a', 'b'"),
         ("pairs.csv", b"DB00641,DB01211\nDB00945,DB00682\n", "no drug columns found"),
-        ("pairs.csv", b'drug1,drug2\n"simvastatin,warfarin\n', "EOF inside string"),
         ("pairs.parquet", b"drug1,drug2\nx,y\n", "not a readable Parquet file"),
         ("pairs.xlsx", b"whatever", "unsupported file type; use .csv, .tsv or .parquet"),
     ],
@@ -252,23 +251,66 @@ def test_unreadable_input_gives_one_clear_error(predictor, resolver, tmp_path, n
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_a_ragged_row_names_its_line_and_leaves_no_output(predictor, resolver, tmp_path):
+def test_a_ragged_row_fails_alone_and_names_its_line(predictor, resolver, tmp_path):
     in_path = tmp_path / "pairs.csv"
     good = "simvastatin,warfarin\n" * 5
     in_path.write_text("drug1,drug2\n" + good + "aspirin,warfarin,extra,cells\n" + good)
-    with pytest.raises(BatchInputError, match=r"line 7 has 4 fields but the header has 2"):
-        score_file(in_path, tmp_path / "out.csv", predictor, resolver, chunksize=2, progress=False)
-    assert list(tmp_path.iterdir()) == [in_path]  # no output, no partial file
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, chunksize=2, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert (summary.rows, summary.failed) == (11, 1)
+    assert out["error"].tolist()[5].startswith("line 7 has 4 cells but the header has 2; quote cells")
+    # Its cells may be in the wrong columns, so it is shown as read but not scored.
+    assert out.loc[5, ["drug1", "drug2", "drug1_id", "predicted_type"]].fillna("").tolist() == [
+        "aspirin",
+        "warfarin",
+        "",
+        "",
+    ]
+    assert out.drop(index=5)["predicted_type"].notna().all()
 
 
-def test_extra_cells_in_the_first_row_are_an_error_not_a_shift(predictor, resolver, tmp_path):
+def test_extra_cells_in_the_first_row_fail_that_row_without_shifting_the_others(predictor, resolver, tmp_path):
     # pandas would read the two extra cells as the header and the first two as an index, moving every cell of
     # the file one column over without a word.
     in_path = tmp_path / "pairs.csv"
     in_path.write_text("drug1,drug2\nsimvastatin,warfarin,extra,cells\naspirin,warfarin\n")
-    with pytest.raises(BatchInputError, match="the first data row has more cells than the header's 2 columns"):
-        score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
-    assert list(tmp_path.iterdir()) == [in_path]
+    score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert out["drug1"].tolist() == ["simvastatin", "aspirin"]
+    assert out["error"].tolist()[0].startswith("line 2 has 4 cells")
+    assert out["error"].tolist()[1] == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "first_error"),
+    [
+        # the quote is never closed: the reader would take every later line into one cell
+        ('drug1,drug2\nsimvastatin,warfarin\n"aspirin,warfarin\nibuprofen,warfarin\n', "line 3: a quote"),
+        # closed two lines later: the merged cell names the likely cause
+        ('drug1,drug2\nsimvastatin,warfarin\n"aspirin\nx",warfarin\n', "drug1: the cell spans several lines"),
+    ],
+)
+def test_an_unbalanced_quote_fails_its_row_and_keeps_the_rest(predictor, resolver, tmp_path, content, first_error):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text(content)
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert out["error"].iloc[0] == ""
+    assert out["error"].iloc[1].startswith(first_error)
+    assert summary.failed == 1
+    if "ibuprofen" in content:  # the line after the unclosed quote is read and scored on its own
+        assert out["drug1"].tolist() == ["simvastatin", '"aspirin', "ibuprofen"]
+        assert out["error"].iloc[2] == ""
+
+
+def test_an_oversized_cell_fails_its_row_only(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("drug1,drug2\n" + "x" * 200_000 + ",warfarin\naspirin,warfarin\n")
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert (summary.rows, summary.failed) == (2, 1)
+    assert out["error"].iloc[0].startswith("line 2 cannot be read (field larger than field limit")
+    assert out["error"].iloc[1] == ""
 
 
 def test_a_windows_1252_csv_keeps_its_accents(predictor, resolver, tmp_path):

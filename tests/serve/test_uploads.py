@@ -2,15 +2,26 @@
 
 import pytest
 
-from ddi.serve.uploads import BatchInputError, read_upload
+from ddi.serve.uploads import BatchInputError, read_upload, score_upload
 
 
 def test_an_upload_error_names_the_file_not_a_temporary_path():
     with pytest.raises(BatchInputError) as caught:
-        read_upload("my pairs.csv", b"drug1,drug2\nsimvastatin,warfarin,extra\n")
+        read_upload("my pairs.csv", b"\n\n")
     message = str(caught.value)
-    assert message.startswith("my pairs.csv: the first data row has more cells")
+    assert message.startswith("my pairs.csv: no header row")
     assert "ddi-upload-" not in message
+
+
+def test_a_ragged_upload_row_is_kept_and_fails_alone_whatever_the_chunking(predictor, resolver):
+    table = read_upload("pairs.csv", b"drug1,drug2\nsimvastatin,warfarin\naspirin,warfarin,extra\nibuprofen,warfarin\n")
+    assert table["drug1"].tolist() == ["simvastatin", "aspirin", "ibuprofen"]
+    for chunk_rows in (1, 2, 10):
+        scored = score_upload(table, predictor, resolver, chunk_rows=chunk_rows)
+        assert scored.failed == 1
+        errors = scored.table["error"].tolist()
+        assert errors[0] == errors[2] == ""
+        assert errors[1].startswith("line 3 has 3 cells but the header has 2")
 
 
 def test_a_windows_1252_upload_keeps_its_accents():

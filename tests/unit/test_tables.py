@@ -407,16 +407,35 @@ def test_the_report_reads_as_one_line_per_drop_then_the_notes() -> None:
     assert report.dropped("interactions") == 0
 
 
-def test_the_report_logs_drops_as_warnings(caplog: pytest.LogCaptureFixture) -> None:
+def test_the_report_logs_drops_as_warnings_and_exact_repeats_as_information(caplog: pytest.LogCaptureFixture) -> None:
     report = DropReport()
     report.add("drugs", "without a name", ["DB1"])
+    report.add("drug_protein", "repeating a relation", ["DB2"], repeat=True)
     report.notes.append("a note")
     with caplog.at_level("INFO", logger="ddi.data.tables"):
         report.log()
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
         ("WARNING", "dropped drugs: 1 row(s) without a name (e.g. DB1)"),
+        ("INFO", "dropped drug_protein: 1 row(s) repeating a relation (e.g. DB2)"),
         ("INFO", "a note"),
     ]
+
+
+def test_repeated_rows_are_marked_as_repeats_and_other_drops_are_not() -> None:
+    report = DropReport()
+    validate_drug_protein(
+        pd.DataFrame(
+            {
+                "drugbank_id": ["DB1", "DB1", ""],
+                "category": ["target", "target", "enzyme"],
+                "uniprot_id": ["P1", "P1", "P2"],
+                "actions": ["", "", ""],
+            }
+        ),
+        report,
+    )
+    repeats = {(r.reason, r.repeat) for r in report.records}
+    assert repeats == {("repeating a relation", True), ("with a missing id", False)}
 
 
 def test_empty_tables_have_the_schema_columns_and_integer_id_columns() -> None:
