@@ -48,7 +48,14 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame
         raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
     missing = [c for c in required_columns if c not in df.columns]
     if missing:
-        raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(df.columns)}")
+        found = ", ".join(map(str, df.columns))
+        hint = ""
+        if len(df.columns) == 1:
+            other = next(
+                (name for sep, name in ((",", "commas"), (";", "semicolons")) if sep in str(df.columns[0])), ""
+            )
+            hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
+        raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {found}{hint}")
     return df
 
 

@@ -261,6 +261,11 @@ def test_a_user_split_missing_a_file_or_a_column_is_a_data_format_error(small_ta
     with pytest.raises(DataFormatError, match=r"valid\.tsv: missing column\(s\) type"):
         split_from_dir(user_dir, small_tables)
 
+    # A split saved from a spreadsheet as CSV: the message says what is wrong with the file.
+    (user_dir / "valid.tsv").write_text("drug1_id,drug2_id,type\nDB00004,DB00002,2\n")
+    with pytest.raises(DataFormatError, match="its header is separated by commas; this file must be tab-separated"):
+        split_from_dir(user_dir, small_tables)
+
     with pytest.raises(DataFormatError, match="does not exist"):
         split_from_dir(tmp_path / "nowhere", small_tables)
 
