@@ -5,9 +5,14 @@ what it measured). Example, the full table (many hours on 2 CPU cores):
 
     python benchmarks/accuracy.py --settings s0 s1 s2 --variants full molecule_only graph_only no_rules fingerprint
 
-and one quick row:
+one quick row:
 
     python benchmarks/accuracy.py --settings s0 --variants full --seeds 0
+
+and the mean ± std of every (setting, variant, epochs) group measured so far, as a Markdown table and
+``benchmarks/results/accuracy_summary.json`` (the latest row of each seed counts):
+
+    python benchmarks/accuracy.py --summary
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import argparse
 import json
 import logging
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -28,6 +34,8 @@ from ddi.train.context import TrainingContext
 from ddi.train.pipeline import setting_run, train_and_test
 
 RESULTS = Path(__file__).parent / "results" / "accuracy.json"
+SUMMARY = Path(__file__).parent / "results" / "accuracy_summary.json"
+METRICS = ("macro_f1", "accuracy", "kappa", "roc_auc")
 
 VARIANTS = {
     "full": {},
@@ -48,6 +56,40 @@ def append_result(row: dict) -> None:
     RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
 
 
+def summarise(rows: list[dict]) -> list[dict]:
+    """Mean and population std of the test metrics per (setting, variant, epochs), latest row of each seed."""
+    latest: dict[tuple, dict] = {}
+    for row in rows:  # later rows replace earlier ones of the same group and seed
+        latest[(row["setting"], row["variant"], row.get("epochs"), row["seed"])] = row
+    groups: dict[tuple, list[dict]] = {}
+    for (setting, variant, epochs, _), row in sorted(latest.items(), key=lambda item: str(item[0])):
+        groups.setdefault((setting, variant, epochs), []).append(row)
+    out = []
+    for (setting, variant, epochs), members in groups.items():
+        entry: dict = {"setting": setting, "variant": variant, "epochs": epochs, "seeds": [r["seed"] for r in members]}
+        for metric in METRICS:
+            values = [r["test"][metric] for r in members if metric in r.get("test", {})]
+            if values:
+                entry[metric] = {
+                    "mean": statistics.fmean(values),
+                    "std": statistics.pstdev(values),  # population std, as the tables in BENCHMARKS.md
+                    "values": values,
+                }
+        out.append(entry)
+    return out
+
+
+def summary_table(summary: list[dict]) -> str:
+    lines = ["| setting | variant | epochs | seeds | " + " | ".join(METRICS) + " |", "|---" * (4 + len(METRICS)) + "|"]
+    for entry in summary:
+        cells = [f"{entry[m]['mean']:.3f} ± {entry[m]['std']:.3f}" if m in entry else "" for m in METRICS]
+        seeds = " ".join(map(str, entry["seeds"]))
+        lines.append(
+            f"| {entry['setting']} | {entry['variant']} | {entry['epochs']} | {seeds} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="+", default=["s0"], choices=["s0", "s1", "s2"])
@@ -55,7 +97,13 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, help="default: 0 1 2 for s0, 0..4 for s1/s2")
     parser.add_argument("--config", help="base RunConfig JSON (default: the shipped defaults)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")
+    parser.add_argument("--summary", action="store_true", help="summarise the measured rows instead of training")
     args = parser.parse_args()
+    if args.summary:
+        summary = summarise(json.loads(RESULTS.read_text()) if RESULTS.is_file() else [])
+        SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
+        print(summary_table(summary))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     tables, _ = load_benchmark()
     base = RunConfig.load(args.config) if args.config else RunConfig()
@@ -87,6 +135,7 @@ def main() -> None:
                         + (["--epochs", str(args.epochs)] if args.epochs else [])
                     ),
                     **extra,
+                    "config": run.to_dict(),
                 }
                 append_result(row)
                 logging.info("%s seed %d %s: %s", setting, seed, variant, json.dumps(row["test"]))
