@@ -49,12 +49,9 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame
     missing = [c for c in required_columns if c not in df.columns]
     if missing:
         found = ", ".join(map(str, df.columns))
-        hint = ""
-        if len(df.columns) == 1:
-            other = next(
-                (name for sep, name in ((",", "commas"), (";", "semicolons")) if sep in str(df.columns[0])), ""
-            )
-            hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
+        header = str(df.columns[0]) if len(df.columns) == 1 else ""  # one column: maybe another separator
+        other = "commas" if "," in header else "semicolons" if ";" in header else ""
+        hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
         raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {found}{hint}")
     return df
 

@@ -661,6 +661,11 @@ def _read_text_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFram
         yield _text_frame(rows, source.columns, start, problems)
 
 
+def empty_frame(columns: Sequence[Any]) -> pd.DataFrame:
+    """A table with ``columns`` (as text) and no rows: what a header-only input file reads as."""
+    return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
+
+
 def _text_frame(rows: list[list[str]], columns: list[Any], start: int, problems: dict[int, str]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=columns, dtype=str, index=pd.RangeIndex(start, start + len(rows)))
     if problems:
@@ -863,8 +868,7 @@ def score_file(
             writer.write(scored)
             bar.update(len(scored))
         if writer._first:  # a header and no rows: still write the header, with the appended columns
-            empty = pd.DataFrame({c: pd.Series(dtype=str) for c in source.columns})
-            writer.write(scorer.score(empty, cols))
+            writer.write(scorer.score(empty_frame(source.columns), cols))
         writer.commit()
     except BaseException:
         writer.abort()

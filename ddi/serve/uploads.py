@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ddi.serve.answer import MODEL_LOCK
-from ddi.serve.batch import BatchInputError, BatchScorer, file_format, inspect_input, read_chunks
+from ddi.serve.batch import BatchInputError, BatchScorer, empty_frame, file_format, inspect_input, read_chunks
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -65,17 +65,12 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -
         try:
             if fmt == "parquet":
                 return pd.read_parquet(path).astype(object)
-            return _one_frame(list(read_chunks(source, chunksize=max(len(data), 1))), source.columns)
+            # A file of n bytes has at most n rows, so its rows come back as one chunk (with their read problems).
+            chunks = list(read_chunks(source, chunksize=max(len(data), 1)))
+            return chunks[0] if chunks else empty_frame(source.columns)
         except (ValueError, OSError) as exc:
             first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
             raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first})") from exc
-
-
-def _one_frame(chunks: list[pd.DataFrame], columns: list) -> pd.DataFrame:
-    # A file of n bytes has at most n rows, so its rows come back as one chunk (with their read problems).
-    if chunks:
-        return chunks[0]
-    return pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
 
 
 def score_upload(
