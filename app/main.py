@@ -127,6 +127,16 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
         else:
             st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
 
+    if answer.look_alikes:
+        st.markdown("**Known interactions of look-alike drugs** (Tanimoto similarity of their structures)")
+        votes = pd.DataFrame(
+            {"evidence": [e.text for e in answer.look_alikes], "share": [e.weight for e in answer.look_alikes]}
+        )
+        share_bar = st.column_config.ProgressColumn(
+            format="%.2f", min_value=0.0, max_value=1.0, help="Share of the listed look-alike votes"
+        )
+        st.dataframe(votes, hide_index=True, column_config={"share": share_bar})
+
     st.markdown("#### Atoms that weighed most")
     cols = st.columns(2)
     for col, atoms, name in zip(cols, answer.atoms, (answer.drug1_name, answer.drug2_name), strict=True):

@@ -18,6 +18,7 @@ and the mean ± std of every (setting, variant, epochs) group measured so far, a
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import logging
 import platform
@@ -42,6 +43,7 @@ VARIANTS = {
     "molecule_only": {"kg_layers": 0, "path_length": 0, "use_rules": False},
     "graph_only": {"use_molecule": False},
     "no_rules": {"use_rules": False},
+    "neighbour_votes": {"neighbour_votes": 16},
 }
 
 
@@ -51,9 +53,12 @@ def machine() -> dict:
 
 def append_result(row: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    rows = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
-    rows.append(row)
-    RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
+    # Several benchmark processes may share the 2 cores; the lock keeps their read-append-write from racing.
+    with open(RESULTS.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        rows = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
+        rows.append(row)
+        RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
 
 
 def summarise(rows: list[dict]) -> list[dict]:

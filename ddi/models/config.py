@@ -53,6 +53,8 @@ class ModelConfig:
     relation_profile: add to each node's first state a projection of how many edges of each relation it has
         in the (leak-free) context graph: a cheap, strong summary of a drug's known pharmacology.
     max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
+    neighbour_votes: look-alike drugs per drug (Tanimoto of Morgan fingerprints) whose known interactions vote
+        on the pair's class, given to the heads as features (0 = none; see ``ddi.models.neighbour_votes``).
     """
 
     hidden_dim: int = 64
@@ -73,6 +75,7 @@ class ModelConfig:
     relation_profile: bool = True
     dropout: float = 0.1
     max_paths: int = 32
+    neighbour_votes: int = 0
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)
@@ -94,6 +97,7 @@ class ModelConfig:
             ),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.max_paths >= 1, "max_paths must be >= 1"),
+            (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),
             (
                 self.message != "rotate" or self.hidden_dim % 2 == 0,
                 "message 'rotate' needs an even hidden_dim",

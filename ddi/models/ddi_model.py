@@ -114,6 +114,7 @@ class DDIModel(nn.Module):
     atom_dim, bond_dim: molecule feature widths.
     num_classes: oriented interaction classes (2 x types).
     num_rules: width of the pharmacology-rule features.
+    num_votes: width of the neighbour-vote features (``NeighbourVotes.width``; used when the config asks).
     """
 
     class_log_prior: Tensor
@@ -129,6 +130,7 @@ class DDIModel(nn.Module):
         bond_dim: int,
         num_classes: int,
         num_rules: int,
+        num_votes: int = 0,
     ) -> None:
         super().__init__()
         self.config = config
@@ -160,8 +162,9 @@ class DDIModel(nn.Module):
             else None
         )
         self.num_rules = num_rules if config.use_rules else 0
+        self.num_votes = num_votes if config.neighbour_votes else 0
         pair_dim = (3 if config.combine == "concat_product" else 2) * d
-        pair_dim += (d + 1 if self.path_block is not None else 0) + self.num_rules
+        pair_dim += (d + 1 if self.path_block is not None else 0) + self.pair_feature_width
         pair_dim += 2 * config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
         self.pair_dropout = nn.Dropout(config.dropout)
         self.heads = InteractionHeads(pair_dim, config.head_dim, num_classes, config.dropout)
@@ -193,6 +196,11 @@ class DDIModel(nn.Module):
         nn.init.normal_(self.relation_embedding.weight, mean=0.0, std=0.5)
         if self.drug_embedding is not None:
             nn.init.normal_(self.drug_embedding.weight, std=0.1)
+
+    @property
+    def pair_feature_width(self) -> int:
+        """Width of the precomputed pair features ``score_pairs`` takes: the rules, then the neighbour votes."""
+        return self.num_rules + self.num_votes
 
     @property
     def uses_structure(self) -> bool:
@@ -297,14 +305,15 @@ class DDIModel(nn.Module):
         graph: ModelGraph,
         heads: Tensor,
         tails: Tensor,
-        rule_features: Tensor | None,
+        pair_features: Tensor | None,
         hidden_drugs: Tensor | None = None,
         generator: torch.Generator | None = None,
         paths: PathBatch | None = None,
     ) -> PairOutput:
         """Logits for the ordered pairs (heads[i], tails[i]) (drug node ids).
 
-        ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
+        ``pair_features``: ``B x pair_feature_width`` (rule features, then neighbour votes), None when the width
+        is 0. ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
         """
         zh, zt = encoded.node_state[heads], encoded.node_state[tails]
         pair_parts = []  # the heads' input columns that depend on the pair, not on one drug
@@ -316,9 +325,9 @@ class DDIModel(nn.Module):
                 paths = self.find_paths(graph, heads, tails, hidden_drugs, generator)
             path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
             pair_parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
-        if self.num_rules:
-            assert rule_features is not None
-            pair_parts.append(rule_features)
+        if self.pair_feature_width:
+            assert pair_features is not None
+            pair_parts.append(pair_features)
         projection = encoded.projection if not self.training else None
         if projection is not None:
             first = projection.as_head[heads] + projection.as_tail[tails]

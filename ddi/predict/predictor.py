@@ -18,7 +18,7 @@ from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.predict.sentences import interaction_sentence
 from ddi.train.context import TrainingContext
-from ddi.train.trainer import build_model, encode, predict_type_probs, rule_features
+from ddi.train.trainer import build_model, encode, pair_features, predict_type_probs
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class PairPrediction:
     exists: float
     top: list[tuple[int, float, str]] = field(default_factory=list)
     paths: list[PathExplanation] = field(default_factory=list)
+    #: known interactions of look-alike drugs that voted (models with neighbour votes); ``nodes`` is the known pair
+    look_alikes: list[PathExplanation] = field(default_factory=list)
 
 
 class Predictor:
@@ -58,6 +60,8 @@ class Predictor:
             self.encoded: Encoded = model.project_drugs(encode(model, ctx))
         if model.num_rules:
             _ = ctx.rule_table  # built now, not on the first query
+        if model.num_votes:
+            _ = ctx.neighbour_votes(model.config.neighbour_votes)
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
         self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
         self.structures: dict[str, str] = {}
@@ -118,6 +122,7 @@ class Predictor:
         from ddi.chem.fingerprints import fingerprint_matrix
         from ddi.chem.graphs import structure_to_graph
         from ddi.chem.molecule import structure_key
+        from ddi.train.context import VOTE_FINGERPRINT_BITS
 
         graph, canonical = structure_to_graph(structure)
         drug_id = f"structure:{structure_key(canonical)[:16]}"
@@ -126,6 +131,11 @@ class Predictor:
             fingerprints = fingerprint_matrix([canonical], bits) if self.model.fingerprint_encoder is not None else None
             state = self.model.encode_isolated_drugs(Batch.from_data_list([graph]), fingerprints)
             self.node_of[drug_id] = self.encoded.node_state.shape[0]
+            if self.model.num_votes:  # its look-alikes' interactions vote, as for any drug
+                votes = self.ctx.neighbour_votes(self.model.config.neighbour_votes)
+                votes.add_drugs(
+                    torch.tensor([self.node_of[drug_id]]), fingerprint_matrix([canonical], VOTE_FINGERPRINT_BITS)
+                )
             self.encoded = self.encoded.with_drugs(state, self.model.pair_structure(fingerprints))
             self.structures[drug_id] = canonical
         self.names[drug_id] = name or canonical
@@ -171,7 +181,42 @@ class Predictor:
             pred = PairPrediction(a, b, top[0][0], top[0][1], top[0][2], float(exists[i]), top)
             if explain:
                 pred.paths = self.explain_paths(int(heads[i]), int(tails[i]), max_paths)
+                pred.look_alikes = self.explain_look_alikes(int(heads[i]), int(tails[i]), max_paths)
             out.append(pred)
+        return out
+
+    def explain_look_alikes(self, head: int, tail: int, limit: int = 5) -> list[PathExplanation]:
+        """The known interactions of look-alike drugs that voted for (head, tail), written out; ``weight`` is each
+        one's share of the votes listed. Empty for a model without neighbour votes."""
+        if not self.model.num_votes:
+            return []
+        votes = self.ctx.neighbour_votes(self.model.config.neighbour_votes)
+        evidence = votes.evidence(head, tail, limit)
+        total = sum(e.vote for e in evidence) or 1.0
+        name_of = {node: self.names[d] for d, node in self.node_of.items()}
+        labels = self.ctx.labels
+        out = []
+        for e in evidence:
+            type_index, orientation = divmod(e.cls, 2)
+            known = interaction_sentence(
+                self.type_template(int(labels.type_ids[type_index])),
+                name_of[e.known_head],
+                name_of[e.known_tail],
+                labels.first_drug_role(type_index, orientation),
+            )
+            likeness = [
+                f"{name_of[drug]} looks like {name_of[known]} (Tanimoto {similarity:.2f})"
+                for drug, known, similarity in (
+                    (head, e.known_head, e.head_similarity),
+                    (tail, e.known_tail, e.tail_similarity),
+                )
+                if drug != known
+            ]
+            out.append(
+                PathExplanation(
+                    f"{' and '.join(likeness)}; known: {known}", e.vote / total, (e.known_head, e.known_tail)
+                )
+            )
         return out
 
     @torch.no_grad()
@@ -180,8 +225,7 @@ class Predictor:
         if self.model.path_block is None:
             return []
         h, t = torch.tensor([head]), torch.tensor([tail])
-        rules = rule_features(self.ctx, h, t) if self.model.num_rules else None
-        out = self.model.score_pairs(self.encoded, self.ctx.graph, h, t, rules)
+        out = self.model.score_pairs(self.encoded, self.ctx.graph, h, t, pair_features(self.model, self.ctx, h, t))
         if out.paths is None or out.path_weights is None or out.paths.pair.numel() == 0:
             return []
         order = out.path_weights.argsort(descending=True)[:limit]

@@ -125,6 +125,11 @@ class PairAnswer:
         return self.prediction.paths
 
     @property
+    def look_alikes(self) -> list[PathExplanation]:
+        """Known interactions of look-alike drugs behind the model's neighbour votes (empty when it has none)."""
+        return self.prediction.look_alikes
+
+    @property
     def is_known(self) -> bool:
         return bool(self.known)
 
@@ -308,6 +313,8 @@ def warm_up(predictor: Predictor) -> None:
     start = time.perf_counter()
     if predictor.model.num_rules:
         _ = predictor.ctx.rule_table
+    if predictor.model.num_votes:
+        _ = predictor.ctx.neighbour_votes(predictor.model.config.neighbour_votes)
     _known_index(predictor)
     log.info("warmed up in %.1f s", time.perf_counter() - start)
 

@@ -35,7 +35,7 @@ from torch_geometric.data import Batch, Data
 
 from ddi.chem.fingerprints import bits_to_atoms, fingerprint_matrix
 from ddi.models.ddi_model import Encoded
-from ddi.train.trainer import rule_features
+from ddi.train.trainer import pair_features
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -124,7 +124,7 @@ def atom_importance(
     labels = predictor.ctx.labels
     h, t = torch.tensor(heads[:1]), torch.tensor(heads[1:])
     hh, tt = torch.cat([h, t]), torch.cat([t, h])
-    rules = rule_features(predictor.ctx, hh, tt) if model.num_rules else None
+    features = pair_features(model, predictor.ctx, hh, tt)
     batch = Batch.from_data_list([present[i][0] for i in sides])
     smiles = [present[i][1] for i in sides]
     x = batch.x.detach().clone().requires_grad_(True)
@@ -143,7 +143,7 @@ def atom_importance(
             pair = model.pair_structure(fp)
             assert pair is not None  # a cached pair_structure means the model has a fingerprint pair layer
             encoded.pair_structure = _substitute(cached.pair_structure, rows, pair)
-        out = model.score_pairs(encoded, predictor.ctx.graph, hh, tt, rules)
+        out = model.score_pairs(encoded, predictor.ctx.graph, hh, tt, features)
         # The prediction averages both orders (``predict_type_probs``); so does the class chosen here.
         p = model.class_probs(out.type_logits.detach())
         probs = (p[:1] + labels.flip(p[1:])) / 2

@@ -23,7 +23,11 @@ from ddi.kg.graph import KnowledgeGraph
 from ddi.models.config import RunConfig
 from ddi.models.graph_tensors import ModelGraph
 from ddi.models.labels import TypeOrientation
+from ddi.models.neighbour_votes import NeighbourVotes
 from ddi.models.rule_table import RuleTable
+
+#: Fingerprint the neighbour votes compare drugs by (fixed, so votes do not depend on the model's own input).
+VOTE_FINGERPRINT_BITS = 2048
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,28 @@ class TrainingContext:
     def rule_table(self) -> RuleTable:
         """Rule features of every ordered drug pair (built on first use)."""
         return RuleTable(self.kg)
+
+    def neighbour_votes(self, k: int) -> NeighbourVotes:
+        """Neighbour votes from the training interactions with ``k`` look-alikes per drug (built on first use)."""
+        cache = self.__dict__.setdefault("_neighbour_votes", {})
+        if k not in cache:
+            heads, tails, types = self.rows(self.split.train)
+            forward = torch.as_tensor(self.labels.encode(types))
+            reverse = torch.as_tensor(self.labels.encode(types, reverse=True))
+            known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
+            known[heads] = True
+            known[tails] = True
+            cache[k] = NeighbourVotes(
+                self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
+                torch.cat([heads, tails]),
+                torch.cat([tails, heads]),
+                torch.cat([forward, reverse]),
+                known,
+                self.labels.num_classes,
+                k,
+            )
+            log.info("neighbour votes: %d look-alikes per drug among %d drugs with interactions", k, int(known.sum()))
+        return cache[k]
 
     @property
     def drug_ids(self) -> list[str]:

@@ -43,6 +43,23 @@ def rule_features(ctx: TrainingContext, heads: torch.Tensor, tails: torch.Tensor
     return ctx.rule_table.lookup(heads, tails)
 
 
+def pair_features(
+    model: DDIModel,
+    ctx: TrainingContext,
+    heads: torch.Tensor,
+    tails: torch.Tensor,
+    hidden: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """``B x model.pair_feature_width`` precomputed features of ordered pairs (rules, then neighbour votes), or
+    None when the model reads none. ``hidden``: drugs whose interactions the votes must not read."""
+    parts = []
+    if model.num_rules:
+        parts.append(rule_features(ctx, heads, tails))
+    if model.num_votes:
+        parts.append(ctx.neighbour_votes(model.config.neighbour_votes).lookup(heads, tails, hidden))
+    return torch.cat(parts, dim=1) if parts else None
+
+
 def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
     return DDIModel(
         run.model,
@@ -53,6 +70,7 @@ def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
         bond_dim=ctx.molecules.bond_dim,
         num_classes=ctx.labels.num_classes,
         num_rules=num_rules() if run.model.use_rules else 0,
+        num_votes=2 * ctx.labels.num_classes + 2 if run.model.neighbour_votes else 0,
     )
 
 
@@ -123,12 +141,10 @@ def pair_type_logits(
     forward_logits, backward_logits, exists = [], [], []
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
-        forward = model.score_pairs(enc, ctx.graph, h, t, rule_features(ctx, h, t) if model.num_rules else None)
+        forward = model.score_pairs(enc, ctx.graph, h, t, pair_features(model, ctx, h, t))
         # The reverse order walks the same paths: reuse them instead of searching again.
         reverse_paths = forward.paths.swapped() if forward.paths is not None else None
-        backward = model.score_pairs(
-            enc, ctx.graph, t, h, rule_features(ctx, t, h) if model.num_rules else None, paths=reverse_paths
-        )
+        backward = model.score_pairs(enc, ctx.graph, t, h, pair_features(model, ctx, t, h), paths=reverse_paths)
         forward_logits.append(forward.type_logits)
         backward_logits.append(backward.type_logits)
         exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
@@ -249,7 +265,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 batch_drugs = torch.unique(torch.cat([h, t]))
                 hidden[batch_drugs[torch.rand(len(batch_drugs), generator=gen) < new_rate]] = True
             global_step = (epoch - 1) * steps_per_epoch + step
-            rules = rule_features(ctx, all_h, all_t) if model.num_rules else None
+            features = pair_features(model, ctx, all_h, all_t, hidden)
             target = torch.where(flip, rev_cls[idx], fwd_cls[idx])
             exists_target = torch.cat([torch.ones(n), torch.zeros(len(neg))])
             gen_state = gen.get_state()
@@ -258,7 +274,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 gen.set_state(gen_state)  # both paths sample the same relation paths
                 with pruner.path(path):
                     enc = encode(model, ctx, drop, hidden)
-                    out = model.score_pairs(enc, ctx.graph, all_h, all_t, rules, hidden, gen)
+                    out = model.score_pairs(enc, ctx.graph, all_h, all_t, features, hidden, gen)
                 type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
                 exists_loss = F.binary_cross_entropy_with_logits(out.exists_logits, exists_target)
                 task_losses[path] = type_loss + cfg.exists_weight * exists_loss

@@ -12,7 +12,7 @@ from ddi.models.ddi_model import Encoded
 from ddi.serve.answer import PairInputError, answer_pair, drug_choices, known_interactions
 from ddi.serve.atoms import atom_importance
 from ddi.serve.drawing import molecule_svg, paths_dot
-from ddi.train.trainer import rule_features
+from ddi.train.trainer import pair_features
 
 PHENOL = "CC(C)(C)c1ccc(O)cc1"  # 4-tert-butylphenol: not a drug of the data
 
@@ -105,8 +105,7 @@ def test_atom_gradients_equal_a_full_recomputation_for_a_structure(predictor):
         pair_structure = torch.cat([structure[:row], model.pair_structure(fingerprints), structure[row + 1 :]])
     encoded = Encoded(node_state, predictor.encoded.path_inputs, pair_structure)
     h, t = torch.tensor([predictor.node_of["DB00682"], row]), torch.tensor([row, predictor.node_of["DB00682"]])
-    rules = None if not model.num_rules else rule_features(predictor.ctx, h, t)
-    out = model.score_pairs(encoded, predictor.ctx.graph, h, t, rules)
+    out = model.score_pairs(encoded, predictor.ctx.graph, h, t, pair_features(model, predictor.ctx, h, t))
     p = out.type_logits.detach().softmax(-1)
     probs = (p[:1] + labels.flip(p[1:])) / 2
     ti = int(labels.type_probs(probs)[0].argmax())

@@ -174,3 +174,31 @@ def context_majority(split_dir: str) -> float:
 
     test = pd.read_csv(f"{split_dir}/test.tsv", sep="\t")
     return float(test["type"].value_counts(normalize=True).iloc[0])
+
+
+def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
+    tmp_path, benchmark_tables, small_split_dir
+):
+    run = tiny_run(small_split_dir, epochs=2)
+    run.model = ModelConfig(**{**run.model.__dict__, "neighbour_votes": 8})
+    metrics = train_and_save(run, tmp_path / "votes", benchmark_tables, progress=False)
+    assert metrics["test"]["accuracy"] > context_majority(small_split_dir) + 0.05
+    first, second = Predictor.load(tmp_path / "votes"), Predictor.load(tmp_path / "votes")
+    assert first.model.num_votes == 2 * first.ctx.labels.num_classes + 2
+    pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
+    for x, y in zip(first.predict_pairs(pairs), second.predict_pairs(pairs), strict=True):
+        assert x.probability == pytest.approx(y.probability, abs=1e-6)
+    # A structure outside the data votes through its look-alikes: simvastatin's SMILES, registered anew, has
+    # simvastatin itself as its closest look-alike (Tanimoto 1), so its pairs read simvastatin's interactions.
+    simvastatin = first.ctx.tables.drugs.set_index("drugbank_id").loc["DB00641", "smiles"]
+    pseudo = first.register_structure(simvastatin, "simvastatin again")
+    ids, weights = first.ctx.neighbour_votes(8).look_alikes(torch.tensor([first.node_of[pseudo]]))
+    assert int(ids[0, 0]) == first.node_of["DB00641"] and float(weights[0, 0]) == pytest.approx(1.0)
+    train = first.ctx.split.train
+    rows = train[(train["drug1_id"] == "DB00641") | (train["drug2_id"] == "DB00641")]
+    partner = next(d for d in (*rows["drug1_id"], *rows["drug2_id"]) if d != "DB00641")  # known with simvastatin
+    answer = first.predict_pairs([(partner, pseudo)], explain=True)[0]
+    assert 0.0 <= answer.probability <= 1.0 and not first.in_graph(pseudo)
+    # The explanation names the known interactions that voted, simvastatin's own among them.
+    assert answer.look_alikes and sum(e.weight for e in answer.look_alikes) == pytest.approx(1.0)
+    assert any("looks like Simvastatin (Tanimoto 1.00)" in e.text for e in answer.look_alikes)

@@ -1,0 +1,221 @@
+"""Neighbour votes: the known interactions of a pair's structural look-alikes, as features for the heads.
+
+For an ordered pair (h, t) the vote of a class c is the Tanimoto-weighted count of the known interactions of
+class c between h and the drugs most similar to t, between the drugs most similar to h and t, and (a second
+block) between a look-alike of h and a look-alike of t. These are the two- and three-step relation paths
+``h -resembles- h' -interacts- t`` and ``h -resembles- h' -interacts- t' -resembles- t``, read out
+explicitly: a new drug has no interactions of its own, but its look-alikes do, and on drug-disjoint splits a
+Tanimoto-weighted vote of them alone is about as good as a trained model. The heads learn how far to trust it.
+
+No leak: a lookup never reads the pair's own interaction (a drug is not its own look-alike, and the double
+block skips the pair itself read in reverse), and hidden drugs (training's imitation of new drugs) have no
+interactions to read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+#: The vote of a look-alike is its Tanimoto similarity to this power: the close ones count much more.
+VOTE_POWER = 3.0
+#: Up to this many drugs the class of every ordered pair is kept in a dense ``D x D`` table (32 MB at most),
+#: several times faster to read than the binary search used beyond it.
+DENSE_TABLE_MAX_DRUGS = 4096
+
+
+def tanimoto_neighbours(queries: Tensor, pool: Tensor, k: int, exclude_self: bool) -> tuple[Tensor, Tensor]:
+    """The ``k`` pool rows most like each query row (0/1 fingerprints): ``Q x k`` indices and similarities.
+
+    Rows without any bit set (no structure) get similarity 0 everywhere. With ``exclude_self`` the queries are
+    the pool itself and a row is not its own neighbour.
+    """
+    k = min(k, pool.shape[0])
+    if k == 0 or queries.shape[0] == 0:
+        return torch.zeros(queries.shape[0], k, dtype=torch.long), torch.zeros(queries.shape[0], k)
+    common = queries @ pool.t()
+    union = queries.sum(1, keepdim=True) + pool.sum(1).unsqueeze(0) - common
+    similarity = torch.where(union > 0, common / union.clamp(min=1e-9), torch.zeros_like(common))
+    if exclude_self:
+        similarity.fill_diagonal_(-1.0)
+    weights, index = similarity.topk(k, dim=1)  # ties: torch returns the lower index first (deterministic)
+    return index, weights.clamp(min=0.0)
+
+
+@dataclass(frozen=True)
+class VoteEvidence:
+    """One known interaction behind a pair's votes: the ordered known pair (``known_head``, ``known_tail``), its
+    class, the look-alike similarity of each side (1.0 for a side that is the pair's own drug) and its vote
+    (the product of the similarities to ``VOTE_POWER``)."""
+
+    known_head: int
+    known_tail: int
+    cls: int
+    head_similarity: float
+    tail_similarity: float
+    vote: float
+
+
+class NeighbourVotes:
+    """Vote features of ordered drug pairs from the known interactions of the drugs' look-alikes.
+
+    Parameters
+    ----------
+    fingerprints: ``D x bits`` 0/1 fingerprints of the graph's drugs (zero rows: no structure).
+    heads, tails, classes: the known interactions as ordered pairs with their class (give both orders).
+    known: ``D`` bool, the drugs allowed as look-alikes (those with known interactions).
+    num_classes: ``C``; k: look-alikes per drug.
+
+    Shapes
+    ------
+    neighbours, weights: ``D' x k`` (D' = D plus drugs added by ``add_drugs``); keys/values: ``K`` sorted
+    ``head * D + tail`` and the class of that ordered pair. Output of ``lookup``: ``B x (2C + 2)``.
+    """
+
+    def __init__(
+        self,
+        fingerprints: Tensor,
+        heads: Tensor,
+        tails: Tensor,
+        classes: Tensor,
+        known: Tensor,
+        num_classes: int,
+        k: int,
+    ) -> None:
+        self.num_drugs = fingerprints.shape[0]
+        self.num_classes = num_classes
+        self.k = k
+        self._pool = torch.nonzero(known).squeeze(1)
+        self._pool_fingerprints = fingerprints[self._pool]
+        self.neighbours, self.weights = self._neighbours_of(fingerprints, exclude_self=True)
+        self._outside_ids = torch.zeros(0, dtype=torch.long)  # node ids of the rows add_drugs appended
+        # Pairs are keyed over D + 1 ids: id D is "nobody" (a hidden drug, or one outside the graph), whose
+        # pairs have no class; a missing class reads as the sentinel C, so lookups need no masking.
+        keys = heads * (self.num_drugs + 1) + tails
+        order = torch.argsort(keys, stable=True)
+        keys, classes = keys[order], classes[order]
+        first = torch.ones_like(keys, dtype=torch.bool)  # a pair listed with several types votes its first one
+        first[1:] = keys[1:] != keys[:-1]
+        self.keys, self.values = keys[first], classes[first]
+        self._dense: Tensor | None = None
+        if self.num_drugs <= DENSE_TABLE_MAX_DRUGS:
+            self._dense = torch.full(((self.num_drugs + 1) ** 2,), num_classes, dtype=torch.int16)
+            self._dense[self.keys] = self.values.to(torch.int16)
+
+    @property
+    def width(self) -> int:
+        return 2 * self.num_classes + 2
+
+    def _neighbours_of(self, fingerprints: Tensor, exclude_self: bool) -> tuple[Tensor, Tensor]:
+        if exclude_self:  # the queries are all graph drugs; mask each one against itself inside the pool
+            index, weights = tanimoto_neighbours(fingerprints, self._pool_fingerprints, self.k + 1, False)
+            index = self._pool[index]
+            is_self = index == torch.arange(fingerprints.shape[0]).unsqueeze(1)
+            # Push a drug's own column to the end, then keep k: the order of the others is unchanged.
+            rank = torch.where(is_self, torch.full_like(weights, -1.0), weights)
+            keep = rank.argsort(dim=1, descending=True, stable=True)[:, : self.k]
+            return index.gather(1, keep), weights.gather(1, keep) * (~is_self).gather(1, keep)
+        index, weights = tanimoto_neighbours(fingerprints, self._pool_fingerprints, self.k, False)
+        return self._pool[index], weights
+
+    def add_drugs(self, node_ids: Tensor, fingerprints: Tensor) -> None:
+        """Rows for ``M`` drugs outside the graph (known only by structure) under their node ids (``M``, each
+        past the graph's nodes and above every id added before)."""
+        index, weights = self._neighbours_of(fingerprints, exclude_self=False)
+        self.neighbours = torch.cat([self.neighbours, index])
+        self.weights = torch.cat([self.weights, weights])
+        self._outside_ids = torch.cat([self._outside_ids, node_ids])
+
+    def _rows(self, ids: Tensor) -> Tensor:
+        """Row of each drug id in ``neighbours``: graph drugs are their own row, outside drugs follow."""
+        outside = ids >= self.num_drugs
+        if not bool(outside.any()):
+            return ids
+        pos = torch.searchsorted(self._outside_ids, ids[outside])
+        if bool((pos >= len(self._outside_ids)).any()) or bool((self._outside_ids[pos] != ids[outside]).any()):
+            raise KeyError("a drug id outside the graph was never added to the neighbour votes")
+        rows = ids.clone()
+        rows[outside] = self.num_drugs + pos
+        return rows
+
+    def look_alikes(self, ids: Tensor) -> tuple[Tensor, Tensor]:
+        """The look-alikes of drugs (``B`` ids, graph drugs or added ones): ``B x k`` drug ids and similarities,
+        most similar first."""
+        rows = self._rows(ids)
+        return self.neighbours[rows], self.weights[rows]
+
+    def evidence(self, head: int, tail: int, limit: int = 5) -> list[VoteEvidence]:
+        """The known interactions behind the votes of the ordered pair (head, tail), strongest vote first."""
+        (nh, wh), (nt, wt) = (self.look_alikes(torch.tensor([d])) for d in (head, tail))
+        nh, wh, nt, wt = nh[0], wh[0], nt[0], wt[0]
+        one = torch.ones(1)
+        candidates = [  # (known heads, known tails, head similarities, tail similarities)
+            (nh, torch.full_like(nh, tail), wh, one.expand_as(wh)),
+            (torch.full_like(nt, head), nt, one.expand_as(wt), wt),
+            (nh.repeat_interleave(len(nt)), nt.repeat(len(nh)), wh.repeat_interleave(len(nt)), wt.repeat(len(nh))),
+        ]
+        found = []
+        for a, b, sa, sb in candidates:
+            classes = self._classes(a, b, None)
+            for i in torch.nonzero(classes < self.num_classes).flatten().tolist():
+                if {int(a[i]), int(b[i])} == {head, tail}:
+                    continue  # the pair itself (read in reverse through two look-alikes)
+                vote = float((sa[i] * sb[i]).pow(VOTE_POWER))
+                if vote > 0:
+                    found.append(VoteEvidence(int(a[i]), int(b[i]), int(classes[i]), float(sa[i]), float(sb[i]), vote))
+        found.sort(key=lambda e: (-e.vote, e.known_head, e.known_tail))
+        return found[:limit]
+
+    def _visible_ids(self, ids: Tensor, hidden: Tensor | None) -> Tensor:
+        """Drug ids with hidden drugs and drugs outside the graph replaced by "nobody" (D)."""
+        inside = ids < self.num_drugs
+        if hidden is not None:
+            inside &= ~hidden[ids.clamp(max=self.num_drugs - 1)]
+        return torch.where(inside, ids, torch.full_like(ids, self.num_drugs))
+
+    def _classes(self, a: Tensor, b: Tensor, hidden: Tensor | None = None) -> Tensor:
+        """Class of each ordered pair (a, b) (broadcast), C where it is not a known, visible interaction."""
+        key = self._visible_ids(a, hidden) * (self.num_drugs + 1) + self._visible_ids(b, hidden)
+        if self._dense is not None:
+            return self._dense[key].long()
+        if self.keys.numel() == 0:
+            return torch.full_like(key, self.num_classes)
+        pos = torch.searchsorted(self.keys, key).clamp(max=self.keys.numel() - 1)
+        return torch.where(self.keys[pos] == key, self.values[pos], torch.full_like(key, self.num_classes))
+
+    def _block(self, classes: Tensor, votes: Tensor) -> Tensor:
+        """``B x (C + 1)`` from ``B x M`` classes and votes: the normalised vote of each class, log(1 + total)."""
+        out = torch.zeros(classes.shape[0], self.num_classes + 1)
+        out.scatter_add_(1, classes, votes)  # sentinel C collects the votes of unknown pairs, then is replaced
+        total = out[:, : self.num_classes].sum(1, keepdim=True)
+        out[:, : self.num_classes] /= total.clamp(min=1e-9)
+        out[:, self.num_classes] = torch.log1p(total.squeeze(1))
+        return out
+
+    def lookup(self, heads: Tensor, tails: Tensor, hidden: Tensor | None = None) -> Tensor:
+        """``B x (2C + 2)`` vote features of the ordered pairs (heads[i], tails[i]).
+
+        ``hidden``: ``D`` bool, drugs whose interactions must not be read (None: none).
+        """
+        rh, rt = self._rows(heads), self._rows(tails)
+        nh, vh = self.neighbours[rh], self.weights[rh].pow(VOTE_POWER)  # B x k
+        nt, vt = self.neighbours[rt], self.weights[rt].pow(VOTE_POWER)
+        ah, at = self._visible_ids(nh, hidden), self._visible_ids(nt, hidden)
+        single = torch.cat(
+            [self._classes(ah, tails.unsqueeze(1), hidden), self._classes(heads.unsqueeze(1), at, hidden)], dim=1
+        )
+        double = self._classes(ah.unsqueeze(2), at.unsqueeze(1))  # B x k x k; already visible ids
+        # Two look-alikes can be the pair itself read in reverse (h ~ t and t ~ h): never read it.
+        itself = (nh == tails.unsqueeze(1)).unsqueeze(2) & (nt == heads.unsqueeze(1)).unsqueeze(1)
+        if bool(itself.any()):
+            double[itself] = self.num_classes
+        double_votes = vh.unsqueeze(2) * vt.unsqueeze(1)
+        return torch.cat(
+            [
+                self._block(single, torch.cat([vh, vt], dim=1)),
+                self._block(double.flatten(1), double_votes.flatten(1)),
+            ],
+            dim=1,
+        )

@@ -1,0 +1,103 @@
+"""Neighbour votes: look-alikes' known interactions vote, never the pair's own label, never a hidden drug's."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ddi.models import neighbour_votes as nv
+from ddi.models.neighbour_votes import NeighbourVotes, tanimoto_neighbours
+
+C = 6  # classes
+# Drugs 0 and 1 share a structure; 1 and 2 are half alike; 3 is unlike them; 4 has no structure.
+FINGERPRINTS = torch.tensor(
+    [[1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0]],
+    dtype=torch.float32,
+)
+
+
+def votes_of(pairs: list[tuple[int, int, int]], k: int = 2) -> NeighbourVotes:
+    """Vote table of interactions (head, tail, class), both orders (the reverse class is class + 1)."""
+    h = torch.tensor([p[0] for p in pairs] + [p[1] for p in pairs])
+    t = torch.tensor([p[1] for p in pairs] + [p[0] for p in pairs])
+    c = torch.tensor([p[2] for p in pairs] + [p[2] + 1 for p in pairs])
+    return NeighbourVotes(FINGERPRINTS, h, t, c, torch.ones(5, dtype=torch.bool), C, k)
+
+
+def single(features: torch.Tensor) -> torch.Tensor:
+    return features[:, :C]
+
+
+def double(features: torch.Tensor) -> torch.Tensor:
+    return features[:, C + 1 : 2 * C + 1]
+
+
+def test_tanimoto_neighbours_rank_by_similarity_and_skip_self():
+    index, weights = tanimoto_neighbours(FINGERPRINTS, FINGERPRINTS, 2, exclude_self=True)
+    assert index[0, 0] == 1 and weights[0, 0] == pytest.approx(1.0)
+    assert index[1, 0] == 0
+    assert index[2, 0] in (0, 1) and weights[2, 0] == pytest.approx(0.5)
+    assert torch.all(weights[4] == 0)  # no structure: like nothing
+
+
+def test_a_look_alike_votes_its_known_class():
+    table = votes_of([(1, 3, 2)])
+    features = table.lookup(torch.tensor([0]), torch.tensor([3]))  # 0 looks like 1, and (1, 3) is class 2
+    assert features.shape == (1, table.width)
+    assert single(features)[0].tolist() == [0, 0, 1, 0, 0, 0]
+    assert features[0, C] > 0  # the total vote is reported
+    reverse = table.lookup(torch.tensor([3]), torch.tensor([0]))  # the other order votes the reverse class
+    assert single(reverse)[0].argmax() == 3
+
+
+def test_a_pair_never_reads_its_own_label():
+    table = votes_of([(1, 2, 4)])  # 1 and 2 are each other's look-alikes
+    features = table.lookup(torch.tensor([1, 2]), torch.tensor([2, 1]))
+    assert torch.all(single(features) == 0)
+    assert torch.all(double(features) == 0)  # (2, 1) is the pair itself read in reverse
+    assert torch.all(features[:, [C, 2 * C + 1]] == 0)
+
+
+def test_two_new_drugs_vote_through_a_look_alike_of_each():
+    fingerprints = torch.cat([FINGERPRINTS, torch.tensor([[0, 0, 0, 0, 1, 1.0]])])
+    h, t = torch.tensor([1, 3]), torch.tensor([5, 1])
+    table = NeighbourVotes(fingerprints, h, t, torch.tensor([0, 1]), torch.ones(6, dtype=torch.bool), C, 2)
+    features = table.lookup(torch.tensor([0]), torch.tensor([3]))  # 0 ~ 1, 3 ~ 5, and (1, 5) is class 0
+    assert double(features)[0, 0] == 1
+    assert torch.all(single(features) == 0)  # neither (1, 3) nor (0, 5) is known
+
+
+def test_only_known_drugs_are_look_alikes():
+    known = torch.tensor([True, False, True, True, True])
+    table = NeighbourVotes(FINGERPRINTS, torch.tensor([2]), torch.tensor([3]), torch.tensor([0]), known, C, 2)
+    assert 1 not in table.neighbours.flatten().tolist()
+    assert table.neighbours[1, 0] == 0  # drug 1 itself still has look-alikes: its identical twin 0
+
+
+def test_hidden_drugs_have_no_interactions_to_read():
+    table = votes_of([(1, 3, 2)])
+    hidden = torch.zeros(5, dtype=torch.bool)
+    hidden[1] = True
+    features = table.lookup(torch.tensor([0]), torch.tensor([3]), hidden)
+    assert torch.all(features == 0)
+
+
+def test_a_drug_outside_the_graph_votes_through_its_look_alikes():
+    table = votes_of([(1, 3, 2)])
+    table.add_drugs(torch.tensor([17]), torch.tensor([[1, 1, 1, 0, 0, 0.0]]))
+    features = table.lookup(torch.tensor([17]), torch.tensor([3]))
+    assert single(features)[0].argmax() == 2
+    with pytest.raises(KeyError):
+        table.lookup(torch.tensor([18]), torch.tensor([3]))
+
+
+def test_dense_and_searched_tables_agree(monkeypatch):
+    gen = torch.Generator().manual_seed(0)
+    pairs = [(int(a), int(b), int(c)) for a, b, c in torch.randint(0, 5, (12, 3), generator=gen) if a != b]
+    pairs = [(a, b, c % (C - 1)) for a, b, c in pairs]
+    heads, tails = torch.randint(0, 5, (50,), generator=gen), torch.randint(0, 5, (50,), generator=gen)
+    dense = votes_of(pairs, k=3).lookup(heads, tails)
+    monkeypatch.setattr(nv, "DENSE_TABLE_MAX_DRUGS", 0)
+    searched = votes_of(pairs, k=3)
+    assert searched._dense is None
+    assert torch.equal(searched.lookup(heads, tails), dense)
