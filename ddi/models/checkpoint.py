@@ -99,7 +99,7 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
 
     if is_sparse_state(state):
         state = unpack_sparse_state(state)
-    run = RunConfig.load(root / CONFIG_FILE)
+    run = RunConfig.load(root / CONFIG_FILE, checkpoint=True)
     try:
         vocab = json.loads((root / VOCAB_FILE).read_text())
         metrics = json.loads((root / METRICS_FILE).read_text()) if (root / METRICS_FILE).is_file() else {}

@@ -22,6 +22,11 @@ PRUNE_POLICIES = ("lamp", "global", "layer")
 PRUNE_CRITERIA = ("magnitude", "input")
 
 
+#: Model fields added after checkpoints were first saved, with the value those older checkpoints were trained
+#: with: a checkpoint's config that lacks one means that value, whatever today's default is.
+CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0}
+
+
 class ConfigError(UserInputError):
     """A configuration file or value is invalid."""
 
@@ -199,13 +204,17 @@ class RunConfig:
         return cls(model=model, train=train, **rest)
 
     @classmethod
-    def load(cls, path: str | Path) -> RunConfig:
+    def load(cls, path: str | Path, checkpoint: bool = False) -> RunConfig:
+        """Read a config file; ``checkpoint``: it was saved beside a checkpoint, so a model field it lacks takes
+        the value the checkpoint was trained with (``CHECKPOINT_LEGACY_MODEL_FIELDS``), not today's default."""
         try:
             raw = json.loads(Path(path).read_text())
         except FileNotFoundError as exc:
             raise ConfigError(f"config file {path} not found") from exc
         except json.JSONDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid JSON: {exc}") from exc
+        if checkpoint and isinstance(raw, dict) and isinstance(raw.get("model"), dict):
+            raw["model"] = {**CHECKPOINT_LEGACY_MODEL_FIELDS, **raw["model"]}
         return cls.from_dict(raw)
 
 

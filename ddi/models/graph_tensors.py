@@ -175,24 +175,31 @@ def _slots(src: Tensor, dst: Tensor, num_drugs: int, num_nodes: int, offset: int
     return table, ids
 
 
-def similar_drug_pairs(kg: KnowledgeGraph, relation_groups: tuple[str, ...], k: int = SIMILAR_DRUGS_PER_DRUG) -> Tensor:
-    """``2 x S`` drug pairs (both directions) linking each drug to the k drugs whose protein sets are most alike
-    (Jaccard), so a path can step from a drug to its pharmacological neighbours in one hop."""
+def drug_protein_incidence(kg: KnowledgeGraph, relation_groups: tuple[str, ...]) -> sp.csr_matrix:
+    """``D x P`` 0/1 sparse matrix: which proteins each drug has an edge to, over the protein relation groups
+    among ``relation_groups`` (any action counts once)."""
     vocab = kg.vocab
+    shape = (kg.num_drugs, kg.num_nodes - kg.num_drugs)
     protein_groups = [g for g in relation_groups if g != "interaction"]
     if not protein_groups:
-        return torch.zeros(2, 0, dtype=torch.long)
+        return sp.csr_matrix(shape)
     rel_ok = torch.zeros(len(vocab), dtype=torch.bool)
     rel_ok[vocab.ids_in_groups(protein_groups)] = True
     src, dst = kg.edge_index
     mask = rel_ok[kg.edge_type] & (src < kg.num_drugs) & (dst >= kg.num_drugs)
     s, p = src[mask].numpy(), (dst[mask] - kg.num_drugs).numpy()
-    if len(s) == 0:
-        return torch.zeros(2, 0, dtype=torch.long)
-    incidence = sp.csr_matrix((np.ones(len(s)), (s, p)), shape=(kg.num_drugs, kg.num_nodes - kg.num_drugs))
-    incidence.data[:] = 1.0
+    incidence = sp.csr_matrix((np.ones(len(s)), (s, p)), shape=shape)
     incidence.sum_duplicates()
     incidence.data[:] = 1.0
+    return incidence
+
+
+def similar_drug_pairs(kg: KnowledgeGraph, relation_groups: tuple[str, ...], k: int = SIMILAR_DRUGS_PER_DRUG) -> Tensor:
+    """``2 x S`` drug pairs (both directions) linking each drug to the k drugs whose protein sets are most alike
+    (Jaccard), so a path can step from a drug to its pharmacological neighbours in one hop."""
+    incidence = drug_protein_incidence(kg, relation_groups)
+    if incidence.nnz == 0:
+        return torch.zeros(2, 0, dtype=torch.long)
     shared = (incidence @ incidence.T).tocsr()
     sizes = np.asarray(incidence.sum(axis=1)).ravel()
     rows, cols = shared.nonzero()

@@ -1,11 +1,14 @@
-"""Neighbour votes: the known interactions of a pair's structural look-alikes, as features for the heads.
+"""Neighbour votes: the known interactions of a pair's look-alike drugs, as features for the heads.
 
-For an ordered pair (h, t) the vote of a class c is the Tanimoto-weighted count of the known interactions of
-class c between h and the drugs most similar to t, between the drugs most similar to h and t, and (a second
-block) between a look-alike of h and a look-alike of t. These are the two- and three-step relation paths
-``h -resembles- h' -interacts- t`` and ``h -resembles- h' -interacts- t' -resembles- t``, read out
-explicitly: a new drug has no interactions of its own, but its look-alikes do, and on drug-disjoint splits a
-Tanimoto-weighted vote of them alone is about as good as a trained model. The heads learn how far to trust it.
+Two drugs look alike by the mean of two Jaccard (Tanimoto) similarities: of their Morgan fingerprints
+(structure) and of their protein sets (targets, enzymes, transporters, carriers: pharmacology). For an ordered
+pair (h, t) the vote of a class c is the similarity-weighted count of the known interactions of class c between
+h and the look-alikes of t and between the look-alikes of h and t, and (a second block) between a look-alike
+of h and a look-alike of t. These are the relation paths ``h -resembles- h' -interacts- t`` and
+``h -resembles- h' -interacts- t' -resembles- t``, read out explicitly: a new drug has no interactions of its
+own, but its look-alikes do. On drug-disjoint splits this vote alone beats the rest of the model, and the heads
+learn how far to trust it. A drug's protein set is known before its interactions are (from its label), so it
+may be used for new drugs; a drug known only by its SMILES looks alike by structure only.
 
 No leak: a lookup never reads the pair's own interaction (a drug is not its own look-alike, and the double
 block skips the pair itself read in reverse), and hidden drugs (training's imitation of new drugs) have no
@@ -19,29 +22,49 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-#: The vote of a look-alike is its Tanimoto similarity to this power: the close ones count much more.
+#: The vote of a look-alike is its similarity to this power: the close ones count much more.
 VOTE_POWER = 3.0
 #: Up to this many drugs the class of every ordered pair is kept in a dense ``D x D`` table (32 MB at most),
 #: several times faster to read than the binary search used beyond it.
 DENSE_TABLE_MAX_DRUGS = 4096
 
 
-def tanimoto_neighbours(queries: Tensor, pool: Tensor, k: int, exclude_self: bool) -> tuple[Tensor, Tensor]:
-    """The ``k`` pool rows most like each query row (0/1 fingerprints): ``Q x k`` indices and similarities.
-
-    Rows without any bit set (no structure) get similarity 0 everywhere. With ``exclude_self`` the queries are
-    the pool itself and a row is not its own neighbour.
-    """
-    k = min(k, pool.shape[0])
-    if k == 0 or queries.shape[0] == 0:
-        return torch.zeros(queries.shape[0], k, dtype=torch.long), torch.zeros(queries.shape[0], k)
+def tanimoto(queries: Tensor, pool: Tensor) -> Tensor:
+    """``Q x M`` Tanimoto (Jaccard) similarity of 0/1 rows; 0 where both rows are empty."""
     common = queries @ pool.t()
     union = queries.sum(1, keepdim=True) + pool.sum(1).unsqueeze(0) - common
-    similarity = torch.where(union > 0, common / union.clamp(min=1e-9), torch.zeros_like(common))
-    if exclude_self:
-        similarity.fill_diagonal_(-1.0)
-    weights, index = similarity.topk(k, dim=1)  # ties: torch returns the lower index first (deterministic)
-    return index, weights.clamp(min=0.0)
+    return torch.where(union > 0, common / union.clamp(min=1e-9), torch.zeros_like(common))
+
+
+def look_alike_table(
+    queries: list[Tensor], pool: list[Tensor], k: int, self_index: Tensor | None = None, chunk: int = 1024
+) -> tuple[Tensor, Tensor]:
+    """The ``k`` pool rows most like each query row: ``Q x k`` pool indices and similarities, best first.
+
+    ``queries`` and ``pool`` hold the same views of the drugs (e.g. fingerprints, protein sets) as 0/1 rows;
+    the similarity is the mean of the views' Tanimoto similarities over the views the query has (a drug with no
+    known proteins is compared by structure alone, one without a structure by its proteins). ``self_index``
+    (``Q``, -1 for none) is the pool row of each query itself, which is never its own look-alike. Queries are
+    taken ``chunk`` at a time to bound memory on large exports.
+    """
+    num_queries = queries[0].shape[0]
+    k = min(k, pool[0].shape[0])
+    if k == 0 or num_queries == 0:
+        return torch.zeros(num_queries, k, dtype=torch.long), torch.zeros(num_queries, k)
+    index, weights = [], []
+    for start in range(0, num_queries, chunk):
+        rows = slice(start, start + chunk)
+        similarity = torch.stack([tanimoto(q[rows], p) for q, p in zip(queries, pool, strict=True)]).sum(0)
+        views = torch.stack([(q[rows].sum(1, keepdim=True) > 0).float() for q in queries]).sum(0)
+        similarity = similarity / views.clamp(min=1.0)
+        if self_index is not None:
+            own = self_index[rows]
+            has_own = torch.nonzero(own >= 0).squeeze(1)
+            similarity[has_own, own[has_own]] = -1.0
+        top_weights, top_index = similarity.topk(k, dim=1)  # ties: the lower index first (deterministic)
+        index.append(top_index)
+        weights.append(top_weights.clamp(min=0.0))
+    return torch.cat(index), torch.cat(weights)
 
 
 @dataclass(frozen=True)
@@ -64,6 +87,7 @@ class NeighbourVotes:
     Parameters
     ----------
     fingerprints: ``D x bits`` 0/1 fingerprints of the graph's drugs (zero rows: no structure).
+    protein_sets: ``D x P`` 0/1 drug-protein membership (zero rows: no known proteins).
     heads, tails, classes: the known interactions as ordered pairs with their class (give both orders).
     known: ``D`` bool, the drugs allowed as look-alikes (those with known interactions).
     num_classes: ``C``; k: look-alikes per drug.
@@ -77,6 +101,7 @@ class NeighbourVotes:
     def __init__(
         self,
         fingerprints: Tensor,
+        protein_sets: Tensor,
         heads: Tensor,
         tails: Tensor,
         classes: Tensor,
@@ -88,8 +113,11 @@ class NeighbourVotes:
         self.num_classes = num_classes
         self.k = k
         self._pool = torch.nonzero(known).squeeze(1)
-        self._pool_fingerprints = fingerprints[self._pool]
-        self.neighbours, self.weights = self._neighbours_of(fingerprints, exclude_self=True)
+        self._pool_views = [fingerprints[self._pool], protein_sets[self._pool]]
+        self_index = torch.full((self.num_drugs,), -1, dtype=torch.long)
+        self_index[self._pool] = torch.arange(len(self._pool))
+        index, self.weights = look_alike_table([fingerprints, protein_sets], self._pool_views, k, self_index)
+        self.neighbours = self._pool[index]
         self._outside_ids = torch.zeros(0, dtype=torch.long)  # node ids of the rows add_drugs appended
         # Pairs are keyed over D + 1 ids: id D is "nobody" (a hidden drug, or one outside the graph), whose
         # pairs have no class; a missing class reads as the sentinel C, so lookups need no masking.
@@ -108,23 +136,13 @@ class NeighbourVotes:
     def width(self) -> int:
         return 2 * self.num_classes + 2
 
-    def _neighbours_of(self, fingerprints: Tensor, exclude_self: bool) -> tuple[Tensor, Tensor]:
-        if exclude_self:  # the queries are all graph drugs; mask each one against itself inside the pool
-            index, weights = tanimoto_neighbours(fingerprints, self._pool_fingerprints, self.k + 1, False)
-            index = self._pool[index]
-            is_self = index == torch.arange(fingerprints.shape[0]).unsqueeze(1)
-            # Push a drug's own column to the end, then keep k: the order of the others is unchanged.
-            rank = torch.where(is_self, torch.full_like(weights, -1.0), weights)
-            keep = rank.argsort(dim=1, descending=True, stable=True)[:, : self.k]
-            return index.gather(1, keep), weights.gather(1, keep) * (~is_self).gather(1, keep)
-        index, weights = tanimoto_neighbours(fingerprints, self._pool_fingerprints, self.k, False)
-        return self._pool[index], weights
-
     def add_drugs(self, node_ids: Tensor, fingerprints: Tensor) -> None:
         """Rows for ``M`` drugs outside the graph (known only by structure) under their node ids (``M``, each
-        past the graph's nodes and above every id added before)."""
-        index, weights = self._neighbours_of(fingerprints, exclude_self=False)
-        self.neighbours = torch.cat([self.neighbours, index])
+        past the graph's nodes and above every id added before). With no proteins known, they look alike by
+        structure alone."""
+        no_proteins = torch.zeros(fingerprints.shape[0], self._pool_views[1].shape[1])
+        index, weights = look_alike_table([fingerprints, no_proteins], self._pool_views, self.k)
+        self.neighbours = torch.cat([self.neighbours, self._pool[index]])
         self.weights = torch.cat([self.weights, weights])
         self._outside_ids = torch.cat([self._outside_ids, node_ids])
 

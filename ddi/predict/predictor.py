@@ -205,7 +205,7 @@ class Predictor:
                 labels.first_drug_role(type_index, orientation),
             )
             likeness = [
-                f"{name_of[drug]} looks like {name_of[known]} (Tanimoto {similarity:.2f})"
+                f"{name_of[drug]} looks like {name_of[known]} (similarity {similarity:.2f})"
                 for drug, known, similarity in (
                     (head, e.known_head, e.head_similarity),
                     (tail, e.known_tail, e.tail_similarity),

@@ -21,7 +21,7 @@ from ddi.data.splits import Split, load_split
 from ddi.data.tables import Tables
 from ddi.kg.graph import KnowledgeGraph
 from ddi.models.config import RunConfig
-from ddi.models.graph_tensors import ModelGraph
+from ddi.models.graph_tensors import ModelGraph, drug_protein_incidence
 from ddi.models.labels import TypeOrientation
 from ddi.models.neighbour_votes import NeighbourVotes
 from ddi.models.rule_table import RuleTable
@@ -71,8 +71,10 @@ class TrainingContext:
             known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
             known[heads] = True
             known[tails] = True
+            proteins = drug_protein_incidence(self.kg, ("enzyme", "transporter", "carrier", "target"))
             cache[k] = NeighbourVotes(
                 self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
+                torch.as_tensor(proteins.toarray(), dtype=torch.float32),
                 torch.cat([heads, tails]),
                 torch.cat([tails, heads]),
                 torch.cat([forward, reverse]),

@@ -189,7 +189,8 @@ def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
     for x, y in zip(first.predict_pairs(pairs), second.predict_pairs(pairs), strict=True):
         assert x.probability == pytest.approx(y.probability, abs=1e-6)
     # A structure outside the data votes through its look-alikes: simvastatin's SMILES, registered anew, has
-    # simvastatin itself as its closest look-alike (Tanimoto 1), so its pairs read simvastatin's interactions.
+    # simvastatin itself as its closest look-alike (similarity 1: it has no proteins, so its structure decides),
+    # so its pairs read simvastatin's interactions.
     simvastatin = first.ctx.tables.drugs.set_index("drugbank_id").loc["DB00641", "smiles"]
     pseudo = first.register_structure(simvastatin, "simvastatin again")
     ids, weights = first.ctx.neighbour_votes(8).look_alikes(torch.tensor([first.node_of[pseudo]]))
@@ -201,4 +202,23 @@ def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
     assert 0.0 <= answer.probability <= 1.0 and not first.in_graph(pseudo)
     # The explanation names the known interactions that voted, simvastatin's own among them.
     assert answer.look_alikes and sum(e.weight for e in answer.look_alikes) == pytest.approx(1.0)
-    assert any("looks like Simvastatin (Tanimoto 1.00)" in e.text for e in answer.look_alikes)
+    assert any("looks like Simvastatin (similarity 1.00)" in e.text for e in answer.look_alikes)
+
+
+def test_a_checkpoint_config_without_a_newer_field_keeps_the_value_it_was_trained_with(tmp_path, monkeypatch):
+    import json
+
+    from ddi.models import config as config_module
+
+    saved = RunConfig().to_dict()
+    del saved["model"]["neighbour_votes"]  # as written before the field existed
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(saved))
+    # The value older checkpoints were trained with (patched away from today's default, so the two differ).
+    legacy = ModelConfig().neighbour_votes + 8
+    monkeypatch.setitem(config_module.CHECKPOINT_LEGACY_MODEL_FIELDS, "neighbour_votes", legacy)
+    assert RunConfig.load(path, checkpoint=True).model.neighbour_votes == legacy
+    assert RunConfig.load(path).model.neighbour_votes == ModelConfig().neighbour_votes  # a user's config: default
+    saved["model"]["neighbour_votes"] = 4  # a checkpoint that states the field keeps it
+    path.write_text(json.dumps(saved))
+    assert RunConfig.load(path, checkpoint=True).model.neighbour_votes == 4

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ddi.models import neighbour_votes as nv
-from ddi.models.neighbour_votes import NeighbourVotes, tanimoto_neighbours
+from ddi.models.neighbour_votes import NeighbourVotes, look_alike_table
 
 C = 6  # classes
 # Drugs 0 and 1 share a structure; 1 and 2 are half alike; 3 is unlike them; 4 has no structure.
@@ -14,6 +14,7 @@ FINGERPRINTS = torch.tensor(
     [[1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0], [0, 1, 1, 1, 0, 0], [0, 0, 0, 0, 1, 1], [0, 0, 0, 0, 0, 0]],
     dtype=torch.float32,
 )
+PROTEINS = FINGERPRINTS[:, :4].clone()  # the protein sets mirror the structures (drug 4: no proteins either)
 
 
 def votes_of(pairs: list[tuple[int, int, int]], k: int = 2) -> NeighbourVotes:
@@ -21,7 +22,7 @@ def votes_of(pairs: list[tuple[int, int, int]], k: int = 2) -> NeighbourVotes:
     h = torch.tensor([p[0] for p in pairs] + [p[1] for p in pairs])
     t = torch.tensor([p[1] for p in pairs] + [p[0] for p in pairs])
     c = torch.tensor([p[2] for p in pairs] + [p[2] + 1 for p in pairs])
-    return NeighbourVotes(FINGERPRINTS, h, t, c, torch.ones(5, dtype=torch.bool), C, k)
+    return NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, torch.ones(5, dtype=torch.bool), C, k)
 
 
 def single(features: torch.Tensor) -> torch.Tensor:
@@ -32,12 +33,24 @@ def double(features: torch.Tensor) -> torch.Tensor:
     return features[:, C + 1 : 2 * C + 1]
 
 
-def test_tanimoto_neighbours_rank_by_similarity_and_skip_self():
-    index, weights = tanimoto_neighbours(FINGERPRINTS, FINGERPRINTS, 2, exclude_self=True)
+def test_look_alikes_rank_by_similarity_and_skip_self():
+    self_index = torch.arange(5)
+    index, weights = look_alike_table([FINGERPRINTS, PROTEINS], [FINGERPRINTS, PROTEINS], 2, self_index)
     assert index[0, 0] == 1 and weights[0, 0] == pytest.approx(1.0)
     assert index[1, 0] == 0
     assert index[2, 0] in (0, 1) and weights[2, 0] == pytest.approx(0.5)
-    assert torch.all(weights[4] == 0)  # no structure: like nothing
+    assert torch.all(weights[4] == 0)  # no structure, no proteins: like nothing
+    assert not torch.any(index == self_index.unsqueeze(1))
+
+
+def test_shared_proteins_make_look_alikes_across_structures():
+    # Drugs 2 and 3 share no substructure bit, but hit the same proteins: they become each other's look-alikes.
+    proteins = torch.tensor([[1, 0, 0], [1, 0, 0], [0, 1, 1], [0, 1, 1], [0, 0, 0.0]])
+    index, weights = look_alike_table([FINGERPRINTS, proteins], [FINGERPRINTS, proteins], 1, torch.arange(5))
+    assert index[3, 0] == 2 and weights[3, 0] == pytest.approx(0.5)  # mean of 0 (structure) and 1 (proteins)
+    # Computed in chunks, the table is the same.
+    chunked = look_alike_table([FINGERPRINTS, proteins], [FINGERPRINTS, proteins], 1, torch.arange(5), chunk=2)
+    assert torch.equal(chunked[0], index) and torch.equal(chunked[1], weights)
 
 
 def test_a_look_alike_votes_its_known_class():
@@ -60,8 +73,9 @@ def test_a_pair_never_reads_its_own_label():
 
 def test_two_new_drugs_vote_through_a_look_alike_of_each():
     fingerprints = torch.cat([FINGERPRINTS, torch.tensor([[0, 0, 0, 0, 1, 1.0]])])
+    proteins = torch.cat([PROTEINS, torch.zeros(1, 4)])
     h, t = torch.tensor([1, 3]), torch.tensor([5, 1])
-    table = NeighbourVotes(fingerprints, h, t, torch.tensor([0, 1]), torch.ones(6, dtype=torch.bool), C, 2)
+    table = NeighbourVotes(fingerprints, proteins, h, t, torch.tensor([0, 1]), torch.ones(6, dtype=torch.bool), C, 2)
     features = table.lookup(torch.tensor([0]), torch.tensor([3]))  # 0 ~ 1, 3 ~ 5, and (1, 5) is class 0
     assert double(features)[0, 0] == 1
     assert torch.all(single(features) == 0)  # neither (1, 3) nor (0, 5) is known
@@ -69,7 +83,7 @@ def test_two_new_drugs_vote_through_a_look_alike_of_each():
 
 def test_only_known_drugs_are_look_alikes():
     known = torch.tensor([True, False, True, True, True])
-    table = NeighbourVotes(FINGERPRINTS, torch.tensor([2]), torch.tensor([3]), torch.tensor([0]), known, C, 2)
+    table = NeighbourVotes(FINGERPRINTS, PROTEINS, torch.tensor([2]), torch.tensor([3]), torch.tensor([0]), known, C, 2)
     assert 1 not in table.neighbours.flatten().tolist()
     assert table.neighbours[1, 0] == 0  # drug 1 itself still has look-alikes: its identical twin 0
 
