@@ -1,4 +1,5 @@
-"""Accuracy benchmark: the model, its ablations and the fingerprint baseline on S0, S1 and S2.
+"""Accuracy benchmark: the model, its ablations and two baselines (a fingerprint MLP, and the untrained vote of
+each drug's look-alikes, ``look_alike_vote``) on S0, S1 and S2.
 
 Results are appended to ``benchmarks/results/accuracy.json`` after every run (an interrupted benchmark keeps
 what it measured). Example, the full table (many hours on 2 CPU cores):
@@ -29,8 +30,10 @@ from pathlib import Path
 import torch
 
 from ddi.data.benchmark import load_benchmark
+from ddi.evaluate import type_metrics
 from ddi.models.config import RunConfig
 from ddi.models.fingerprint_baseline import train_fingerprint_baseline
+from ddi.models.neighbour_votes import vote_types
 from ddi.train.context import TrainingContext
 from ddi.train.pipeline import setting_run, train_and_test
 
@@ -98,7 +101,9 @@ def summary_table(summary: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="+", default=["s0"], choices=["s0", "s1", "s2"])
-    parser.add_argument("--variants", nargs="+", default=["full"], choices=[*VARIANTS, "fingerprint"])
+    parser.add_argument(
+        "--variants", nargs="+", default=["full"], choices=[*VARIANTS, "fingerprint", "look_alike_vote"]
+    )
     parser.add_argument("--seeds", nargs="+", type=int, help="default: 0 1 2 for s0, 0..4 for s1/s2")
     parser.add_argument("--config", help="base RunConfig JSON (default: the shipped defaults)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")
@@ -121,7 +126,14 @@ def main() -> None:
                 run = setting_run(base, setting, seed)
                 for key, value in VARIANTS.get(variant, {}).items():
                     setattr(run.model, key, value)
-                if variant == "fingerprint":
+                if variant == "look_alike_vote":  # untrained: the vote of 16 look-alikes alone
+                    ctx = TrainingContext.build(run, tables, progress=False)
+                    start = time.time()
+                    heads, tails, types = ctx.rows(ctx.split.test)
+                    commonest = int(ctx.split.train["type"].mode().iloc[0])
+                    predicted = vote_types(ctx.neighbour_votes(16).lookup(heads, tails), ctx.labels, commonest)
+                    extra = {"test": type_metrics(types, predicted), "train_seconds": time.time() - start, "epochs": 0}
+                elif variant == "fingerprint":
                     ctx = TrainingContext.build(run, tables, progress=False)
                     start = time.time()
                     extra = {"test": train_fingerprint_baseline(ctx, seed=run.train.seed, progress=False)}

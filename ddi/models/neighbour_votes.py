@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
+
+from ddi.models.labels import TypeOrientation
 
 #: The vote of a look-alike is its similarity to this power: the close ones count much more.
 VOTE_POWER = 3.0
@@ -237,3 +240,19 @@ class NeighbourVotes:
             ],
             dim=1,
         )
+
+
+def vote_types(features: Tensor, labels: TypeOrientation, fallback_type: int) -> np.ndarray:
+    """The look-alike vote alone as a classifier (an untrained baseline): ``B`` type ids.
+
+    ``features`` (``B x (2C + 2)``, from ``NeighbourVotes.lookup``) votes with its first block where any known
+    interaction of a look-alike with the other drug exists, else with its second (look-alikes of both drugs);
+    a pair with no vote at all gets ``fallback_type`` (e.g. the commonest training type).
+    """
+    c = labels.num_classes
+    single, double = features[:, :c], features[:, c + 1 : 2 * c + 1]
+    scores = torch.where(features[:, c : c + 1] > 0, single, double)
+    type_scores = labels.type_probs(scores)
+    predicted = labels.type_ids[type_scores.argmax(1).numpy()].copy()
+    predicted[(type_scores.sum(1) == 0).numpy()] = fallback_type
+    return predicted

@@ -115,3 +115,15 @@ def test_dense_and_searched_tables_agree(monkeypatch):
     searched = votes_of(pairs, k=3)
     assert searched._dense is None
     assert torch.equal(searched.lookup(heads, tails), dense)
+
+
+def test_the_vote_alone_predicts_the_look_alikes_type_and_falls_back_where_none_votes():
+    import pandas as pd
+
+    from ddi.models.labels import TypeOrientation
+    from ddi.models.neighbour_votes import vote_types
+
+    labels = TypeOrientation(pd.DataFrame({"type": [10, 20, 30], "subject": [1, 1, 3]}))  # 6 classes
+    table = votes_of([(1, 3, 2)])  # class 2 = type 20, drug 1 first
+    features = table.lookup(torch.tensor([0, 4]), torch.tensor([3, 2]))  # 0 looks like 1; 4 looks like nobody
+    assert vote_types(features, labels, fallback_type=30).tolist() == [20, 30]
