@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     save_checkpoint(predictor.model_dir, state, predictor.run, vocab_of(ctx), metrics)
     after = metrics.get("test", {})
-    print(f"tau {prior['tau']:.2f} ({prior['fitted_on']})")
+    blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
+    print(f"tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})")
     for key in ("macro_f1", "accuracy", "kappa"):
         if key in after:
             print(f"  test {key:<9} {before.get(key, float('nan')):.4f} -> {after[key]:.4f}")

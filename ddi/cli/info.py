@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"  checkpoint: {card['checkpoint_bytes']:,} bytes")
     prior = card["prior_adjustment"]
-    print(f"  type decision: prior correction tau {prior['tau']:.2f} ({prior['fitted_on']})")
+    blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
+    print(f"  type decision: prior correction tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})")
     print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")
     if card["train_seconds"] is not None:
         print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")

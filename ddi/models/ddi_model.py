@@ -81,12 +81,13 @@ class Encoded:
 @dataclass
 class PairOutput:
     """Scores of ``B`` ordered pairs: ``type_logits`` (``B x C``), ``exists_logits`` (``B``), the paths used
-    and their weights (``P``), for explanations."""
+    and their weights (``P``), for explanations, and the look-alike vote (``B x C``, see ``DDIModel.vote_probs``)."""
 
     type_logits: Tensor
     exists_logits: Tensor
     paths: PathBatch | None
     path_weights: Tensor | None
+    vote_probs: Tensor | None = None
 
 
 def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
@@ -98,8 +99,8 @@ def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Te
 
 
 def _default_prior(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
-    """Load-state-dict pre-hook: a checkpoint without the prior-correction buffers gets "no correction"."""
-    for name in ("class_log_prior", "prior_adjustment"):
+    """Load-state-dict pre-hook: a checkpoint without the prior-correction or vote-blend buffers gets "none"."""
+    for name in ("class_log_prior", "prior_adjustment", "vote_blend"):
         if prefix + name not in state_dict:
             state_dict[prefix + name] = torch.zeros_like(getattr(module, name))
 
@@ -119,6 +120,7 @@ class DDIModel(nn.Module):
 
     class_log_prior: Tensor
     prior_adjustment: Tensor
+    vote_blend: Tensor
 
     def __init__(
         self,
@@ -172,18 +174,45 @@ class DDIModel(nn.Module):
         # the weights; checkpoints written before it existed load with the defaults (``_default_prior``).
         self.register_buffer("class_log_prior", torch.zeros(num_classes))
         self.register_buffer("prior_adjustment", torch.zeros(()))
+        # Weight of the look-alike vote in the type decision (``class_probs``), fitted on validation like the
+        # prior correction; zero = the heads alone.
+        self.register_buffer("vote_blend", torch.zeros(()))
         self.register_load_state_dict_pre_hook(_default_prior)
         self.reset_parameters()
 
-    def class_probs(self, type_logits: Tensor) -> Tensor:
-        """``B x C`` class probabilities with the prior correction: ``softmax(logits - tau * log prior)``.
+    def class_probs(self, type_logits: Tensor, vote_probs: Tensor | None = None) -> Tensor:
+        """``B x C`` class probabilities with the prior correction: ``softmax(logits - tau * log prior)``, blended
+        with the look-alike vote where the model has one: ``(1 - w) p + w v`` (``vote_probs``: ``B x C`` from
+        ``vote_probs``, NaN rows where no look-alike voted, which keep ``p``).
 
         Training fits the logits to the training split's type frequencies, so rare types lose close calls to
         common ones; dividing each class's probability by its training prior to the power ``tau`` (fitted on
         validation macro-F1, see ``ddi.train.prior``) is the post-hoc logit adjustment of Menon et al. 2021,
         "Long-tail learning via logit adjustment". ``tau = 0`` leaves the probabilities unchanged.
         """
-        return (type_logits - self.prior_adjustment * self.class_log_prior).softmax(-1)
+        probs = (type_logits - self.prior_adjustment * self.class_log_prior).softmax(-1)
+        if vote_probs is None or float(self.vote_blend) == 0.0:
+            return probs
+        votes = torch.where(vote_probs.isnan(), probs, vote_probs)
+        return (1.0 - self.vote_blend) * probs + self.vote_blend * votes
+
+    def vote_probs(self, pair_features: Tensor | None) -> Tensor | None:
+        """``B x C`` class distribution of the look-alike vote in ``pair_features`` (its first block where a
+        look-alike of one drug knows the other, else its second), NaN rows where none voted; None without votes.
+        """
+        if not self.num_votes or pair_features is None:
+            return None
+        votes = pair_features[:, self.num_rules :]
+        c = self.class_log_prior.shape[0]
+        single, double = votes[:, :c], votes[:, c + 1 : 2 * c + 1]
+        chosen = torch.where(votes[:, c : c + 1] > 0, single, double)
+        none = (votes[:, c] <= 0) & (votes[:, 2 * c + 1] <= 0)
+        return torch.where(none.unsqueeze(1), torch.full_like(chosen, float("nan")), chosen)
+
+    def set_vote_blend(self, weight: float) -> None:
+        """Set the weight of the look-alike vote in ``class_probs`` (0 = none)."""
+        with torch.no_grad():
+            self.vote_blend.fill_(float(weight))
 
     def set_prior_adjustment(self, class_log_prior: Tensor, tau: float) -> None:
         """Set the correction ``class_probs`` applies (``class_log_prior``: ``C`` log frequencies)."""
@@ -336,7 +365,7 @@ class DDIModel(nn.Module):
             if projection.bias is not None:
                 first = first + projection.bias
             type_logits, exists_logits = self.heads.from_first_layer(first)
-            return PairOutput(type_logits, exists_logits, paths, weights)
+            return PairOutput(type_logits, exists_logits, paths, weights, self.vote_probs(pair_features))
         parts = [zh, zt, *pair_parts]
         if encoded.pair_structure is not None:
             parts += [
@@ -344,7 +373,7 @@ class DDIModel(nn.Module):
                 self.pair_dropout(encoded.pair_structure[tails]),
             ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
-        return PairOutput(type_logits, exists_logits, paths, weights)
+        return PairOutput(type_logits, exists_logits, paths, weights, self.vote_probs(pair_features))
 
     def head_input_columns(self) -> dict[str, Tensor]:
         """Column indices of the heads' input read from the head drug, the tail drug, and the pair (the order

@@ -157,6 +157,7 @@ def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool 
         "best_epoch": result.best_epoch,
         "parameters": sum(p.numel() for p in result.model.parameters()),
         "prior_tau": prior["tau"],
+        "vote_blend": prior.get("vote_blend", 0.0),
         "train_seconds": time.time() - start,  # training and both test passes, as before this helper
         "epochs": run.train.epochs,
     }

@@ -6,6 +6,11 @@ logit adjustment of Menon et al. (ICLR 2021, "Long-tail learning via logit adjus
 ``tau * log prior`` from the logits. ``tau`` is chosen on the validation pairs of the split the model was trained
 on (never the test pairs) from a small grid, the smallest value winning ties, among the values that cost at most
 half a point of validation accuracy; ``tau = 0`` is no correction.
+
+A model with look-alike votes (``ModelConfig.neighbour_votes``) also gets the weight ``w`` of the vote in its
+decision, ``(1 - w) p + w v``, chosen jointly with ``tau`` by the same rule. On drug-disjoint splits the validation
+pairs involve drugs outside training, just as the test pairs do, so ``w`` is chosen on the kind of pair it is
+for; on the given split (S0) validation tends to keep ``w`` small.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ log = logging.getLogger(__name__)
 TAU_GRID = tuple(round(0.05 * i, 2) for i in range(10)) + tuple(round(0.1 * i, 1) for i in range(5, 11))
 #: the most validation accuracy the correction may cost: a rare type's F1 is not bought with many wrong answers
 MAX_ACCURACY_COST = 0.005
+#: candidate weights of the look-alike vote in the type decision (models with votes)
+VOTE_BLEND_GRID = tuple(round(0.1 * i, 1) for i in range(11))
 
 
 def type_log_prior(ctx: TrainingContext) -> np.ndarray:
@@ -45,6 +52,16 @@ def choose_tau(scores: dict[float, dict[str, float]], max_accuracy_cost: float =
     return max(allowed, key=lambda t: (round(scores[t]["macro_f1"], 6), -t))
 
 
+def choose_correction(
+    scores: dict[tuple[float, float], dict[str, float]], max_accuracy_cost: float = MAX_ACCURACY_COST
+) -> tuple[float, float]:
+    """``choose_tau`` over (tau, vote weight) pairs: the best validation macro-F1 within ``max_accuracy_cost`` of
+    the accuracy with neither; ties go to the smaller vote weight, then the smaller tau."""
+    floor = scores[(0.0, 0.0)]["accuracy"] - max_accuracy_cost
+    allowed = [key for key in sorted(scores) if scores[key]["accuracy"] >= floor]
+    return max(allowed, key=lambda key: (round(scores[key]["macro_f1"], 6), -key[1], -key[0]))
+
+
 def fit_prior_adjustment(
     model: DDIModel,
     ctx: TrainingContext,
@@ -60,6 +77,7 @@ def fit_prior_adjustment(
     """
     prior = type_log_prior(ctx)
     class_prior = torch.as_tensor(np.repeat(prior, 2), dtype=torch.float32)  # both orientations of a type
+    model.set_vote_blend(0.0)
     if tau is not None:
         model.set_prior_adjustment(class_prior, tau)
         return {"tau": float(tau), "fitted_on": "given"}
@@ -70,27 +88,41 @@ def fit_prior_adjustment(
     heads, tails, types = ctx.rows(ctx.split.valid)
     encoded = encoded if encoded is not None else encode(model.eval(), ctx)
     # The correction acts on the logits only: score the pairs once, then try each candidate on the logits.
-    forward_logits, backward_logits, _ = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
-    scores: dict[float, dict[str, float]] = {}
-    for t in grid:  # each candidate as it will be applied: per order, before the two orders are averaged
-        model.set_prior_adjustment(class_prior, t)
-        probs = orders_to_probs(model, ctx, forward_logits, backward_logits)
-        scores[t] = type_metrics(types, ctx.labels.predicted_types(probs))
-    best = choose_tau(scores)
+    logits = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
+    blends = VOTE_BLEND_GRID if logits.forward_votes is not None else (0.0,)
+    scores: dict[tuple[float, float], dict[str, float]] = {}
+    for w in blends:
+        model.set_vote_blend(w)
+        for t in grid:  # each candidate as it will be applied: per order, before the two orders are averaged
+            model.set_prior_adjustment(class_prior, t)
+            probs = orders_to_probs(model, ctx, logits)
+            scores[(t, w)] = type_metrics(types, ctx.labels.predicted_types(probs))
+    best, blend = choose_correction(scores)
     model.set_prior_adjustment(class_prior, best)
+    model.set_vote_blend(blend)
     log.info(
-        "prior correction: tau %.2f (validation macro-F1 %.4f, accuracy %.4f; without: %.4f, %.4f; %d pairs)",
+        "type decision: tau %.2f, vote weight %.1f (validation macro-F1 %.4f, accuracy %.4f; without: %.4f, %.4f;"
+        " %d pairs)",
         best,
-        scores[best]["macro_f1"],
-        scores[best]["accuracy"],
-        scores[grid[0]]["macro_f1"],
-        scores[grid[0]]["accuracy"],
+        blend,
+        scores[(best, blend)]["macro_f1"],
+        scores[(best, blend)]["accuracy"],
+        scores[(grid[0], 0.0)]["macro_f1"],
+        scores[(grid[0], 0.0)]["accuracy"],
         len(types),
     )
-    return {
+
+    def brief(m: dict[str, float]) -> dict[str, float]:
+        return {k: m[k] for k in ("macro_f1", "accuracy", "kappa")}
+
+    out: dict[str, Any] = {
         "tau": best,
         "fitted_on": "valid",
         "valid_pairs": len(types),
         "max_accuracy_cost": MAX_ACCURACY_COST,
-        "valid": {str(t): {k: m[k] for k in ("macro_f1", "accuracy", "kappa")} for t, m in scores.items()},
+        "valid": {str(t): brief(scores[(t, blend)]) for t in grid},  # each tau at the chosen vote weight
     }
+    if len(blends) > 1:
+        out["vote_blend"] = blend
+        out["vote_blend_valid"] = {str(w): brief(scores[(best, w)]) for w in blends}  # each weight at that tau
+    return out

@@ -13,6 +13,7 @@ import copy
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -125,6 +126,17 @@ def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=No
     return model.encode(ctx.graph, batch, has_graph, drop_pair_keys, hidden, fingerprints)
 
 
+class OrderLogits(NamedTuple):
+    """Type logits of ``B`` pairs in both orders (``B x 2T`` for (head, tail) and for (tail, head)), exists
+    probabilities ``B`` (both orders averaged) and each order's look-alike vote (``B x 2T`` or None)."""
+
+    forward: torch.Tensor
+    backward: torch.Tensor
+    exists: torch.Tensor
+    forward_votes: torch.Tensor | None = None
+    backward_votes: torch.Tensor | None = None
+
+
 @torch.no_grad()
 def pair_type_logits(
     model: DDIModel,
@@ -133,29 +145,33 @@ def pair_type_logits(
     tails: torch.Tensor,
     chunk: int = 8192,
     encoded: Encoded | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Type logits of both orders, ``B x 2T`` for (head, tail) and ``B x 2T`` for (tail, head), and exists
-    probabilities ``B`` (both orders averaged). The prior correction is not applied yet (``orders_to_probs``)."""
+) -> OrderLogits:
+    """Both orders' logits and votes; the prior correction and vote blend are not applied yet (``orders_to_probs``)."""
     model.eval()
     enc = encoded if encoded is not None else encode(model, ctx)
-    forward_logits, backward_logits, exists = [], [], []
+    parts: dict[str, list[torch.Tensor]] = {"forward": [], "backward": [], "exists": [], "fv": [], "bv": []}
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
         forward = model.score_pairs(enc, ctx.graph, h, t, pair_features(model, ctx, h, t))
         # The reverse order walks the same paths: reuse them instead of searching again.
         reverse_paths = forward.paths.swapped() if forward.paths is not None else None
         backward = model.score_pairs(enc, ctx.graph, t, h, pair_features(model, ctx, t, h), paths=reverse_paths)
-        forward_logits.append(forward.type_logits)
-        backward_logits.append(backward.type_logits)
-        exists.append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
-    return torch.cat(forward_logits), torch.cat(backward_logits), torch.cat(exists)
+        parts["forward"].append(forward.type_logits)
+        parts["backward"].append(backward.type_logits)
+        parts["exists"].append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
+        if forward.vote_probs is not None and backward.vote_probs is not None:
+            parts["fv"].append(forward.vote_probs)
+            parts["bv"].append(backward.vote_probs)
+    votes = (torch.cat(parts["fv"]), torch.cat(parts["bv"])) if parts["fv"] else (None, None)
+    return OrderLogits(torch.cat(parts["forward"]), torch.cat(parts["backward"]), torch.cat(parts["exists"]), *votes)
 
 
-def orders_to_probs(
-    model: DDIModel, ctx: TrainingContext, forward_logits: torch.Tensor, backward_logits: torch.Tensor
-) -> torch.Tensor:
-    """Oriented class probabilities ``B x 2T``: each order's, with the model's prior correction, averaged."""
-    return (model.class_probs(forward_logits) + ctx.labels.flip(model.class_probs(backward_logits))) / 2
+def orders_to_probs(model: DDIModel, ctx: TrainingContext, logits: OrderLogits) -> torch.Tensor:
+    """Oriented class probabilities ``B x 2T``: each order's, with the model's prior correction and vote blend,
+    averaged."""
+    forward = model.class_probs(logits.forward, logits.forward_votes)
+    backward = model.class_probs(logits.backward, logits.backward_votes)
+    return (forward + ctx.labels.flip(backward)) / 2
 
 
 def predict_type_probs(
@@ -167,8 +183,8 @@ def predict_type_probs(
     encoded: Encoded | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Oriented class probabilities ``B x 2T`` (both orders averaged) and exists probabilities ``B``."""
-    forward_logits, backward_logits, exists = pair_type_logits(model, ctx, heads, tails, chunk, encoded)
-    return orders_to_probs(model, ctx, forward_logits, backward_logits), exists
+    logits = pair_type_logits(model, ctx, heads, tails, chunk, encoded)
+    return orders_to_probs(model, ctx, logits), logits.exists
 
 
 def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None) -> dict:

@@ -13,6 +13,7 @@ from ddi.predict.predictor import Predictor
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys
 from ddi.train.pipeline import train_and_save
+from ddi.train.prior import VOTE_BLEND_GRID
 from ddi.train.trainer import encode, predict_type_probs, train
 
 TINY_MODEL = ModelConfig(
@@ -185,6 +186,10 @@ def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
     assert metrics["test"]["accuracy"] > context_majority(small_split_dir) + 0.05
     first, second = Predictor.load(tmp_path / "votes"), Predictor.load(tmp_path / "votes")
     assert first.model.num_votes == 2 * first.ctx.labels.num_classes + 2
+    # The vote's weight in the decision was fitted on validation with tau, and is saved with the weights.
+    blend = metrics["prior_adjustment"]["vote_blend"]
+    assert blend in VOTE_BLEND_GRID and float(first.model.vote_blend) == pytest.approx(blend)
+    assert set(metrics["prior_adjustment"]["vote_blend_valid"]) == {str(w) for w in VOTE_BLEND_GRID}
     pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
     for x, y in zip(first.predict_pairs(pairs), second.predict_pairs(pairs), strict=True):
         assert x.probability == pytest.approx(y.probability, abs=1e-6)

@@ -11,7 +11,7 @@ import torch
 
 from ddi.cli.main import main
 from ddi.predict.predictor import Predictor
-from ddi.train.prior import TAU_GRID, choose_tau, type_log_prior
+from ddi.train.prior import TAU_GRID, choose_correction, choose_tau, type_log_prior
 
 
 def test_training_fits_tau_on_validation_and_the_model_reloads_with_it(tiny_model_dir):
@@ -106,3 +106,53 @@ def test_tau_is_the_best_macro_f1_that_costs_at_most_half_a_point_of_accuracy():
     assert choose_tau(scores) == 0.2
     assert choose_tau(scores, max_accuracy_cost=0.1) == 0.8
     assert choose_tau({0.0: {"macro_f1": 0.5, "accuracy": 0.9}, 0.5: {"macro_f1": 0.4, "accuracy": 0.95}}) == 0.0
+
+
+def test_the_vote_weight_is_chosen_with_tau_by_the_same_rule():
+    scores = {
+        (0.0, 0.0): {"macro_f1": 0.50, "accuracy": 0.700},
+        (0.1, 0.0): {"macro_f1": 0.52, "accuracy": 0.700},
+        (0.0, 0.5): {"macro_f1": 0.60, "accuracy": 0.730},  # the vote helps both
+        (0.1, 0.5): {"macro_f1": 0.60, "accuracy": 0.731},  # as good: the smaller tau wins
+        (0.0, 0.7): {"macro_f1": 0.60, "accuracy": 0.740},  # as good: the smaller weight wins
+        (0.0, 1.0): {"macro_f1": 0.65, "accuracy": 0.600},  # better macro-F1 at 10 points of accuracy
+    }
+    assert choose_correction(scores) == (0.0, 0.5)
+    assert choose_correction(scores, max_accuracy_cost=0.2) == (0.0, 1.0)
+
+
+def test_the_vote_blend_mixes_in_the_vote_only_where_look_alikes_voted():
+    from ddi.models.config import ModelConfig
+    from ddi.models.ddi_model import DDIModel
+
+    model = DDIModel(
+        ModelConfig(
+            hidden_dim=8,
+            mol_layers=0,
+            fingerprint_bits=0,
+            path_length=0,
+            kg_layers=0,
+            use_rules=False,
+            neighbour_votes=4,
+        ),
+        num_drugs=3,
+        num_nodes=4,
+        num_relations=2,
+        atom_dim=4,
+        bond_dim=2,
+        num_classes=4,
+        num_rules=0,
+        num_votes=10,
+    )
+    logits = torch.zeros(2, 4)  # the heads alone: uniform
+    single = torch.tensor([[1.0, 0, 0, 0], [0, 0, 0, 0]])
+    double = torch.zeros(2, 4)
+    totals = torch.tensor([[0.7], [0.0]])  # the second pair has no vote at all
+    features = torch.cat([single, totals, double, torch.zeros(2, 1)], dim=1)
+    votes = model.vote_probs(features)
+    assert votes is not None and votes[0].tolist() == [1, 0, 0, 0] and votes[1].isnan().all()
+    assert torch.allclose(model.class_probs(logits, votes), torch.full((2, 4), 0.25))  # weight 0: heads alone
+    model.set_vote_blend(0.4)
+    probs = model.class_probs(logits, votes)
+    assert torch.allclose(probs[0], torch.tensor([0.55, 0.15, 0.15, 0.15]))
+    assert torch.allclose(probs[1], torch.full((4,), 0.25))  # no vote: unchanged
