@@ -80,7 +80,7 @@ class ModelConfig:
     relation_profile: bool = True
     dropout: float = 0.1
     max_paths: int = 32
-    neighbour_votes: int = 0
+    neighbour_votes: int = 16
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)

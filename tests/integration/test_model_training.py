@@ -14,7 +14,7 @@ from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys
 from ddi.train.pipeline import train_and_save
 from ddi.train.prior import VOTE_BLEND_GRID
-from ddi.train.trainer import encode, predict_type_probs, train
+from ddi.train.trainer import encode, pair_features, predict_type_probs, train
 
 TINY_MODEL = ModelConfig(
     hidden_dim=32, mol_layers=1, kg_layers=1, max_paths=8, fingerprint_bits=512, fingerprint_pair_dim=32, head_dim=128
@@ -96,7 +96,7 @@ def test_paths_never_use_the_direct_edge(context, trained):
         context.graph,
         heads,
         tails,
-        None if not trained.model.num_rules else torch.zeros(len(heads), trained.model.num_rules),
+        pair_features(trained.model, context, heads, tails),
     )
     assert out.paths is not None and out.paths.pair.numel() > 0
     middles = out.paths.middle
