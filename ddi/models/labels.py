@@ -45,6 +45,13 @@ class TypeOrientation:
             orientation = np.where(self.subject[idx] == SYMMETRIC_SUBJECT, 0, 1 - orientation)
         return 2 * idx + orientation
 
+    def reverse_class(self) -> Tensor:
+        """``2T``: the class of the pair read in the other order, for each class (``encode(reverse=True)`` of a
+        row is ``reverse_class()[encode(row)]``): orientations swap, symmetric types keep orientation 0."""
+        index = torch.arange(self.num_classes)
+        swapped = index ^ 1  # 2i <-> 2i + 1
+        return torch.where(self.symmetric.repeat_interleave(2), index, swapped)
+
     def type_probs(self, class_probs: Tensor) -> Tensor:
         """``B x 2T`` class probabilities -> ``B x T`` type probabilities."""
         return class_probs.view(-1, self.num_types, 2).sum(-1)

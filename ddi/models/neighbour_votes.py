@@ -91,7 +91,8 @@ class NeighbourVotes:
     ----------
     fingerprints: ``D x bits`` 0/1 fingerprints of the graph's drugs (zero rows: no structure).
     protein_sets: ``D x P`` 0/1 drug-protein membership (zero rows: no known proteins).
-    heads, tails, classes: the known interactions as ordered pairs with their class (give both orders).
+    heads, tails, classes: the known interactions as ordered pairs with their class, one order each.
+    reverse_class: ``C``, the class of the reversed pair for each class (a permutation): both orders are stored.
     known: ``D`` bool, the drugs allowed as look-alikes (those with known interactions).
     num_classes: ``C``; k: look-alikes per drug.
 
@@ -108,12 +109,16 @@ class NeighbourVotes:
         heads: Tensor,
         tails: Tensor,
         classes: Tensor,
+        reverse_class: Tensor,
         known: Tensor,
         num_classes: int,
         k: int,
     ) -> None:
         self.num_drugs = fingerprints.shape[0]
         self.num_classes = num_classes
+        # Column permutation of one vote block that reads the votes of (t, h) from those of (h, t); the
+        # sentinel column (the total) stays.
+        self._reverse_columns = torch.cat([reverse_class, torch.tensor([num_classes])])
         self.k = k
         self._pool = torch.nonzero(known).squeeze(1)
         self._pool_views = [fingerprints[self._pool], protein_sets[self._pool]]
@@ -124,12 +129,18 @@ class NeighbourVotes:
         self._outside_ids = torch.zeros(0, dtype=torch.long)  # node ids of the rows add_drugs appended
         # Pairs are keyed over D + 1 ids: id D is "nobody" (a hidden drug, or one outside the graph), whose
         # pairs have no class; a missing class reads as the sentinel C, so lookups need no masking.
-        keys = heads * (self.num_drugs + 1) + tails
-        order = torch.argsort(keys, stable=True)
-        keys, classes = keys[order], classes[order]
-        first = torch.ones_like(keys, dtype=torch.bool)  # a pair listed with several types votes its first one
-        first[1:] = keys[1:] != keys[:-1]
-        self.keys, self.values = keys[first], classes[first]
+        # A pair listed with several types votes its first one, in both orders alike (so that the votes of
+        # (t, h) are exactly those of (h, t) reversed, see ``reverse``).
+        unordered = torch.minimum(heads, tails) * (self.num_drugs + 1) + torch.maximum(heads, tails)
+        order = torch.argsort(unordered, stable=True)
+        first = torch.ones(len(order), dtype=torch.bool)
+        first[1:] = unordered[order][1:] != unordered[order][:-1]
+        rows = order[first]
+        h, t, c = heads[rows], tails[rows], classes[rows]
+        keys = torch.cat([h * (self.num_drugs + 1) + t, t * (self.num_drugs + 1) + h])
+        values = torch.cat([c, reverse_class[c]])
+        order = torch.argsort(keys)
+        self.keys, self.values = keys[order], values[order]
         self._dense: Tensor | None = None
         if self.num_drugs <= DENSE_TABLE_MAX_DRUGS:
             self._dense = torch.full(((self.num_drugs + 1) ** 2,), num_classes, dtype=torch.int16)
@@ -160,6 +171,15 @@ class NeighbourVotes:
         rows = ids.clone()
         rows[outside] = self.num_drugs + pos
         return rows
+
+    def reverse(self, features: Tensor) -> Tensor:
+        """The features of the pairs in the other order, (t, h), from those of (h, t) (``lookup``'s output): every
+        look-up of one is the reverse of a look-up of the other, so only the classes change (exact up to float
+        rounding: the votes are summed in another order)."""
+        block = self.num_classes + 1
+        return torch.cat(
+            [features[:, :block][:, self._reverse_columns], features[:, block:][:, self._reverse_columns]], dim=1
+        )
 
     def look_alikes(self, ids: Tensor) -> tuple[Tensor, Tensor]:
         """The look-alikes of drugs (``B`` ids, graph drugs or added ones): ``B x k`` drug ids and similarities,

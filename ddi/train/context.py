@@ -66,8 +66,6 @@ class TrainingContext:
         cache = self.__dict__.setdefault("_neighbour_votes", {})
         if k not in cache:
             heads, tails, types = self.rows(self.split.train)
-            forward = torch.as_tensor(self.labels.encode(types))
-            reverse = torch.as_tensor(self.labels.encode(types, reverse=True))
             known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
             known[heads] = True
             known[tails] = True
@@ -75,9 +73,10 @@ class TrainingContext:
             cache[k] = NeighbourVotes(
                 self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
                 torch.as_tensor(proteins.toarray(), dtype=torch.float32),
-                torch.cat([heads, tails]),
-                torch.cat([tails, heads]),
-                torch.cat([forward, reverse]),
+                heads,
+                tails,
+                torch.as_tensor(self.labels.encode(types)),
+                self.labels.reverse_class(),
                 known,
                 self.labels.num_classes,
                 k,

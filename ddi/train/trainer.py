@@ -61,6 +61,21 @@ def pair_features(
     return torch.cat(parts, dim=1) if parts else None
 
 
+def pair_features_both_orders(
+    model: DDIModel, ctx: TrainingContext, heads: torch.Tensor, tails: torch.Tensor
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """``pair_features`` of (heads, tails) and of (tails, heads); the votes of the second order are read from
+    those of the first (``NeighbourVotes.reverse``, exact), which halves their cost."""
+    if not model.num_votes:
+        return pair_features(model, ctx, heads, tails), pair_features(model, ctx, tails, heads)
+    table = ctx.neighbour_votes(model.config.neighbour_votes)
+    votes = table.lookup(heads, tails)
+    if not model.num_rules:
+        return votes, table.reverse(votes)
+    forward = torch.cat([rule_features(ctx, heads, tails), votes], dim=1)
+    return forward, torch.cat([rule_features(ctx, tails, heads), table.reverse(votes)], dim=1)
+
+
 def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
     return DDIModel(
         run.model,
@@ -152,10 +167,11 @@ def pair_type_logits(
     parts: dict[str, list[torch.Tensor]] = {"forward": [], "backward": [], "exists": [], "fv": [], "bv": []}
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
-        forward = model.score_pairs(enc, ctx.graph, h, t, pair_features(model, ctx, h, t))
+        features, reverse_features = pair_features_both_orders(model, ctx, h, t)
+        forward = model.score_pairs(enc, ctx.graph, h, t, features)
         # The reverse order walks the same paths: reuse them instead of searching again.
         reverse_paths = forward.paths.swapped() if forward.paths is not None else None
-        backward = model.score_pairs(enc, ctx.graph, t, h, pair_features(model, ctx, t, h), paths=reverse_paths)
+        backward = model.score_pairs(enc, ctx.graph, t, h, reverse_features, paths=reverse_paths)
         parts["forward"].append(forward.type_logits)
         parts["backward"].append(backward.type_logits)
         parts["exists"].append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)

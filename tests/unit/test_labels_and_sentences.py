@@ -36,6 +36,14 @@ def test_row_and_reversed_row_get_opposite_orientations():
     ]  # symmetric 50 keeps orientation 0
 
 
+def test_reverse_class_is_the_class_of_the_reversed_row():
+    labels = TypeOrientation(pd.DataFrame({**TYPES, "subject": [1, 2, 3]}))
+    types = np.array([73, 6, 50, 6])
+    reverse = labels.reverse_class()
+    assert reverse[torch.as_tensor(labels.encode(types))].tolist() == labels.encode(types, reverse=True).tolist()
+    assert sorted(reverse.tolist()) == list(range(labels.num_classes))  # a permutation
+
+
 def test_flip_maps_reverse_order_probabilities_onto_forward_order():
     labels = TypeOrientation(TYPES)
     t73, t50 = labels.index_of[73], labels.index_of[50]

@@ -17,12 +17,15 @@ FINGERPRINTS = torch.tensor(
 PROTEINS = FINGERPRINTS[:, :4].clone()  # the protein sets mirror the structures (drug 4: no proteins either)
 
 
+REVERSE = torch.tensor([1, 0, 3, 2, 4, 5])  # classes 0-3: two directed types; 4: a symmetric type (5 unused)
+
+
 def votes_of(pairs: list[tuple[int, int, int]], k: int = 2) -> NeighbourVotes:
-    """Vote table of interactions (head, tail, class), both orders (the reverse class is class + 1)."""
-    h = torch.tensor([p[0] for p in pairs] + [p[1] for p in pairs])
-    t = torch.tensor([p[1] for p in pairs] + [p[0] for p in pairs])
-    c = torch.tensor([p[2] for p in pairs] + [p[2] + 1 for p in pairs])
-    return NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, torch.ones(5, dtype=torch.bool), C, k)
+    """Vote table of interactions (head, tail, class); the reverse order gets ``REVERSE[class]``."""
+    h = torch.tensor([p[0] for p in pairs])
+    t = torch.tensor([p[1] for p in pairs])
+    c = torch.tensor([p[2] for p in pairs])
+    return NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, torch.ones(5, dtype=torch.bool), C, k)
 
 
 def single(features: torch.Tensor) -> torch.Tensor:
@@ -75,7 +78,9 @@ def test_two_new_drugs_vote_through_a_look_alike_of_each():
     fingerprints = torch.cat([FINGERPRINTS, torch.tensor([[0, 0, 0, 0, 1, 1.0]])])
     proteins = torch.cat([PROTEINS, torch.zeros(1, 4)])
     h, t = torch.tensor([1, 3]), torch.tensor([5, 1])
-    table = NeighbourVotes(fingerprints, proteins, h, t, torch.tensor([0, 1]), torch.ones(6, dtype=torch.bool), C, 2)
+    table = NeighbourVotes(
+        fingerprints, proteins, h[:1], t[:1], torch.tensor([0]), REVERSE, torch.ones(6, dtype=torch.bool), C, 2
+    )
     features = table.lookup(torch.tensor([0]), torch.tensor([3]))  # 0 ~ 1, 3 ~ 5, and (1, 5) is class 0
     assert double(features)[0, 0] == 1
     assert torch.all(single(features) == 0)  # neither (1, 3) nor (0, 5) is known
@@ -83,7 +88,9 @@ def test_two_new_drugs_vote_through_a_look_alike_of_each():
 
 def test_only_known_drugs_are_look_alikes():
     known = torch.tensor([True, False, True, True, True])
-    table = NeighbourVotes(FINGERPRINTS, PROTEINS, torch.tensor([2]), torch.tensor([3]), torch.tensor([0]), known, C, 2)
+    table = NeighbourVotes(
+        FINGERPRINTS, PROTEINS, torch.tensor([2]), torch.tensor([3]), torch.tensor([0]), REVERSE, known, C, 2
+    )
     assert 1 not in table.neighbours.flatten().tolist()
     assert table.neighbours[1, 0] == 0  # drug 1 itself still has look-alikes: its identical twin 0
 
@@ -127,3 +134,18 @@ def test_the_vote_alone_predicts_the_look_alikes_type_and_falls_back_where_none_
     table = votes_of([(1, 3, 2)])  # class 2 = type 20, drug 1 first
     features = table.lookup(torch.tensor([0, 4]), torch.tensor([3, 2]))  # 0 looks like 1; 4 looks like nobody
     assert vote_types(features, labels, fallback_type=30).tolist() == [20, 30]
+
+
+def test_the_other_order_reads_the_reversed_classes():
+    table = votes_of([(1, 3, 2), (2, 3, 4), (0, 2, 1)], k=3)
+    gen = torch.Generator().manual_seed(1)
+    heads, tails = torch.randint(0, 5, (40,), generator=gen), torch.randint(0, 5, (40,), generator=gen)
+    forward, backward = table.lookup(heads, tails), table.lookup(tails, heads)
+    assert torch.allclose(table.reverse(forward), backward)
+    assert single(table.lookup(torch.tensor([3]), torch.tensor([0])))[0].argmax() == 3  # (0 ~ 1, 3): class 2 reversed
+
+
+def test_a_pair_listed_with_two_types_votes_the_same_one_in_both_orders():
+    table = votes_of([(1, 3, 2), (3, 1, 0)])  # listed twice, once in each order, with different types
+    assert single(table.lookup(torch.tensor([0]), torch.tensor([3])))[0].argmax() == 2  # the first listing
+    assert single(table.lookup(torch.tensor([3]), torch.tensor([0])))[0].argmax() == 3  # its reverse, not 0
