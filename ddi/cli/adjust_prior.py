@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ddi.errors import UserInputError
+    from ddi.models.card import type_decision_text
     from ddi.models.checkpoint import save_checkpoint
     from ddi.predict.predictor import Predictor
     from ddi.train.pipeline import test_report, vocab_of
@@ -45,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     save_checkpoint(predictor.model_dir, state, predictor.run, vocab_of(ctx), metrics)
     after = metrics.get("test", {})
-    blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
-    print(f"tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})")
+    print(type_decision_text(prior))
     for key in ("macro_f1", "accuracy", "kappa"):
         if key in after:
             print(f"  test {key:<9} {before.get(key, float('nan')):.4f} -> {after[key]:.4f}")

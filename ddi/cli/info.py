@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.models.card import model_card
+    from ddi.models.card import model_card, type_decision_text
     from ddi.predict.predictor import DEFAULT_MODEL_DIR
 
     card = model_card(args.model or DEFAULT_MODEL_DIR)
@@ -35,8 +35,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"  checkpoint: {card['checkpoint_bytes']:,} bytes")
     prior = card["prior_adjustment"]
-    blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
-    print(f"  type decision: prior correction tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})")
+    print(f"  type decision: prior correction {type_decision_text(prior)}")
     print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")
     if card["train_seconds"] is not None:
         print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")

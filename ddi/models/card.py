@@ -41,3 +41,10 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
         "test": test,
         "ddi_version": metrics.get("ddi_version"),
     }
+
+
+def type_decision_text(prior: dict[str, Any]) -> str:
+    """How the type decision was set, as ``ddi info`` and ``ddi adjust-prior`` print it: ``prior`` is a
+    metrics file's ``prior_adjustment`` (tau, the look-alike vote weight if the model has votes, how fitted)."""
+    blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
+    return f"tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})"

@@ -58,8 +58,9 @@ class ModelConfig:
     relation_profile: add to each node's first state a projection of how many edges of each relation it has
         in the (leak-free) context graph: a cheap, strong summary of a drug's known pharmacology.
     max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
-    neighbour_votes: look-alike drugs per drug (Tanimoto of Morgan fingerprints) whose known interactions vote
-        on the pair's class, given to the heads as features (0 = none; see ``ddi.models.neighbour_votes``).
+    neighbour_votes: look-alike drugs per drug (mean Tanimoto of Morgan fingerprints and of protein sets) whose
+        known interactions vote on the pair's class, given to the heads as features and blended into the decision
+        (0 = none; see ``ddi.models.neighbour_votes``).
     """
 
     hidden_dim: int = 64

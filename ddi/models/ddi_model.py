@@ -14,6 +14,7 @@ from torch_geometric.data import Batch
 
 from ddi.models.config import ModelConfig
 from ddi.models.graph_tensors import ModelGraph
+from ddi.models.neighbour_votes import vote_distribution
 from ddi.nn.heads import InteractionHeads
 from ddi.nn.kg_context import RelationalContextLayer
 from ddi.nn.molecule_encoder import MoleculeEncoder
@@ -81,13 +82,12 @@ class Encoded:
 @dataclass
 class PairOutput:
     """Scores of ``B`` ordered pairs: ``type_logits`` (``B x C``), ``exists_logits`` (``B``), the paths used
-    and their weights (``P``), for explanations, and the look-alike vote (``B x C``, see ``DDIModel.vote_probs``)."""
+    and their weights (``P``), for explanations."""
 
     type_logits: Tensor
     exists_logits: Tensor
     paths: PathBatch | None
     path_weights: Tensor | None
-    vote_probs: Tensor | None = None
 
 
 def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
@@ -197,17 +197,11 @@ class DDIModel(nn.Module):
         return (1.0 - self.vote_blend) * probs + self.vote_blend * votes
 
     def vote_probs(self, pair_features: Tensor | None) -> Tensor | None:
-        """``B x C`` class distribution of the look-alike vote in ``pair_features`` (its first block where a
-        look-alike of one drug knows the other, else its second), NaN rows where none voted; None without votes.
-        """
+        """``B x C`` class distribution of the look-alike vote in ``pair_features`` (``vote_distribution``: NaN
+        rows where none voted); None for a model without votes."""
         if not self.num_votes or pair_features is None:
             return None
-        votes = pair_features[:, self.num_rules :]
-        c = self.class_log_prior.shape[0]
-        single, double = votes[:, :c], votes[:, c + 1 : 2 * c + 1]
-        chosen = torch.where(votes[:, c : c + 1] > 0, single, double)
-        none = (votes[:, c] <= 0) & (votes[:, 2 * c + 1] <= 0)
-        return torch.where(none.unsqueeze(1), torch.full_like(chosen, float("nan")), chosen)
+        return vote_distribution(pair_features[:, self.num_rules :], self.class_log_prior.shape[0])
 
     def set_vote_blend(self, weight: float) -> None:
         """Set the weight of the look-alike vote in ``class_probs`` (0 = none)."""
@@ -365,7 +359,7 @@ class DDIModel(nn.Module):
             if projection.bias is not None:
                 first = first + projection.bias
             type_logits, exists_logits = self.heads.from_first_layer(first)
-            return PairOutput(type_logits, exists_logits, paths, weights, self.vote_probs(pair_features))
+            return PairOutput(type_logits, exists_logits, paths, weights)
         parts = [zh, zt, *pair_parts]
         if encoded.pair_structure is not None:
             parts += [
@@ -373,7 +367,7 @@ class DDIModel(nn.Module):
                 self.pair_dropout(encoded.pair_structure[tails]),
             ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
-        return PairOutput(type_logits, exists_logits, paths, weights, self.vote_probs(pair_features))
+        return PairOutput(type_logits, exists_logits, paths, weights)
 
     def head_input_columns(self) -> dict[str, Tensor]:
         """Column indices of the heads' input read from the head drug, the tail drug, and the pair (the order

@@ -148,7 +148,7 @@ class NeighbourVotes:
 
     @property
     def width(self) -> int:
-        return 2 * self.num_classes + 2
+        return vote_width(self.num_classes)
 
     def add_drugs(self, node_ids: Tensor, fingerprints: Tensor) -> None:
         """Rows for ``M`` drugs outside the graph (known only by structure) under their node ids (``M``, each
@@ -262,17 +262,29 @@ class NeighbourVotes:
         )
 
 
-def vote_types(features: Tensor, labels: TypeOrientation, fallback_type: int) -> np.ndarray:
-    """The look-alike vote alone as a classifier (an untrained baseline): ``B`` type ids.
+def vote_width(num_classes: int) -> int:
+    """Width of ``NeighbourVotes.lookup``'s output for ``num_classes`` classes: two blocks of C votes + total."""
+    return 2 * num_classes + 2
 
-    ``features`` (``B x (2C + 2)``, from ``NeighbourVotes.lookup``) votes with its first block where any known
-    interaction of a look-alike with the other drug exists, else with its second (look-alikes of both drugs);
-    a pair with no vote at all gets ``fallback_type`` (e.g. the commonest training type).
-    """
-    c = labels.num_classes
+
+def vote_distribution(features: Tensor, num_classes: int) -> Tensor:
+    """``B x C`` class distribution of the vote in ``features`` (``B x (2C + 2)``, from ``NeighbourVotes.lookup``):
+    its first block where a look-alike of one drug has a known interaction with the other, else its second
+    (look-alikes of both drugs); NaN rows where no look-alike voted at all."""
+    c = num_classes
     single, double = features[:, :c], features[:, c + 1 : 2 * c + 1]
-    scores = torch.where(features[:, c : c + 1] > 0, single, double)
-    type_scores = labels.type_probs(scores)
+    chosen = torch.where(features[:, c : c + 1] > 0, single, double)
+    none = (features[:, c] <= 0) & (features[:, 2 * c + 1] <= 0)
+    return torch.where(none.unsqueeze(1), torch.full_like(chosen, float("nan")), chosen)
+
+
+def vote_types(features: Tensor, labels: TypeOrientation, fallback_type: int) -> np.ndarray:
+    """The look-alike vote alone as a classifier (an untrained baseline): ``B`` type ids, the most voted type
+    of ``vote_distribution``; a pair with no vote at all gets ``fallback_type`` (e.g. the commonest training type).
+    """
+    scores = vote_distribution(features, labels.num_classes)
+    none = scores[:, 0].isnan()
+    type_scores = labels.type_probs(scores.nan_to_num(0.0))
     predicted = labels.type_ids[type_scores.argmax(1).numpy()].copy()
-    predicted[(type_scores.sum(1) == 0).numpy()] = fallback_type
+    predicted[none.numpy()] = fallback_type
     return predicted

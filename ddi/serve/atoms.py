@@ -145,7 +145,7 @@ def atom_importance(
             encoded.pair_structure = _substitute(cached.pair_structure, rows, pair)
         out = model.score_pairs(encoded, predictor.ctx.graph, hh, tt, features)
         # The prediction averages both orders (``predict_type_probs``); so does the class chosen here.
-        p = model.class_probs(out.type_logits.detach(), out.vote_probs)
+        p = model.class_probs(out.type_logits.detach(), model.vote_probs(features))
         probs = (p[:1] + labels.flip(p[1:])) / 2
         ti = int(labels.type_probs(probs)[0].argmax()) if type_id is None else labels.index_of[int(type_id)]
         orientation = int(probs[0].view(-1, 2)[ti].argmax())

@@ -20,7 +20,7 @@ from ddi.data.benchmark import load_benchmark
 from ddi.data.splits import Split, load_split
 from ddi.data.tables import Tables
 from ddi.kg.graph import KnowledgeGraph
-from ddi.models.config import RunConfig
+from ddi.models.config import RELATION_GROUPS, RunConfig
 from ddi.models.graph_tensors import ModelGraph, drug_protein_incidence
 from ddi.models.labels import TypeOrientation
 from ddi.models.neighbour_votes import NeighbourVotes
@@ -69,7 +69,7 @@ class TrainingContext:
             known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
             known[heads] = True
             known[tails] = True
-            proteins = drug_protein_incidence(self.kg, ("enzyme", "transporter", "carrier", "target"))
+            proteins = drug_protein_incidence(self.kg, RELATION_GROUPS)  # every protein group (not interactions)
             cache[k] = NeighbourVotes(
                 self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
                 torch.as_tensor(proteins.toarray(), dtype=torch.float32),

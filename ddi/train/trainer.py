@@ -24,6 +24,7 @@ from ddi.errors import UserInputError
 from ddi.evaluate import exists_metrics, type_metrics
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
+from ddi.models.neighbour_votes import vote_width
 from ddi.sparse import Pruner
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
@@ -66,14 +67,11 @@ def pair_features_both_orders(
 ) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """``pair_features`` of (heads, tails) and of (tails, heads); the votes of the second order are read from
     those of the first (``NeighbourVotes.reverse``, exact), which halves their cost."""
-    if not model.num_votes:
-        return pair_features(model, ctx, heads, tails), pair_features(model, ctx, tails, heads)
-    table = ctx.neighbour_votes(model.config.neighbour_votes)
-    votes = table.lookup(heads, tails)
-    if not model.num_rules:
-        return votes, table.reverse(votes)
-    forward = torch.cat([rule_features(ctx, heads, tails), votes], dim=1)
-    return forward, torch.cat([rule_features(ctx, tails, heads), table.reverse(votes)], dim=1)
+    forward = pair_features(model, ctx, heads, tails)
+    if forward is None or not model.num_votes:
+        return forward, pair_features(model, ctx, tails, heads)
+    votes = ctx.neighbour_votes(model.config.neighbour_votes).reverse(forward[:, model.num_rules :])
+    return forward, torch.cat([rule_features(ctx, tails, heads), votes], dim=1) if model.num_rules else votes
 
 
 def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
@@ -86,7 +84,7 @@ def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
         bond_dim=ctx.molecules.bond_dim,
         num_classes=ctx.labels.num_classes,
         num_rules=num_rules() if run.model.use_rules else 0,
-        num_votes=2 * ctx.labels.num_classes + 2 if run.model.neighbour_votes else 0,
+        num_votes=vote_width(ctx.labels.num_classes) if run.model.neighbour_votes else 0,
     )
 
 
@@ -175,9 +173,11 @@ def pair_type_logits(
         parts["forward"].append(forward.type_logits)
         parts["backward"].append(backward.type_logits)
         parts["exists"].append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
-        if forward.vote_probs is not None and backward.vote_probs is not None:
-            parts["fv"].append(forward.vote_probs)
-            parts["bv"].append(backward.vote_probs)
+        # The vote's own class distribution of each order, for the blend in ``orders_to_probs``.
+        forward_votes, backward_votes = model.vote_probs(features), model.vote_probs(reverse_features)
+        if forward_votes is not None and backward_votes is not None:
+            parts["fv"].append(forward_votes)
+            parts["bv"].append(backward_votes)
     votes = (torch.cat(parts["fv"]), torch.cat(parts["bv"])) if parts["fv"] else (None, None)
     return OrderLogits(torch.cat(parts["forward"]), torch.cat(parts["backward"]), torch.cat(parts["exists"]), *votes)
 
