@@ -33,7 +33,8 @@ class DrugProjection:
     Shapes
     ------
     as_head, as_tail: ``N x W``; head_weight, tail_weight: ``W x F`` (F = the per-drug feature width);
-    pair_weight: ``W x P``; bias: ``W``.
+    pair_weight: ``W x P``; bias: ``W``; sparse_columns: how many of the last pair columns are mostly zero
+    (the look-alike votes: about 9 of 346 are non-zero per pair) and are multiplied as a sparse matrix.
     """
 
     as_head: Tensor
@@ -42,12 +43,30 @@ class DrugProjection:
     tail_weight: Tensor
     pair_weight: Tensor
     bias: Tensor | None
+    sparse_columns: int = 0
+
+    def __post_init__(self) -> None:
+        split = self.pair_weight.shape[1] - self.sparse_columns
+        self._dense_weight_t = self.pair_weight[:, :split].t().contiguous()  # P' x W
+        self._sparse_weight_t = self.pair_weight[:, split:].t().contiguous()  # S x W
 
     def with_drugs(self, features: Tensor) -> DrugProjection:
         """This projection with rows for ``M`` more drugs (``features``: ``M x F``) appended."""
         as_head = torch.cat([self.as_head, features @ self.head_weight.t()])
         as_tail = torch.cat([self.as_tail, features @ self.tail_weight.t()])
-        return DrugProjection(as_head, as_tail, self.head_weight, self.tail_weight, self.pair_weight, self.bias)
+        return DrugProjection(
+            as_head, as_tail, self.head_weight, self.tail_weight, self.pair_weight, self.bias, self.sparse_columns
+        )
+
+    def pair_term(self, dense_part: Tensor, sparse_part: Tensor | None) -> Tensor:
+        """``B x W``: the pair columns' share of the first layer, ``[dense_part, sparse_part] @ pair_weight^T``
+        (``dense_part``: ``B x P'``; ``sparse_part``: ``B x sparse_columns`` or None when there are none). A CSR
+        product skips the zeros (several times faster than the dense product at this density), exact up to
+        float rounding."""
+        out = dense_part @ self._dense_weight_t
+        if sparse_part is not None and sparse_part.shape[0]:
+            out = out + sparse_part.to_sparse_csr() @ self._sparse_weight_t
+        return out
 
 
 @dataclass
@@ -77,6 +96,10 @@ class Encoded:
         if self.projection is not None:
             projection = self.projection.with_drugs(self.drug_features(state, pair_structure))
         return Encoded(torch.cat([self.node_state, state]), self.path_inputs, extra, projection)
+
+
+#: A batch's precomputed pair features (``score_pairs``) in both orders: (head, tail) and (tail, head).
+PairFeatures = tuple[Tensor | None, Tensor | None]
 
 
 @dataclass
@@ -111,7 +134,7 @@ class DDIModel(nn.Module):
     Parameters
     ----------
     config: architecture.
-    num_drugs, num_nodes, num_relations, num_slots: sizes of the graph it is built for.
+    num_drugs, num_nodes, num_relations: sizes of the graph it is built for.
     atom_dim, bond_dim: molecule feature widths.
     num_classes: oriented interaction classes (2 x types).
     num_rules: width of the pharmacology-rule features.
@@ -273,7 +296,7 @@ class DDIModel(nn.Module):
             node_state = layer(node_state, edge_index, edge_type, self.relation_embedding.weight)
         path_inputs = None
         if self.path_block is not None:
-            path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_matrix, node_state)
+            path_inputs = self.path_block.prepare(self.relation_embedding.weight, graph.slot_types, node_state)
         pair_structure = self.pair_structure(fingerprints)
         if pair_structure is not None:
             proteins = pair_structure.new_zeros(graph.num_nodes - pair_structure.shape[0], pair_structure.shape[1])
@@ -338,36 +361,88 @@ class DDIModel(nn.Module):
         ``pair_features``: ``B x pair_feature_width`` (rule features, then neighbour votes), None when the width
         is 0. ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
         """
-        zh, zt = encoded.node_state[heads], encoded.node_state[tails]
-        pair_parts = []  # the heads' input columns that depend on the pair, not on one drug
-        if self.config.combine == "concat_product":
-            pair_parts.append(zh * zt)
+        zh, zt = encoded.node_state.index_select(0, heads), encoded.node_state.index_select(0, tails)
+        pair_parts = self._product_columns(zh, zt)
         weights = None
         if self.path_block is not None:
             if paths is None:
                 paths = self.find_paths(graph, heads, tails, hidden_drugs, generator)
             path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
-            pair_parts += [path_vec, torch.log1p(paths.counts.to(zh.dtype)).unsqueeze(-1) / 5.0]
+            pair_parts += self._path_columns(path_vec, paths)
+        projection = encoded.projection if not self.training else None
+        if projection is not None:
+            first = self._projected_first_layer(projection, heads, tails, pair_parts, pair_features)
+            type_logits, exists_logits = self.heads.from_first_layer(first)
+            return PairOutput(type_logits, exists_logits, paths, weights)
         if self.pair_feature_width:
             assert pair_features is not None
             pair_parts.append(pair_features)
-        projection = encoded.projection if not self.training else None
-        if projection is not None:
-            first = projection.as_head[heads] + projection.as_tail[tails]
-            if pair_parts:
-                first = first + torch.cat(pair_parts, dim=-1) @ projection.pair_weight.t()
-            if projection.bias is not None:
-                first = first + projection.bias
-            type_logits, exists_logits = self.heads.from_first_layer(first)
-            return PairOutput(type_logits, exists_logits, paths, weights)
         parts = [zh, zt, *pair_parts]
         if encoded.pair_structure is not None:
             parts += [
-                self.pair_dropout(encoded.pair_structure[heads]),
-                self.pair_dropout(encoded.pair_structure[tails]),
+                self.pair_dropout(encoded.pair_structure.index_select(0, heads)),
+                self.pair_dropout(encoded.pair_structure.index_select(0, tails)),
             ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
         return PairOutput(type_logits, exists_logits, paths, weights)
+
+    def score_both_orders(
+        self, encoded: Encoded, graph: ModelGraph, heads: Tensor, tails: Tensor, features: PairFeatures
+    ) -> tuple[PairOutput, PairOutput]:
+        """``score_pairs`` of (heads, tails) and of (tails, heads) (``features``: the pair features in each
+        order). For serving (eval mode with a ``DrugProjection``) the two orders share the drugs' states, their
+        product, the paths and what the path block computes from the pair alone; otherwise this is two
+        ``score_pairs`` calls."""
+        projection = encoded.projection if not self.training else None
+        if projection is None or self.path_block is None or encoded.path_inputs is None:
+            forward = self.score_pairs(encoded, graph, heads, tails, features[0])
+            # The reverse order walks the same paths: reuse them instead of searching again.
+            reverse_paths = forward.paths.swapped() if forward.paths is not None else None
+            return forward, self.score_pairs(encoded, graph, tails, heads, features[1], paths=reverse_paths)
+        zh, zt = encoded.node_state.index_select(0, heads), encoded.node_state.index_select(0, tails)
+        paths = self.find_paths(graph, heads, tails)
+        orders = self.path_block.both_orders(paths, encoded.path_inputs, zh + zt)
+        product = self._product_columns(zh, zt)  # symmetric: shared by both orders
+        outputs = []
+        for (h, t), (path_vec, weights), order_paths, order_features in zip(
+            ((heads, tails), (tails, heads)), orders, (paths, paths.swapped()), features, strict=True
+        ):
+            pair_parts = product + self._path_columns(path_vec, paths)
+            first = self._projected_first_layer(projection, h, t, pair_parts, order_features)
+            outputs.append(PairOutput(*self.heads.from_first_layer(first), order_paths, weights))
+        return outputs[0], outputs[1]
+
+    def _product_columns(self, zh: Tensor, zt: Tensor) -> list[Tensor]:
+        """The heads' pair columns from the two drugs' states (their product, when the config combines so)."""
+        return [zh * zt] if self.config.combine == "concat_product" else []
+
+    @staticmethod
+    def _path_columns(path_vec: Tensor, paths: PathBatch) -> list[Tensor]:
+        """The heads' pair columns from the path block: its ``B x d`` vector and the scaled log path count."""
+        return [path_vec, torch.log1p(paths.counts.to(path_vec.dtype)).unsqueeze(-1) / 5.0]
+
+    def _projected_first_layer(
+        self,
+        projection: DrugProjection,
+        heads: Tensor,
+        tails: Tensor,
+        pair_parts: list[Tensor],
+        pair_features: Tensor | None,
+    ) -> Tensor:
+        """``B x W`` output of the heads' first layer through the drug projection: the per-drug terms looked up,
+        the pair columns (``pair_parts``, then the rules and votes of ``pair_features``) multiplied."""
+        first = projection.as_head.index_select(0, heads) + projection.as_tail.index_select(0, tails)
+        sparse_part = None
+        if self.pair_feature_width:
+            assert pair_features is not None
+            split = pair_features.shape[1] - projection.sparse_columns
+            pair_parts = [*pair_parts, pair_features[:, :split]]
+            sparse_part = pair_features[:, split:] if projection.sparse_columns else None
+        if pair_parts:
+            first = first + projection.pair_term(torch.cat(pair_parts, dim=-1), sparse_part)
+        if projection.bias is not None:
+            first = first + projection.bias
+        return first
 
     def head_input_columns(self) -> dict[str, Tensor]:
         """Column indices of the heads' input read from the head drug, the tail drug, and the pair (the order
@@ -400,5 +475,6 @@ class DDIModel(nn.Module):
             tail_weight,
             weight[:, cols["pair"]].contiguous(),
             None if first.bias is None else first.bias.detach(),
+            sparse_columns=self.num_votes,
         )
         return Encoded(encoded.node_state, encoded.path_inputs, encoded.pair_structure, projection)

@@ -1,9 +1,11 @@
 """The knowledge graph as the tensors the model needs: context edges and the drug x node slot tables.
 
 A *slot* is one drug-rooted cell (u, x) of the graph: all edges from drug u to node x, whose relation
-embeddings the model sums into one vector. ``slot_all[u, x]`` indexes the slot over every relation;
-``slot_protein[u, x]`` only over protein and similarity relations, used for drugs whose interactions the
-model must not see (new drugs, or drugs hidden in training to imitate them). Empty cells hold -1.
+embeddings the model sums into one vector. That vector depends only on the slot's set of relations, its *slot
+type*, and a graph has few of them (about 400 types for 335,000 slots on DrugBank), so the tables hold slot-type
+ids: ``slot_all[u, x]`` over every relation, ``slot_protein[u, x]`` only over protein and similarity relations,
+used for drugs whose interactions the model must not see (new drugs, or drugs hidden in training to imitate
+them). Empty cells hold -1. The model computes one vector per type, and paths gather from that small table.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ class ModelGraph:
     Shapes
     ------
     edge_index: ``2 x E``; edge_type: ``E``; edge_pair_key: ``E`` (unordered drug-pair key of interaction
-    edges, -1 for others); slot_all / slot_protein: ``D x N`` int32; slot_rel / slot_id: ``M`` (one row per
-    relation in a slot).
+    edges, -1 for others); slot_all / slot_protein: ``D x N`` int32 slot-type ids; slot_types: sparse ``U x R``
+    0/1, the relations of each slot type.
     """
 
     num_nodes: int
@@ -42,25 +44,11 @@ class ModelGraph:
     edge_pair_key: Tensor
     slot_all: Tensor
     slot_protein: Tensor
-    slot_rel: Tensor
-    slot_id: Tensor
-    num_slots: int
+    slot_types: Tensor
 
     @property
-    def slot_matrix(self) -> Tensor:
-        """Sparse ``S x R`` count of each relation in each slot: ``slot_matrix @ rel_emb`` gives slot vectors."""
-        if getattr(self, "_slot_matrix", None) is None:
-            values = torch.ones(self.slot_id.shape[0])
-            with warnings.catch_warnings():  # torch flags sparse CSR as beta; the ops used here are stable
-                warnings.simplefilter("ignore", UserWarning)
-                matrix = torch.sparse_coo_tensor(
-                    torch.stack([self.slot_id, self.slot_rel]),
-                    values,
-                    (self.num_slots, self.num_relations),
-                    check_invariants=True,
-                )
-                self._slot_matrix = matrix.coalesce().to_sparse_csr()
-        return self._slot_matrix
+    def num_slot_types(self) -> int:
+        return int(self.slot_types.shape[0])
 
     @classmethod
     def from_kg(cls, kg: KnowledgeGraph, relation_groups: tuple[str, ...], similarity: bool) -> ModelGraph:
@@ -91,8 +79,9 @@ class ModelGraph:
         slot_all, ids_all = _slots(rel_src, rel_dst, d, n, offset=0)
         protein_only = ~rel_is_interaction
         slot_protein, ids_protein = _slots(rel_src[protein_only], rel_dst[protein_only], d, n, offset=_count(ids_all))
-        slot_rel = torch.cat([rel_type, rel_type[protein_only]])
-        slot_id = torch.cat([ids_all, ids_protein])
+        slot_type, slot_types = _slot_types(
+            torch.cat([ids_all, ids_protein]), torch.cat([rel_type, rel_type[protein_only]]), num_relations
+        )
         return cls(
             num_nodes=n,
             num_drugs=d,
@@ -101,11 +90,9 @@ class ModelGraph:
             edge_type=edge_type,
             edge_is_interaction=is_interaction,
             edge_pair_key=pair_key,
-            slot_all=slot_all,
-            slot_protein=slot_protein,
-            slot_rel=slot_rel,
-            slot_id=slot_id,
-            num_slots=_count(slot_id),
+            slot_all=_as_types(slot_all, slot_type),
+            slot_protein=_as_types(slot_protein, slot_type),
+            slot_types=slot_types,
         )
 
     def context_edges(self, drop_pair_keys: Tensor | None, hidden_drugs: Tensor | None) -> tuple[Tensor, Tensor]:
@@ -136,7 +123,7 @@ class ModelGraph:
             rows = torch.zeros(len(drugs), self.num_nodes, dtype=torch.bool)
             rows[~outside] = self.slot_mask_rows(drugs[~outside], hidden)
             return rows
-        rows = has_all[drugs]
+        rows = has_all.index_select(0, drugs)
         if hidden is not None and bool(hidden.any()):
             h = hidden[drugs]
             rows[h] = has_protein[drugs[h]]
@@ -144,7 +131,8 @@ class ModelGraph:
 
     def slot_ids(self, drugs: Tensor, middles: Tensor, hidden: Tensor | None) -> Tensor:
         """Slot id of each (drug, middle node) cell (every drug inside the graph, every cell non-empty)."""
-        ids = self.slot_all[drugs, middles]
+        # A flat index_select: several times faster than table[drugs, middles] for many cells on a CPU.
+        ids = self.slot_all.flatten().index_select(0, drugs * self.slot_all.shape[1] + middles)
         if hidden is not None and bool(hidden.any()):
             h = hidden[drugs]
             ids[h] = self.slot_protein[drugs[h], middles[h]]
@@ -173,6 +161,43 @@ def _slots(src: Tensor, dst: Tensor, num_drugs: int, num_nodes: int, offset: int
     ids = inverse + offset
     table.view(-1)[unique] = torch.arange(offset, offset + len(unique), dtype=torch.int32)
     return table, ids
+
+
+def _slot_types(slot_id: Tensor, rel: Tensor, num_relations: int) -> tuple[Tensor, Tensor]:
+    """The type (set of relations) of every slot, exactly: ``S`` type ids, and the sparse ``U x R`` 0/1 matrix
+    of each type's relations, from the ``M`` (slot id, relation) entries."""
+    if slot_id.numel() == 0:
+        return torch.zeros(0, dtype=torch.long), _sparse_rows(torch.zeros(0, dtype=torch.long), rel, 0, num_relations)
+    entry = np.unique(slot_id.numpy() * num_relations + rel.numpy())  # sorted by slot, then relation; no repeats
+    slot, relation = entry // num_relations, entry % num_relations
+    num_slots = int(slot.max()) + 1
+    per_slot = np.bincount(slot, minlength=num_slots)
+    rank = np.arange(len(entry)) - (np.cumsum(per_slot) - per_slot)[slot]  # position within the slot's list
+    padded = np.full((num_slots, int(per_slot.max())), -1, dtype=np.int64)
+    padded[slot, rank] = relation
+    types, slot_type = np.unique(padded, axis=0, return_inverse=True)
+    type_of, type_rel = np.nonzero(types >= 0)
+    return torch.as_tensor(slot_type.reshape(-1)), _sparse_rows(
+        torch.as_tensor(type_of), torch.as_tensor(types[type_of, type_rel]), len(types), num_relations
+    )
+
+
+def _sparse_rows(rows: Tensor, cols: Tensor, num_rows: int, num_cols: int) -> Tensor:
+    """Sparse CSR ``num_rows x num_cols`` 0/1 matrix with ones at (rows[i], cols[i])."""
+    with warnings.catch_warnings():  # torch flags sparse CSR as beta; the ops used here are stable
+        warnings.simplefilter("ignore", UserWarning)
+        matrix = torch.sparse_coo_tensor(
+            torch.stack([rows, cols]), torch.ones(rows.shape[0]), (num_rows, num_cols), check_invariants=True
+        )
+        return matrix.coalesce().to_sparse_csr()
+
+
+def _as_types(table: Tensor, slot_type: Tensor) -> Tensor:
+    """A ``D x N`` slot-id table (-1 = empty) as slot-type ids."""
+    filled = table >= 0
+    out = table.clone()
+    out[filled] = slot_type[table[filled].long()].to(table.dtype)
+    return out
 
 
 def drug_protein_incidence(kg: KnowledgeGraph, relation_groups: tuple[str, ...]) -> sp.csr_matrix:

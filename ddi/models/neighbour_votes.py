@@ -177,15 +177,14 @@ class NeighbourVotes:
         look-up of one is the reverse of a look-up of the other, so only the classes change (exact up to float
         rounding: the votes are summed in another order)."""
         block = self.num_classes + 1
-        return torch.cat(
-            [features[:, :block][:, self._reverse_columns], features[:, block:][:, self._reverse_columns]], dim=1
-        )
+        columns = torch.cat([self._reverse_columns, self._reverse_columns + block])
+        return features.index_select(1, columns)
 
     def look_alikes(self, ids: Tensor) -> tuple[Tensor, Tensor]:
         """The look-alikes of drugs (``B`` ids, graph drugs or added ones): ``B x k`` drug ids and similarities,
         most similar first."""
         rows = self._rows(ids)
-        return self.neighbours[rows], self.weights[rows]
+        return self.neighbours.index_select(0, rows), self.weights.index_select(0, rows)
 
     def evidence(self, head: int, tail: int, limit: int = 5) -> list[VoteEvidence]:
         """The known interactions behind the votes of the ordered pair (head, tail), strongest vote first."""
@@ -220,7 +219,7 @@ class NeighbourVotes:
         """Class of each ordered pair (a, b) (broadcast), C where it is not a known, visible interaction."""
         key = self._visible_ids(a, hidden) * (self.num_drugs + 1) + self._visible_ids(b, hidden)
         if self._dense is not None:
-            return self._dense[key].long()
+            return self._dense.index_select(0, key.flatten()).view(key.shape).long()
         if self.keys.numel() == 0:
             return torch.full_like(key, self.num_classes)
         pos = torch.searchsorted(self.keys, key).clamp(max=self.keys.numel() - 1)
@@ -240,9 +239,8 @@ class NeighbourVotes:
 
         ``hidden``: ``D`` bool, drugs whose interactions must not be read (None: none).
         """
-        rh, rt = self._rows(heads), self._rows(tails)
-        nh, vh = self.neighbours[rh], self.weights[rh].pow(VOTE_POWER)  # B x k
-        nt, vt = self.neighbours[rt], self.weights[rt].pow(VOTE_POWER)
+        (nh, vh), (nt, vt) = self.look_alikes(heads), self.look_alikes(tails)  # B x k each
+        vh, vt = vh.pow(VOTE_POWER), vt.pow(VOTE_POWER)
         ah, at = self._visible_ids(nh, hidden), self._visible_ids(nt, hidden)
         single = torch.cat(
             [self._classes(ah, tails.unsqueeze(1), hidden), self._classes(heads.unsqueeze(1), at, hidden)], dim=1

@@ -19,11 +19,11 @@ class InteractionHeads(nn.Module):
         self.trunk = nn.Sequential(
             nn.Linear(in_dim, width),
             nn.LayerNorm(width),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),  # in place: the layer norm's fresh output; saves a large allocation per batch
             nn.Dropout(dropout),
             nn.Linear(width, width),
             nn.LayerNorm(width),
-            nn.ReLU(),
+            nn.ReLU(inplace=True),
             nn.Dropout(dropout),
         )
         self.type_head = nn.Linear(width, num_classes)

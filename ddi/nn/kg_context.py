@@ -30,6 +30,7 @@ class RelationalContextLayer(nn.Module):
 
     def forward(self, node_state: Tensor, edge_index: Tensor, edge_type: Tensor, rel_emb: Tensor) -> Tensor:
         src, dst = edge_index
-        msg = self.compose(self.lin(node_state)[src], rel_emb[edge_type])
+        # index_select rather than tensor[index]: several times faster for large row gathers on a CPU.
+        msg = self.compose(self.lin(node_state).index_select(0, src), rel_emb.index_select(0, edge_type))
         agg = scatter(msg, dst, 0, dim_size=node_state.shape[0], reduce="mean")
         return node_state + torch.relu(self.norm(agg))

@@ -166,10 +166,7 @@ def pair_type_logits(
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
         features, reverse_features = pair_features_both_orders(model, ctx, h, t)
-        forward = model.score_pairs(enc, ctx.graph, h, t, features)
-        # The reverse order walks the same paths: reuse them instead of searching again.
-        reverse_paths = forward.paths.swapped() if forward.paths is not None else None
-        backward = model.score_pairs(enc, ctx.graph, t, h, reverse_features, paths=reverse_paths)
+        forward, backward = model.score_both_orders(enc, ctx.graph, h, t, (features, reverse_features))
         parts["forward"].append(forward.type_logits)
         parts["backward"].append(backward.type_logits)
         parts["exists"].append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)

@@ -77,6 +77,29 @@ def test_graph_holds_no_valid_or_test_interaction(context):
         assert not any((int(k), r) in kg_rows for k, r in zip(keys, rel, strict=True))
 
 
+def test_serving_scores_both_orders_as_training_code_does(context, trained):
+    """The serving path (drug projection, both orders sharing their common parts, sparse vote product) gives the
+    logits of the plain forward pass in each order."""
+    model = trained.model.eval()
+    heads, tails, _ = context.rows(context.split.valid.iloc[:300])
+    forward_features = pair_features(model, context, heads, tails)
+    backward_features = pair_features(model, context, tails, heads)
+    with torch.no_grad():
+        plain = encode(model, context)
+        expected = [
+            model.score_pairs(plain, context.graph, heads, tails, forward_features),
+            model.score_pairs(plain, context.graph, tails, heads, backward_features),
+        ]
+        served = model.score_both_orders(
+            model.project_drugs(plain), context.graph, heads, tails, (forward_features, backward_features)
+        )
+    assert model.num_votes and served[0].paths is not None and served[0].paths.pair.numel() > 0
+    for got, want in zip(served, expected, strict=True):
+        assert torch.allclose(got.type_logits, want.type_logits, atol=1e-4)
+        assert torch.allclose(got.exists_logits, want.exists_logits, atol=1e-4)
+        assert torch.allclose(got.path_weights, want.path_weights, atol=1e-5)
+
+
 def test_batch_pairs_lose_their_own_edges_in_training(context):
     graph = context.graph
     heads, tails, _ = context.rows(context.split.train.iloc[:500])
