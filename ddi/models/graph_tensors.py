@@ -175,7 +175,13 @@ def _slot_types(slot_id: Tensor, rel: Tensor, num_relations: int) -> tuple[Tenso
     rank = np.arange(len(entry)) - (np.cumsum(per_slot) - per_slot)[slot]  # position within the slot's list
     padded = np.full((num_slots, int(per_slot.max())), -1, dtype=np.int64)
     padded[slot, rank] = relation
-    types, slot_type = np.unique(padded, axis=0, return_inverse=True)
+    base, width = num_relations + 1, padded.shape[1]
+    if base**width < 2**63:  # each padded row as one integer (digits: relation + 1): a fast 1-D unique
+        keys = ((padded + 1) * (base ** np.arange(width, dtype=np.int64))).sum(axis=1)
+        _, first, slot_type = np.unique(keys, return_index=True, return_inverse=True)
+        types = padded[first]
+    else:
+        types, slot_type = np.unique(padded, axis=0, return_inverse=True)
     type_of, type_rel = np.nonzero(types >= 0)
     return torch.as_tensor(slot_type.reshape(-1)), _sparse_rows(
         torch.as_tensor(type_of), torch.as_tensor(types[type_of, type_rel]), len(types), num_relations
