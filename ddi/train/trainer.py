@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 DEFAULT_NEW_DRUG_RATE = {"s0": 0.0, "s1": 0.25, "s2": 0.5}
 
 
+#: Pairs scored at a time: small enough that each intermediate (paths x width, pairs x nodes) stays well under
+#: 32 MB, where allocations turn into fresh page-faulted memory; 2,048 measured 18 % faster than 8,192 (2 threads).
+SCORING_CHUNK = 2048
+
+
 def num_rules() -> int:
     from ddi.kg.rules import RULES
 
@@ -156,7 +161,7 @@ def pair_type_logits(
     ctx: TrainingContext,
     heads: torch.Tensor,
     tails: torch.Tensor,
-    chunk: int = 8192,
+    chunk: int = SCORING_CHUNK,
     encoded: Encoded | None = None,
 ) -> OrderLogits:
     """Both orders' logits and votes; the prior correction and vote blend are not applied yet (``orders_to_probs``)."""
@@ -192,7 +197,7 @@ def predict_type_probs(
     ctx: TrainingContext,
     heads: torch.Tensor,
     tails: torch.Tensor,
-    chunk: int = 8192,
+    chunk: int = SCORING_CHUNK,
     encoded: Encoded | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Oriented class probabilities ``B x 2T`` (both orders averaged) and exists probabilities ``B``."""

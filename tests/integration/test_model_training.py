@@ -98,6 +98,10 @@ def test_serving_scores_both_orders_as_training_code_does(context, trained):
         assert torch.allclose(got.type_logits, want.type_logits, atol=1e-4)
         assert torch.allclose(got.exists_logits, want.exists_logits, atol=1e-4)
         assert torch.allclose(got.path_weights, want.path_weights, atol=1e-5)
+    # Scored in small chunks or in one, the probabilities are the same.
+    small, _ = predict_type_probs(model, context, heads, tails, chunk=64)
+    whole, _ = predict_type_probs(model, context, heads, tails, chunk=len(heads))
+    assert torch.allclose(small, whole, atol=1e-6)
 
 
 def test_batch_pairs_lose_their_own_edges_in_training(context):
