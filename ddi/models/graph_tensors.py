@@ -46,10 +46,6 @@ class ModelGraph:
     slot_protein: Tensor
     slot_types: Tensor
 
-    @property
-    def num_slot_types(self) -> int:
-        return int(self.slot_types.shape[0])
-
     @classmethod
     def from_kg(cls, kg: KnowledgeGraph, relation_groups: tuple[str, ...], similarity: bool) -> ModelGraph:
         vocab = kg.vocab
@@ -130,7 +126,7 @@ class ModelGraph:
         return rows
 
     def slot_ids(self, drugs: Tensor, middles: Tensor, hidden: Tensor | None) -> Tensor:
-        """Slot id of each (drug, middle node) cell (every drug inside the graph, every cell non-empty)."""
+        """Slot-type id of each (drug, middle node) cell (every drug inside the graph, every cell non-empty)."""
         # A flat index_select: several times faster than table[drugs, middles] for many cells on a CPU.
         ids = self.slot_all.flatten().index_select(0, drugs * self.slot_all.shape[1] + middles)
         if hidden is not None and bool(hidden.any()):

@@ -130,8 +130,7 @@ class RelationPathBlock(nn.Module):
         return compose(compose(middle, head_rel), tail_rel)
 
     def forward(self, paths: PathBatch, inputs: PathInputs, pair_query: Tensor) -> tuple[Tensor, Tensor]:
-        middle = inputs.nodes.index_select(0, paths.middle)
-        query = self.att_query(pair_query).index_select(0, paths.pair) if self.attention else None
+        middle, query = self._order_free_inputs(paths, inputs, pair_query)
         return self._pool(self._path_messages(paths, inputs, middle), paths, query, pair_query.shape[0])
 
     def both_orders(
@@ -140,13 +139,21 @@ class RelationPathBlock(nn.Module):
         """``forward`` of the pairs and of the same pairs reversed (``paths.swapped()``), sharing what the two
         orders have in common: the middle nodes' states and the attention query (``pair_query`` is symmetric,
         head + tail)."""
-        middle = inputs.nodes.index_select(0, paths.middle)
-        query = self.att_query(pair_query).index_select(0, paths.pair) if self.attention else None
+        middle, query = self._order_free_inputs(paths, inputs, pair_query)
         num_pairs = pair_query.shape[0]
         return (
             self._pool(self._path_messages(paths, inputs, middle), paths, query, num_pairs),
             self._pool(self._path_messages(paths.swapped(), inputs, middle), paths, query, num_pairs),
         )
+
+    def _order_free_inputs(
+        self, paths: PathBatch, inputs: PathInputs, pair_query: Tensor
+    ) -> tuple[Tensor, Tensor | None]:
+        """What the paths read whichever drug is the head: ``P x d`` middle-node states and, when the block
+        attends, the ``P x d`` attention query of each path's pair."""
+        middle = inputs.nodes.index_select(0, paths.middle)
+        query = self.att_query(pair_query).index_select(0, paths.pair) if self.attention else None
+        return middle, query
 
     def _path_messages(self, paths: PathBatch, inputs: PathInputs, middle: Tensor) -> Tensor:
         """``P x d`` messages of the paths (``middle``: ``P x d``, the middle nodes' projected states)."""
