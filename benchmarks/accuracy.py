@@ -41,11 +41,16 @@ RESULTS = Path(__file__).parent / "results" / "accuracy.json"
 SUMMARY = Path(__file__).parent / "results" / "accuracy_summary.json"
 METRICS = ("macro_f1", "accuracy", "kappa", "roc_auc")
 
+# Ablations of the shipped configuration (which has look-alike votes). "molecule_only" removes everything the
+# knowledge graph gives (paths, rules, and the votes, which read proteins and known interactions); the others
+# remove one part each. Rows made before the votes were the default carry ``neighbour_votes`` 0 in their config,
+# and the summary keeps them apart by that field.
 VARIANTS = {
     "full": {},
-    "molecule_only": {"kg_layers": 0, "path_length": 0, "use_rules": False},
+    "molecule_only": {"kg_layers": 0, "path_length": 0, "use_rules": False, "neighbour_votes": 0},
     "graph_only": {"use_molecule": False},
     "no_rules": {"use_rules": False},
+    "no_votes": {"neighbour_votes": 0},
     "neighbour_votes": {"neighbour_votes": 16},
 }
 
@@ -64,17 +69,28 @@ def append_result(row: dict) -> None:
         RESULTS.write_text(json.dumps(rows, indent=2) + "\n")
 
 
+def votes_of(row: dict) -> int:
+    """Look-alike votes of a row's model (0 for rows written before the field existed)."""
+    return int((row.get("config") or {}).get("model", {}).get("neighbour_votes", 0))
+
+
 def summarise(rows: list[dict]) -> list[dict]:
-    """Mean and population std of the test metrics per (setting, variant, epochs), latest row of each seed."""
+    """Mean and population std of the test metrics per (setting, variant, epochs, votes), latest row of each seed."""
     latest: dict[tuple, dict] = {}
     for row in rows:  # later rows replace earlier ones of the same group and seed
-        latest[(row["setting"], row["variant"], row.get("epochs"), row["seed"])] = row
+        latest[(row["setting"], row["variant"], row.get("epochs"), votes_of(row), row["seed"])] = row
     groups: dict[tuple, list[dict]] = {}
-    for (setting, variant, epochs, _), row in sorted(latest.items(), key=lambda item: str(item[0])):
-        groups.setdefault((setting, variant, epochs), []).append(row)
+    for (*group, _), row in sorted(latest.items(), key=lambda item: str(item[0])):
+        groups.setdefault(tuple(group), []).append(row)
     out = []
-    for (setting, variant, epochs), members in groups.items():
-        entry: dict = {"setting": setting, "variant": variant, "epochs": epochs, "seeds": [r["seed"] for r in members]}
+    for (setting, variant, epochs, votes), members in groups.items():
+        entry: dict = {
+            "setting": setting,
+            "variant": variant,
+            "epochs": epochs,
+            "neighbour_votes": votes,
+            "seeds": [r["seed"] for r in members],
+        }
         for metric in METRICS:
             values = [r["test"][metric] for r in members if metric in r.get("test", {})]
             if values:
@@ -88,12 +104,15 @@ def summarise(rows: list[dict]) -> list[dict]:
 
 
 def summary_table(summary: list[dict]) -> str:
-    lines = ["| setting | variant | epochs | seeds | " + " | ".join(METRICS) + " |", "|---" * (4 + len(METRICS)) + "|"]
+    header = "| setting | variant | epochs | votes | seeds | " + " | ".join(METRICS) + " |"
+    lines = [header, "|---" * (5 + len(METRICS)) + "|"]
     for entry in summary:
         cells = [f"{entry[m]['mean']:.3f} ± {entry[m]['std']:.3f}" if m in entry else "" for m in METRICS]
         seeds = " ".join(map(str, entry["seeds"]))
         lines.append(
-            f"| {entry['setting']} | {entry['variant']} | {entry['epochs']} | {seeds} | " + " | ".join(cells) + " |"
+            f"| {entry['setting']} | {entry['variant']} | {entry['epochs']} | {entry['neighbour_votes']} | {seeds} | "
+            + " | ".join(cells)
+            + " |"
         )
     return "\n".join(lines)
 
@@ -136,9 +155,12 @@ def main() -> None:
                 elif variant == "fingerprint":
                     ctx = TrainingContext.build(run, tables, progress=False)
                     start = time.time()
-                    extra = {"test": train_fingerprint_baseline(ctx, seed=run.train.seed, progress=False)}
-                    extra["train_seconds"] = time.time() - start
-                    extra["epochs"] = run.train.epochs
+                    test = train_fingerprint_baseline(
+                        ctx, epochs=run.train.epochs, seed=run.train.seed, progress=False, patience=run.train.patience
+                    )
+                    extra = {"test": test, "train_seconds": time.time() - start, "epochs": run.train.epochs}
+                    extra["best_epoch"] = test.pop("best_epoch")
+                    extra["epochs_run"] = test.pop("epochs_run")
                 else:
                     extra = train_and_test(run, tables)
                 row = {
@@ -150,6 +172,7 @@ def main() -> None:
                     + " ".join(
                         ["--settings", setting, "--variants", variant, "--seeds", str(seed)]
                         + (["--epochs", str(args.epochs)] if args.epochs else [])
+                        + (["--config", args.config] if args.config else [])
                     ),
                     **extra,
                     "config": run.to_dict(),

@@ -55,8 +55,14 @@ def train_fingerprint_baseline(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool = True,
+    patience: int | None = 3,
 ) -> dict[str, float]:
-    """Train on the split's training pairs (early stopping on valid macro-F1) and return test metrics."""
+    """Train on the split's training pairs and return test metrics.
+
+    Early stopping as ``ddi train`` does it: the epoch with the best validation macro-F1 is kept, and training
+    stops after ``patience`` epochs without a better one (None: run all ``epochs``). The metrics carry
+    ``epochs_run`` and ``best_epoch``.
+    """
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     fps = morgan_fingerprints(ctx)
@@ -74,8 +80,11 @@ def train_fingerprint_baseline(
             q = model(fps[t], fps[h]).softmax(-1)
         return labels.predicted_types((p + labels.flip(q)) / 2)
 
-    best, best_state, start = -1.0, None, time.time()
+    best, best_state, best_epoch, epochs_run, start = -1.0, None, 0, 0, time.time()
     for epoch in tqdm(range(epochs), desc="fingerprint MLP", disable=not progress):
+        if patience is not None and epochs_run - best_epoch >= patience:
+            break
+        epochs_run = epoch + 1
         model.train()
         order = torch.as_tensor(rng.permutation(len(heads)))
         for i in range(0, len(order), batch_size):
@@ -91,9 +100,11 @@ def train_fingerprint_baseline(
         f1 = type_metrics(ctx.split.valid["type"].to_numpy(), predict(ctx.split.valid))["macro_f1"]
         log.info("fingerprint MLP epoch %d: valid macro-F1 %.4f", epoch + 1, f1)
         if f1 > best:
-            best, best_state = f1, {k: v.clone() for k, v in model.state_dict().items()}
+            best, best_epoch = f1, epoch + 1
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
     if best_state is not None:
         model.load_state_dict(best_state)
     metrics = type_metrics(ctx.split.test["type"].to_numpy(), predict(ctx.split.test))
     metrics["train_seconds"] = time.time() - start
+    metrics["epochs_run"], metrics["best_epoch"] = epochs_run, best_epoch
     return metrics

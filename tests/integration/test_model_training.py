@@ -8,6 +8,7 @@ import torch
 
 from ddi.data.splits import load_split
 from ddi.models.config import ConfigError, ModelConfig, RunConfig, TrainConfig
+from ddi.models.fingerprint_baseline import train_fingerprint_baseline
 from ddi.models.graph_tensors import sorted_membership
 from ddi.predict.predictor import Predictor
 from ddi.train.context import TrainingContext
@@ -254,3 +255,12 @@ def test_a_checkpoint_config_without_a_newer_field_keeps_the_value_it_was_traine
     saved["model"]["neighbour_votes"] = 4  # a checkpoint that states the field keeps it
     path.write_text(json.dumps(saved))
     assert RunConfig.load(path, checkpoint=True).model.neighbour_votes == 4
+
+
+def test_fingerprint_baseline_learns_and_stops_early(context):
+    """The benchmark's fingerprint MLP beats the commonest type and, like ``ddi train``, stops after ``patience``
+    epochs without a better validation macro-F1 (here 1: it cannot run all 12)."""
+    metrics = train_fingerprint_baseline(context, epochs=12, batch_size=256, seed=0, progress=False, patience=1)
+    majority = context.split.test["type"].value_counts(normalize=True).iloc[0]
+    assert metrics["accuracy"] > majority + 0.05
+    assert metrics["epochs_run"] == metrics["best_epoch"] + 1 < 12
