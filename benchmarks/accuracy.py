@@ -117,6 +117,43 @@ def summary_table(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The one table of the issue: each row a model, each column a setting. A row lists the (variant, votes) groups
+# that are the same model (the default was run as "neighbour_votes" before votes became the default).
+TABLE_ROWS = (
+    ("ddi model (the default: look-alike votes)", (("full", 16), ("neighbour_votes", 16))),
+    ("without the look-alike votes (the previous default)", (("full", 0), ("no_votes", 0))),
+    ("ablation: molecule only (no knowledge graph: no paths, rules or votes)", (("molecule_only", 0),)),
+    ("ablation: graph only (no molecule encoder or fingerprints)", (("graph_only", 16),)),
+    ("ablation: no rule features", (("no_rules", 16),)),
+    ("ablation: no rule features, without votes", (("no_rules", 0),)),
+    ("baseline: Morgan fingerprint + MLP", (("fingerprint", 0), ("fingerprint", 16))),
+    ("baseline: look-alike vote alone (untrained)", (("look_alike_vote", 0),)),
+)
+SETTING_RUNS = {"s0": 3, "s1": 5, "s2": 5}
+
+
+def settings_table(summary: list[dict]) -> str:
+    """Models x settings: macro-F1 ± std / accuracy / kappa of the group with the most seeds (then epochs)."""
+    lines = ["| model | S0 (3 seeds) | S1 (5 drug splits) | S2 (5 drug splits) |", "|---|---|---|---|"]
+    for label, keys in TABLE_ROWS:
+        cells = []
+        for setting, wanted in SETTING_RUNS.items():
+            groups = [e for e in summary if e["setting"] == setting and (e["variant"], e["neighbour_votes"]) in keys]
+            if not groups:
+                cells.append("")
+                continue
+            best = max(groups, key=lambda e: (len(e["seeds"]), e["epochs"] or 0))
+            n = len(best["seeds"])
+            spread = f" ± {best['macro_f1']['std']:.3f}" if n > 1 else ""
+            partial = "" if n >= wanted else f" ({n} of {wanted}: {' '.join(map(str, best['seeds']))})"
+            cells.append(
+                f"{best['macro_f1']['mean']:.3f}{spread} / {best['accuracy']['mean']:.3f} / "
+                f"{best['kappa']['mean']:.3f}{partial}"
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="+", default=["s0"], choices=["s0", "s1", "s2"])
@@ -132,6 +169,8 @@ def main() -> None:
         summary = summarise(json.loads(RESULTS.read_text()) if RESULTS.is_file() else [])
         SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
         print(summary_table(summary))
+        print()
+        print(settings_table(summary))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     tables, _ = load_benchmark()
