@@ -17,8 +17,17 @@ def accuracy(monkeypatch) -> ModuleType:
     return importlib.import_module("accuracy")
 
 
-def _row(setting: str, variant: str, seed: int, f1: float, epochs: int = 16) -> dict:
-    return {"setting": setting, "variant": variant, "seed": seed, "epochs": epochs, "test": {"macro_f1": f1}}
+def _row(setting: str, variant: str, seed: int, f1: float, epochs: int = 16, votes: int | None = None) -> dict:
+    row = {"setting": setting, "variant": variant, "seed": seed, "epochs": epochs, "test": {"macro_f1": f1}}
+    if votes is not None:
+        row["config"] = {"model": {"neighbour_votes": votes}}
+    return row
+
+
+def _full(f1: float, seed: int, votes: int) -> dict:
+    row = _row("s2", "full", seed, f1, votes=votes)
+    row["test"].update(accuracy=f1 + 0.1, kappa=f1 - 0.1)
+    return row
 
 
 def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy) -> None:
@@ -31,10 +40,22 @@ def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy
     ]
     summary = {(e["setting"], e["variant"], e["epochs"]): e for e in accuracy.summarise(rows)}
     full = summary[("s1", "full", 16)]
+    assert full["neighbour_votes"] == 0  # rows from before the field existed count as no votes
     assert full["seeds"] == [0, 1]
     assert full["macro_f1"]["mean"] == pytest.approx(0.55)
     assert full["macro_f1"]["std"] == pytest.approx(0.05)  # population std, as BENCHMARKS.md reports
     assert summary[("s1", "full", 5)]["macro_f1"]["values"] == [0.90]
     assert "accuracy" not in full  # a metric no row has is left out, not shown as zero
     table = accuracy.summary_table(accuracy.summarise(rows))
-    assert "| s1 | full | 16 | 0 1 | 0.550 ± 0.050 |" in table
+    assert "| s1 | full | 16 | 0 | 0 1 | 0.550 ± 0.050 |" in table
+
+
+def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
+    """The default gained look-alike votes: its new rows must not be averaged with the old ones of the same name."""
+    rows = [_full(0.2, 0, votes=0), _full(0.3, 1, votes=0), _full(0.4, 0, votes=16), _full(0.5, 1, votes=16)]
+    by_votes = {e["neighbour_votes"]: e for e in accuracy.summarise(rows)}
+    assert by_votes[0]["macro_f1"]["mean"] == pytest.approx(0.25)
+    assert by_votes[16]["macro_f1"]["mean"] == pytest.approx(0.45)
+    table = accuracy.settings_table(accuracy.summarise(rows))
+    assert "| ddi model (the default: look-alike votes) |  |  | 0.450 ± 0.050 / 0.550 / 0.350 (2 of 5: 0 1) |" in table
+    assert "| without the look-alike votes (the previous default) |  |  | 0.250 ± 0.050 / 0.350" in table
