@@ -128,7 +128,7 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
             st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
 
     if answer.look_alikes:
-        st.markdown("**Known interactions of look-alike drugs** (similar structure and proteins)")
+        st.markdown(f"**Known interactions of look-alike drugs** (similar {answer.look_alike_basis})")
         votes = pd.DataFrame(
             {"evidence": [e.text for e in answer.look_alikes], "share": [e.weight for e in answer.look_alikes]}
         )

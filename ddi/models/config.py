@@ -20,11 +20,13 @@ COMBINATIONS = ("concat", "concat_product")
 PRUNE_METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
 PRUNE_POLICIES = ("lamp", "global", "layer")
 PRUNE_CRITERIA = ("magnitude", "input")
+#: Label annotations the look-alike votes may compare drugs by (``ddi.models.drug_annotations``).
+VOTE_ANNOTATIONS = ("atc", "categories")
 
 
 #: Model fields added after checkpoints were first saved, with the value those older checkpoints were trained
 #: with: a checkpoint's config that lacks one means that value, whatever today's default is.
-CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0}
+CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0, "vote_annotations": ()}
 
 
 class ConfigError(UserInputError):
@@ -58,9 +60,12 @@ class ModelConfig:
     relation_profile: add to each node's first state a projection of how many edges of each relation it has
         in the (leak-free) context graph: a cheap, strong summary of a drug's known pharmacology.
     max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
-    neighbour_votes: look-alike drugs per drug (mean Tanimoto of Morgan fingerprints and of protein sets) whose
-        known interactions vote on the pair's class, given to the heads as features and blended into the decision
-        (0 = none; see ``ddi.models.neighbour_votes``).
+    neighbour_votes: look-alike drugs per drug (mean Tanimoto of Morgan fingerprints, of protein sets and of the
+        ``vote_annotations``) whose known interactions vote on the pair's class, given to the heads as features
+        and blended into the decision (0 = none; see ``ddi.models.neighbour_votes``).
+    vote_annotations: label annotations the look-alikes are also compared by (ATC codes with their hierarchy,
+        DrugBank categories): drugs of one pharmacological class interact alike, and a new drug's class is on
+        its label before its interactions are known.
     """
 
     hidden_dim: int = 64
@@ -82,9 +87,11 @@ class ModelConfig:
     dropout: float = 0.1
     max_paths: int = 32
     neighbour_votes: int = 16
+    vote_annotations: tuple[str, ...] = VOTE_ANNOTATIONS
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)
+        self.vote_annotations = tuple(self.vote_annotations)
         checks = [
             (self.hidden_dim >= 4, "hidden_dim must be >= 4"),
             (self.mol_hidden_dim >= 4, "mol_hidden_dim must be >= 4"),
@@ -104,6 +111,10 @@ class ModelConfig:
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.max_paths >= 1, "max_paths must be >= 1"),
             (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),
+            (
+                set(self.vote_annotations) <= set(VOTE_ANNOTATIONS),
+                f"vote_annotations must be within {VOTE_ANNOTATIONS}",
+            ),
             (
                 self.message != "rotate" or self.hidden_dim % 2 == 0,
                 "message 'rotate' needs an even hidden_dim",

@@ -1,14 +1,16 @@
 """Neighbour votes: the known interactions of a pair's look-alike drugs, as features for the heads.
 
-Two drugs look alike by the mean of two Jaccard (Tanimoto) similarities: of their Morgan fingerprints
-(structure) and of their protein sets (targets, enzymes, transporters, carriers: pharmacology). For an ordered
+Two drugs look alike by the mean of Jaccard (Tanimoto) similarities: of their Morgan fingerprints (structure),
+of their protein sets (targets, enzymes, transporters, carriers: pharmacology) and, where the model asks for
+them, of their label annotations (ATC codes, DrugBank categories: ``ddi.models.drug_annotations``). For an ordered
 pair (h, t) the vote of a class c is the similarity-weighted count of the known interactions of class c between
 h and the look-alikes of t and between the look-alikes of h and t, and (a second block) between a look-alike
 of h and a look-alike of t. These are the relation paths ``h -resembles- h' -interacts- t`` and
 ``h -resembles- h' -interacts- t' -resembles- t``, read out explicitly: a new drug has no interactions of its
 own, but its look-alikes do. On drug-disjoint splits this vote alone beats the rest of the model, and the heads
 learn how far to trust it. A drug's protein set is known before its interactions are (from its label), so it
-may be used for new drugs; a drug known only by its SMILES looks alike by structure only.
+may be used for new drugs, and so are its ATC codes and categories; a drug known only by its SMILES looks alike
+by structure only.
 
 No leak: a lookup never reads the pair's own interaction (a drug is not its own look-alike, and the double
 block skips the pair itself read in reverse), and hidden drugs (training's imitation of new drugs) have no
@@ -17,6 +19,7 @@ interactions to read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +98,8 @@ class NeighbourVotes:
     reverse_class: ``C``, the class of the reversed pair for each class (a permutation): both orders are stored.
     known: ``D`` bool, the drugs allowed as look-alikes (those with known interactions).
     num_classes: ``C``; k: look-alikes per drug.
+    annotations: further ``D x T`` 0/1 views of the drugs compared alike (e.g. ATC codes, categories; zero rows:
+        not annotated).
 
     Shapes
     ------
@@ -113,6 +118,7 @@ class NeighbourVotes:
         known: Tensor,
         num_classes: int,
         k: int,
+        annotations: Sequence[Tensor] = (),
     ) -> None:
         self.num_drugs = fingerprints.shape[0]
         self.num_classes = num_classes
@@ -121,10 +127,11 @@ class NeighbourVotes:
         self._reverse_columns = torch.cat([reverse_class, torch.tensor([num_classes])])
         self.k = k
         self._pool = torch.nonzero(known).squeeze(1)
-        self._pool_views = [fingerprints[self._pool], protein_sets[self._pool]]
+        views = [fingerprints, protein_sets, *annotations]
+        self._pool_views = [view[self._pool] for view in views]
         self_index = torch.full((self.num_drugs,), -1, dtype=torch.long)
         self_index[self._pool] = torch.arange(len(self._pool))
-        index, self.weights = look_alike_table([fingerprints, protein_sets], self._pool_views, k, self_index)
+        index, self.weights = look_alike_table(views, self._pool_views, k, self_index)
         self.neighbours = self._pool[index]
         self._outside_ids = torch.zeros(0, dtype=torch.long)  # node ids of the rows add_drugs appended
         # Pairs are keyed over D + 1 ids: id D is "nobody" (a hidden drug, or one outside the graph), whose
@@ -152,10 +159,10 @@ class NeighbourVotes:
 
     def add_drugs(self, node_ids: Tensor, fingerprints: Tensor) -> None:
         """Rows for ``M`` drugs outside the graph (known only by structure) under their node ids (``M``, each
-        past the graph's nodes and above every id added before). With no proteins known, they look alike by
-        structure alone."""
-        no_proteins = torch.zeros(fingerprints.shape[0], self._pool_views[1].shape[1])
-        index, weights = look_alike_table([fingerprints, no_proteins], self._pool_views, self.k)
+        past the graph's nodes and above every id added before). With no proteins or annotations known, they look
+        alike by structure alone."""
+        unknown = [torch.zeros(fingerprints.shape[0], view.shape[1]) for view in self._pool_views[1:]]
+        index, weights = look_alike_table([fingerprints, *unknown], self._pool_views, self.k)
         self.neighbours = torch.cat([self.neighbours, self._pool[index]])
         self.weights = torch.cat([self.weights, weights])
         self._outside_ids = torch.cat([self._outside_ids, node_ids])
@@ -258,6 +265,13 @@ class NeighbourVotes:
             ],
             dim=1,
         )
+
+
+def look_alike_basis(annotations: Sequence[str]) -> str:
+    """What look-alikes are compared by, in words, for a model whose votes also read ``annotations``."""
+    words = {"atc": "ATC class", "categories": "DrugBank categories"}
+    parts = ["structure", "proteins", *(words.get(a, a) for a in annotations)]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def vote_width(num_classes: int) -> int:

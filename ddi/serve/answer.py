@@ -22,6 +22,7 @@ import numpy as np
 
 from ddi.chem.molecule import InvalidStructureError
 from ddi.errors import UserInputError
+from ddi.models.neighbour_votes import look_alike_basis
 from ddi.predict.sentences import interaction_sentence
 from ddi.serve.atoms import AtomImportance, atom_importance
 from ddi.serve.resolve import AmbiguousDrugError, ResolvedDrug, UnknownDrugError
@@ -86,6 +87,7 @@ class PairAnswer:
     rules: the pharmacology rules that fire for the pair (both drugs must be graph drugs).
     atoms: atom importances of drug1 and drug2 (None for a drug without a structure).
     seconds: time taken.
+    look_alike_basis: what the model's look-alikes are similar in ("structure, proteins and ATC class").
     """
 
     drug1: ResolvedDrug
@@ -101,6 +103,7 @@ class PairAnswer:
     rules: list[FiredRule] = field(default_factory=list)
     atoms: tuple[AtomImportance | None, AtomImportance | None] = (None, None)
     seconds: float = 0.0
+    look_alike_basis: str = ""
 
     @property
     def sentence(self) -> str:
@@ -208,6 +211,7 @@ def answer_pair(
         less_certain_reason=reason,
         rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
         atoms=atoms,
+        look_alike_basis=look_alike_basis(predictor.model.config.vote_annotations),
     )
     answer.seconds = time.perf_counter() - start
     log.info("answered %s + %s in %.0f ms", id1, id2, 1000 * answer.seconds)
@@ -314,7 +318,9 @@ def warm_up(predictor: Predictor) -> None:
     if predictor.model.num_rules:
         _ = predictor.ctx.rule_table
     if predictor.model.num_votes:
-        _ = predictor.ctx.neighbour_votes(predictor.model.config.neighbour_votes)
+        _ = predictor.ctx.neighbour_votes(
+            predictor.model.config.neighbour_votes, predictor.model.config.vote_annotations
+        )
     _known_index(predictor)
     log.info("warmed up in %.1f s", time.perf_counter() - start)
 

@@ -21,6 +21,7 @@ from ddi.data.splits import Split, load_split
 from ddi.data.tables import Tables
 from ddi.kg.graph import KnowledgeGraph
 from ddi.models.config import RELATION_GROUPS, RunConfig
+from ddi.models.drug_annotations import annotation_incidence
 from ddi.models.graph_tensors import ModelGraph, drug_protein_incidence
 from ddi.models.labels import TypeOrientation
 from ddi.models.neighbour_votes import NeighbourVotes
@@ -61,16 +62,17 @@ class TrainingContext:
         """Rule features of every ordered drug pair (built on first use)."""
         return RuleTable(self.kg)
 
-    def neighbour_votes(self, k: int) -> NeighbourVotes:
-        """Neighbour votes from the training interactions with ``k`` look-alikes per drug (built on first use)."""
+    def neighbour_votes(self, k: int, annotations: tuple[str, ...] = ()) -> NeighbourVotes:
+        """Neighbour votes from the training interactions with ``k`` look-alikes per drug, compared by structure,
+        proteins and the label ``annotations`` named (``ddi.models.drug_annotations``; built on first use)."""
         cache = self.__dict__.setdefault("_neighbour_votes", {})
-        if k not in cache:
+        if (k, annotations) not in cache:
             heads, tails, types = self.rows(self.split.train)
             known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
             known[heads] = True
             known[tails] = True
             proteins = drug_protein_incidence(self.kg, RELATION_GROUPS)  # every protein group (not interactions)
-            cache[k] = NeighbourVotes(
+            cache[k, annotations] = NeighbourVotes(
                 self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
                 torch.as_tensor(proteins.toarray(), dtype=torch.float32),
                 heads,
@@ -80,9 +82,16 @@ class TrainingContext:
                 known,
                 self.labels.num_classes,
                 k,
+                [annotation_incidence(self.tables.drugs, name) for name in annotations],
             )
-            log.info("neighbour votes: %d look-alikes per drug among %d drugs with interactions", k, int(known.sum()))
-        return cache[k]
+            log.info(
+                "neighbour votes: %d look-alikes per drug among %d drugs with interactions, compared by structure, "
+                "proteins%s",
+                k,
+                int(known.sum()),
+                "".join(f", {name}" for name in annotations),
+            )
+        return cache[k, annotations]
 
     @property
     def drug_ids(self) -> list[str]:

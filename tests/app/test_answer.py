@@ -39,6 +39,8 @@ def test_answer_has_prediction_top_types_and_explanation(predictor, resolver):
     assert 0 <= answer.exists <= 1
     assert answer.paths and all(p.weight > 0 for p in answer.paths)
     assert any(r.name == "cyp_inhibition" and "CYP3A4" in r.text for r in answer.rules)
+    # What the look-alikes behind the votes are alike in, as the model compares drugs.
+    assert answer.look_alike_basis == "structure, proteins, ATC class and DrugBank categories"
     for atoms in answer.atoms:
         assert atoms is not None
         assert len(atoms.scores) == Chem.MolFromSmiles(atoms.smiles).GetNumAtoms()
@@ -105,8 +107,10 @@ def test_atom_gradients_equal_a_full_recomputation_for_a_structure(predictor):
         pair_structure = torch.cat([structure[:row], model.pair_structure(fingerprints), structure[row + 1 :]])
     encoded = Encoded(node_state, predictor.encoded.path_inputs, pair_structure)
     h, t = torch.tensor([predictor.node_of["DB00682"], row]), torch.tensor([row, predictor.node_of["DB00682"]])
-    out = model.score_pairs(encoded, predictor.ctx.graph, h, t, pair_features(model, predictor.ctx, h, t))
-    p = out.type_logits.detach().softmax(-1)
+    features = pair_features(model, predictor.ctx, h, t)
+    out = model.score_pairs(encoded, predictor.ctx.graph, h, t, features)
+    # The class explained is the one predicted, after the look-alike vote is blended in.
+    p = model.class_probs(out.type_logits.detach(), model.vote_probs(features))
     probs = (p[:1] + labels.flip(p[1:])) / 2
     ti = int(labels.type_probs(probs)[0].argmax())
     o = int(probs[0].view(-1, 2)[ti].argmax())

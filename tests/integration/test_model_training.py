@@ -226,7 +226,9 @@ def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
     # so its pairs read simvastatin's interactions.
     simvastatin = first.ctx.tables.drugs.set_index("drugbank_id").loc["DB00641", "smiles"]
     pseudo = first.register_structure(simvastatin, "simvastatin again")
-    ids, weights = first.ctx.neighbour_votes(8).look_alikes(torch.tensor([first.node_of[pseudo]]))
+    ids, weights = first.ctx.neighbour_votes(8, first.model.config.vote_annotations).look_alikes(
+        torch.tensor([first.node_of[pseudo]])
+    )
     assert int(ids[0, 0]) == first.node_of["DB00641"] and float(weights[0, 0]) == pytest.approx(1.0)
     train = first.ctx.split.train
     rows = train[(train["drug1_id"] == "DB00641") | (train["drug2_id"] == "DB00641")]
@@ -257,6 +259,20 @@ def test_a_checkpoint_config_without_a_newer_field_keeps_the_value_it_was_traine
     assert RunConfig.load(path, checkpoint=True).model.neighbour_votes == 4
 
 
+def test_a_checkpoint_from_before_label_annotations_keeps_voting_by_structure_and_proteins(tmp_path):
+    import json
+
+    saved = RunConfig().to_dict()
+    assert tuple(saved["model"]["vote_annotations"]) == ("atc", "categories")  # today's default
+    del saved["model"]["vote_annotations"]
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(saved))
+    assert RunConfig.load(path, checkpoint=True).model.vote_annotations == ()
+    assert RunConfig.load(path).model.vote_annotations == ("atc", "categories")
+    with pytest.raises(ConfigError, match="vote_annotations"):
+        ModelConfig(vote_annotations=("atc", "horoscope"))
+
+
 def test_fingerprint_baseline_learns_and_stops_early(context):
     """The benchmark's fingerprint MLP beats the commonest type and, like ``ddi train``, stops after ``patience``
     epochs without a better validation macro-F1 (here 1: it cannot run all 12)."""
@@ -264,3 +280,17 @@ def test_fingerprint_baseline_learns_and_stops_early(context):
     majority = context.split.test["type"].value_counts(normalize=True).iloc[0]
     assert metrics["accuracy"] > majority + 0.05
     assert metrics["epochs_run"] == metrics["best_epoch"] + 1 < 12
+
+
+def test_label_annotations_make_a_statin_look_like_the_other_statins(context):
+    """Drugs of one ATC class interact alike; by structure and proteins alone, simvastatin's look-alikes include
+    HIV protease inhibitors (shared CYP3A4 and transporters); with its ATC class and categories, statins rank first."""
+    drugs = context.tables.drugs
+    simvastatin = context.drug_ids.index("DB00641")
+
+    def statins_among_look_alikes(annotations: tuple[str, ...]) -> int:
+        ids, _ = context.neighbour_votes(8, annotations).look_alikes(torch.tensor([simvastatin]))
+        return sum(drugs["atc_codes"].iloc[int(i)].startswith("C10AA") for i in ids[0])
+
+    plain, annotated = statins_among_look_alikes(()), statins_among_look_alikes(("atc", "categories"))
+    assert annotated > plain and annotated >= 6

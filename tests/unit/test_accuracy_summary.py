@@ -17,15 +17,25 @@ def accuracy(monkeypatch) -> ModuleType:
     return importlib.import_module("accuracy")
 
 
-def _row(setting: str, variant: str, seed: int, f1: float, epochs: int = 16, votes: int | None = None) -> dict:
+def _row(
+    setting: str,
+    variant: str,
+    seed: int,
+    f1: float,
+    epochs: int = 16,
+    votes: int | None = None,
+    annotations: tuple[str, ...] | None = None,
+) -> dict:
     row = {"setting": setting, "variant": variant, "seed": seed, "epochs": epochs, "test": {"macro_f1": f1}}
     if votes is not None:
         row["config"] = {"model": {"neighbour_votes": votes}}
+        if annotations is not None:
+            row["config"]["model"]["vote_annotations"] = list(annotations)
     return row
 
 
-def _full(f1: float, seed: int, votes: int) -> dict:
-    row = _row("s2", "full", seed, f1, votes=votes)
+def _full(f1: float, seed: int, votes: int, annotations: tuple[str, ...] | None = None) -> dict:
+    row = _row("s2", "full", seed, f1, votes=votes, annotations=annotations)
     row["test"].update(accuracy=f1 + 0.1, kappa=f1 - 0.1)
     return row
 
@@ -40,7 +50,7 @@ def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy
     ]
     summary = {(e["setting"], e["variant"], e["epochs"]): e for e in accuracy.summarise(rows)}
     full = summary[("s1", "full", 16)]
-    assert full["neighbour_votes"] == 0  # rows from before the field existed count as no votes
+    assert full["neighbour_votes"] == "0"  # rows from before the field existed count as no votes
     assert full["seeds"] == [0, 1]
     assert full["macro_f1"]["mean"] == pytest.approx(0.55)
     assert full["macro_f1"]["std"] == pytest.approx(0.05)  # population std, as BENCHMARKS.md reports
@@ -51,11 +61,31 @@ def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy
 
 
 def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
-    """The default gained look-alike votes: its new rows must not be averaged with the old ones of the same name."""
-    rows = [_full(0.2, 0, votes=0), _full(0.3, 1, votes=0), _full(0.4, 0, votes=16), _full(0.5, 1, votes=16)]
+    """The default gained look-alike votes, then votes that also compare label annotations: rows of one variant
+    name made under each must not be averaged together."""
+    rows = [
+        _full(0.2, 0, votes=0),
+        _full(0.3, 1, votes=0),
+        _full(0.4, 0, votes=16),
+        _full(0.5, 1, votes=16),
+        _full(0.6, 0, votes=16, annotations=("atc", "categories")),
+    ]
     by_votes = {e["neighbour_votes"]: e for e in accuracy.summarise(rows)}
-    assert by_votes[0]["macro_f1"]["mean"] == pytest.approx(0.25)
-    assert by_votes[16]["macro_f1"]["mean"] == pytest.approx(0.45)
+    assert by_votes["0"]["macro_f1"]["mean"] == pytest.approx(0.25)
+    assert by_votes["16"]["macro_f1"]["mean"] == pytest.approx(0.45)
+    assert by_votes["16+atc+categories"]["seeds"] == [0]
     table = accuracy.settings_table(accuracy.summarise(rows))
-    assert "| ddi model (the default: look-alike votes) |  |  | 0.450 ± 0.050 / 0.550 / 0.350 (2 of 5: 0 1) |" in table
-    assert "| without the look-alike votes (the previous default) |  |  | 0.250 ± 0.050 / 0.350" in table
+    default = "| ddi model (the default: look-alikes by structure, proteins, ATC class and categories) |"
+    assert f"{default}  |  | 0.600 / 0.700 / 0.500 (1 of 5: 0) |" in table
+    assert "| look-alikes by structure and proteins only (the previous default) |  |  | 0.450 ± 0.050 / 0.550" in table
+    assert "| without the look-alike votes |  |  | 0.250 ± 0.050 / 0.350" in table
+
+
+def test_the_fingerprint_baseline_reads_no_votes_whatever_its_config_says(accuracy) -> None:
+    rows = [
+        _row("s2", "fingerprint", 0, 0.30, votes=0),
+        _row("s2", "fingerprint", 1, 0.40, votes=16),
+        _row("s2", "fingerprint", 2, 0.50, votes=16, annotations=("atc",)),
+    ]
+    (entry,) = accuracy.summarise(rows)
+    assert entry["seeds"] == [0, 1, 2] and entry["neighbour_votes"] == "0"

@@ -149,3 +149,22 @@ def test_a_pair_listed_with_two_types_votes_the_same_one_in_both_orders():
     table = votes_of([(1, 3, 2), (3, 1, 0)])  # listed twice, once in each order, with different types
     assert single(table.lookup(torch.tensor([0]), torch.tensor([3])))[0].argmax() == 2  # the first listing
     assert single(table.lookup(torch.tensor([3]), torch.tensor([0])))[0].argmax() == 3  # its reverse, not 0
+
+
+def test_a_shared_label_class_makes_look_alikes_of_unlike_structures():
+    # Drug 3 is unlike 0-2 by structure and proteins, but shares its ATC class with drug 2 (and nothing with 0):
+    # with the annotation as a third view, 2 becomes its closest look-alike and 2's interactions vote for it.
+    atc = torch.tensor([[1, 0], [1, 0], [0, 1], [0, 1], [0, 0.0]])
+    h, t, c = torch.tensor([2]), torch.tensor([0]), torch.tensor([3])
+    known = torch.ones(5, dtype=torch.bool)
+    plain = NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, known, C, 1)
+    annotated = NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, known, C, 1, annotations=[atc])
+    assert plain.weights[3, 0] == 0  # like nothing without the label
+    # Drug 3 has no known proteins: the mean of its structure (0) and ATC (1) similarities.
+    assert annotated.neighbours[3, 0] == 2 and annotated.weights[3, 0] == pytest.approx(0.5)
+    assert single(annotated.lookup(torch.tensor([3]), torch.tensor([0])))[0].argmax() == 3
+    assert torch.all(single(plain.lookup(torch.tensor([3]), torch.tensor([0]))) == 0)
+    # A drug known only by its structure has no label: it is compared by structure alone, as before.
+    annotated.add_drugs(torch.tensor([9]), torch.tensor([[1, 1, 1, 0, 0, 0.0]]))
+    ids, weights = annotated.look_alikes(torch.tensor([9]))
+    assert ids[0, 0] in (0, 1) and weights[0, 0] == pytest.approx(1.0)
