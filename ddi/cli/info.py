@@ -15,6 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ddi.models.card import model_card, type_decision_text
+    from ddi.models.neighbour_votes import look_alike_basis
     from ddi.predict.predictor import DEFAULT_MODEL_DIR
 
     card = model_card(args.model or DEFAULT_MODEL_DIR)
@@ -29,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
         f"rules {'on' if arch['use_rules'] else 'off'}"
     )
     print(f"  relation groups: {', '.join(arch['relation_groups'])}")
+    if arch["neighbour_votes"]:
+        basis = look_alike_basis(arch["vote_annotations"])
+        print(f"  look-alike votes: {arch['neighbour_votes']} look-alikes per drug, by {basis}")
     print(
         f"  parameters: {card['parameters']:,} ({card['nonzero_parameters']:,} non-zero, sparsity "
         f"{card['sparsity']:.1%}), pruning: {card['pruning'].get('method', 'none')}"

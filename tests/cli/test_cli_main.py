@@ -137,3 +137,17 @@ def test_a_broken_model_directory_is_named_in_one_line(
     assert message in err
     assert "Traceback" not in err and "weights_only" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_info_describes_the_shipped_model_and_a_new_one(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:
+    from pathlib import Path
+
+    shipped = Path(__file__).parents[2] / "models" / "default"
+    assert main(["info", "--model", str(shipped)]) == 0
+    out = capsys.readouterr().out
+    assert "parameters: " in out and "trained on: split s0" in out and "test: macro_f1 0.9" in out
+    # The shipped checkpoint predates label annotations: its look-alikes are compared as it was trained.
+    assert "look-alike votes: 16 look-alikes per drug, by structure and proteins\n" in out
+    assert main(["info", "--model", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "look-alike votes: 16 look-alikes per drug, by structure, proteins, ATC class and DrugBank categories" in out
