@@ -4,7 +4,8 @@ Two annotations a drug's label gives before any of its interactions are known (D
 ``categories`` columns):
 
 - ``atc``: its ATC codes, each with every level of the hierarchy (``C10AA05`` gives ``C``, ``C10``, ``C10A``,
-  ``C10AA`` and ``C10AA05``), so two statins share five tokens and a statin and a fibrate share three;
+  ``C10AA`` and ``C10AA05``), so two statins (``C10AA``) share four tokens and a statin and a fibrate
+  (``C10AB``) share three;
 - ``categories``: its DrugBank categories ("Cytochrome P-450 CYP3A4 Inhibitors", "Anticoagulants", ...).
 
 Drugs of one class interact alike, so the look-alike votes (``ddi.models.neighbour_votes``) compare drugs by

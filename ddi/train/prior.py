@@ -120,6 +120,8 @@ def fit_prior_adjustment(
         "fitted_on": "valid",
         "valid_pairs": len(types),
         "max_accuracy_cost": MAX_ACCURACY_COST,
+        # The decision with neither correction nor vote: its accuracy sets the floor the choice keeps to.
+        "valid_uncorrected": brief(scores[(grid[0], 0.0)]),
         "valid": {str(t): brief(scores[(t, blend)]) for t in grid},  # each tau at the chosen vote weight
     }
     if len(blends) > 1:
