@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ddi.models.drug_annotations import ANNOTATION_WORDS
 from ddi.models.labels import TypeOrientation
 
 #: The vote of a look-alike is its similarity to this power: the close ones count much more.
@@ -269,8 +270,7 @@ class NeighbourVotes:
 
 def look_alike_basis(annotations: Sequence[str]) -> str:
     """What look-alikes are compared by, in words, for a model whose votes also read ``annotations``."""
-    words = {"atc": "ATC class", "categories": "DrugBank categories"}
-    parts = ["structure", "proteins", *(words.get(a, a) for a in annotations)]
+    parts = ["structure", "proteins", *(ANNOTATION_WORDS.get(a, a) for a in annotations)]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 

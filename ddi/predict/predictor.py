@@ -61,7 +61,7 @@ class Predictor:
         if model.num_rules:
             _ = ctx.rule_table  # built now, not on the first query
         if model.num_votes:
-            _ = ctx.neighbour_votes(model.config.neighbour_votes, model.config.vote_annotations)
+            _ = ctx.model_votes(model.config)
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
         self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
         self.structures: dict[str, str] = {}
@@ -132,7 +132,7 @@ class Predictor:
             state = self.model.encode_isolated_drugs(Batch.from_data_list([graph]), fingerprints)
             self.node_of[drug_id] = self.encoded.node_state.shape[0]
             if self.model.num_votes:  # its look-alikes' interactions vote, as for any drug
-                votes = self.ctx.neighbour_votes(self.model.config.neighbour_votes, self.model.config.vote_annotations)
+                votes = self.ctx.model_votes(self.model.config)
                 votes.add_drugs(
                     torch.tensor([self.node_of[drug_id]]), fingerprint_matrix([canonical], VOTE_FINGERPRINT_BITS)
                 )
@@ -190,7 +190,7 @@ class Predictor:
         one's share of the votes listed. Empty for a model without neighbour votes."""
         if not self.model.num_votes:
             return []
-        votes = self.ctx.neighbour_votes(self.model.config.neighbour_votes, self.model.config.vote_annotations)
+        votes = self.ctx.model_votes(self.model.config)
         evidence = votes.evidence(head, tail, limit)
         total = sum(e.vote for e in evidence) or 1.0
         name_of = {node: self.names[d] for d, node in self.node_of.items()}

@@ -318,9 +318,7 @@ def warm_up(predictor: Predictor) -> None:
     if predictor.model.num_rules:
         _ = predictor.ctx.rule_table
     if predictor.model.num_votes:
-        _ = predictor.ctx.neighbour_votes(
-            predictor.model.config.neighbour_votes, predictor.model.config.vote_annotations
-        )
+        _ = predictor.ctx.model_votes(predictor.model.config)
     _known_index(predictor)
     log.info("warmed up in %.1f s", time.perf_counter() - start)
 

@@ -20,7 +20,7 @@ from ddi.data.benchmark import load_benchmark
 from ddi.data.splits import Split, load_split
 from ddi.data.tables import Tables
 from ddi.kg.graph import KnowledgeGraph
-from ddi.models.config import RELATION_GROUPS, RunConfig
+from ddi.models.config import RELATION_GROUPS, ModelConfig, RunConfig
 from ddi.models.drug_annotations import annotation_incidence
 from ddi.models.graph_tensors import ModelGraph, drug_protein_incidence
 from ddi.models.labels import TypeOrientation
@@ -61,6 +61,10 @@ class TrainingContext:
     def rule_table(self) -> RuleTable:
         """Rule features of every ordered drug pair (built on first use)."""
         return RuleTable(self.kg)
+
+    def model_votes(self, config: ModelConfig) -> NeighbourVotes:
+        """The neighbour votes a model of ``config`` reads (its look-alikes per drug and label annotations)."""
+        return self.neighbour_votes(config.neighbour_votes, config.vote_annotations)
 
     def neighbour_votes(self, k: int, annotations: tuple[str, ...] = ()) -> NeighbourVotes:
         """Neighbour votes from the training interactions with ``k`` look-alikes per drug, compared by structure,

@@ -63,11 +63,7 @@ def pair_features(
     if model.num_rules:
         parts.append(rule_features(ctx, heads, tails))
     if model.num_votes:
-        parts.append(
-            ctx.neighbour_votes(model.config.neighbour_votes, model.config.vote_annotations).lookup(
-                heads, tails, hidden
-            )
-        )
+        parts.append(ctx.model_votes(model.config).lookup(heads, tails, hidden))
     return torch.cat(parts, dim=1) if parts else None
 
 
@@ -79,9 +75,7 @@ def pair_features_both_orders(
     forward = pair_features(model, ctx, heads, tails)
     if forward is None or not model.num_votes:
         return forward, pair_features(model, ctx, tails, heads)
-    votes = ctx.neighbour_votes(model.config.neighbour_votes, model.config.vote_annotations).reverse(
-        forward[:, model.num_rules :]
-    )
+    votes = ctx.model_votes(model.config).reverse(forward[:, model.num_rules :])
     return forward, torch.cat([rule_features(ctx, tails, heads), votes], dim=1) if model.num_rules else votes
 
 

@@ -226,9 +226,7 @@ def test_model_with_neighbour_votes_trains_reloads_and_scores_new_structures(
     # so its pairs read simvastatin's interactions.
     simvastatin = first.ctx.tables.drugs.set_index("drugbank_id").loc["DB00641", "smiles"]
     pseudo = first.register_structure(simvastatin, "simvastatin again")
-    ids, weights = first.ctx.neighbour_votes(8, first.model.config.vote_annotations).look_alikes(
-        torch.tensor([first.node_of[pseudo]])
-    )
+    ids, weights = first.ctx.model_votes(first.model.config).look_alikes(torch.tensor([first.node_of[pseudo]]))
     assert int(ids[0, 0]) == first.node_of["DB00641"] and float(weights[0, 0]) == pytest.approx(1.0)
     train = first.ctx.split.train
     rows = train[(train["drug1_id"] == "DB00641") | (train["drug2_id"] == "DB00641")]
