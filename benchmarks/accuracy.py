@@ -74,13 +74,16 @@ def append_result(row: dict) -> None:
 
 def votes_of(row: dict) -> str:
     """Look-alike votes of a row's model: ``"0"`` (none, or a row written before the field existed), ``"16"``
-    (16 look-alikes by structure and proteins) or ``"16+atc+categories"`` (also by those label annotations)."""
+    (16 look-alikes by structure and proteins), ``"16+atc+categories"`` (also by those label annotations), and
+    ``"+pool256"`` after it where the first block searches 256 look-alikes for those with evidence."""
     model = (row.get("config") or {}).get("model", {})
     if row.get("variant") == "fingerprint":
         return "0"  # the baseline reads no votes, whatever its config says
     # The untrained vote always asks 16 look-alikes (its older rows recorded the default's 0 then).
     k = 16 if row.get("variant") == "look_alike_vote" else int(model.get("neighbour_votes", 0))
-    return "0" if k == 0 else str(k) + "".join(f"+{name}" for name in model.get("vote_annotations", ()))
+    pool = int(model.get("vote_pool", 0))
+    label = str(k) + "".join(f"+{name}" for name in model.get("vote_annotations", ()))
+    return "0" if k == 0 else label + (f"+pool{pool}" if pool > k else "")
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -208,7 +211,7 @@ def main() -> None:
                     start = time.time()
                     heads, tails, types = ctx.rows(ctx.split.test)
                     commonest = int(ctx.split.train["type"].mode().iloc[0])
-                    votes = ctx.neighbour_votes(16, run.model.vote_annotations)
+                    votes = ctx.neighbour_votes(16, run.model.vote_annotations, run.model.vote_pool)
                     predicted = vote_types(votes.lookup(heads, tails), ctx.labels, commonest)
                     extra = {"test": type_metrics(types, predicted), "train_seconds": time.time() - start, "epochs": 0}
                 elif variant == "fingerprint":

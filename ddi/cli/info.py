@@ -32,7 +32,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"  relation groups: {', '.join(arch['relation_groups'])}")
     if arch["neighbour_votes"]:
         basis = look_alike_basis(arch["vote_annotations"])
-        print(f"  look-alike votes: {arch['neighbour_votes']} look-alikes per drug, by {basis}")
+        pool = arch.get("vote_pool", 0)
+        searched = (
+            f"; with the other drug, the closest with evidence among {pool}" if pool > arch["neighbour_votes"] else ""
+        )
+        print(f"  look-alike votes: {arch['neighbour_votes']} look-alikes per drug, by {basis}{searched}")
     print(
         f"  parameters: {card['parameters']:,} ({card['nonzero_parameters']:,} non-zero, sparsity "
         f"{card['sparsity']:.1%}), pruning: {card['pruning'].get('method', 'none')}"

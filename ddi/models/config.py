@@ -26,7 +26,7 @@ VOTE_ANNOTATIONS = ("atc", "categories")
 
 #: Model fields added after checkpoints were first saved, with the value those older checkpoints were trained
 #: with: a checkpoint's config that lacks one means that value, whatever today's default is.
-CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0, "vote_annotations": ()}
+CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0, "vote_annotations": (), "vote_pool": 0}
 
 
 class ConfigError(UserInputError):
@@ -66,6 +66,11 @@ class ModelConfig:
     vote_annotations: label annotations the look-alikes are also compared by (ATC codes with their hierarchy,
         DrugBank categories): drugs of one pharmacological class interact alike, and a new drug's class is on
         its label before its interactions are known.
+    vote_pool: where one drug of a pair votes through its look-alikes' interactions with the other drug, take
+        the ``neighbour_votes`` most alike among those that interacted with it, searched in this many
+        look-alikes per drug (0 = only among the ``neighbour_votes`` most alike, whether they interacted or not).
+        A new drug's closest look-alikes often never met the other drug; its closest ones that did are the
+        classic neighbour-based evidence.
     """
 
     hidden_dim: int = 64
@@ -88,6 +93,7 @@ class ModelConfig:
     max_paths: int = 32
     neighbour_votes: int = 16
     vote_annotations: tuple[str, ...] = VOTE_ANNOTATIONS
+    vote_pool: int = 0
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)
@@ -111,6 +117,7 @@ class ModelConfig:
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.max_paths >= 1, "max_paths must be >= 1"),
             (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),
+            (0 <= self.vote_pool <= 4096, "vote_pool must be 0..4096"),
             (
                 set(self.vote_annotations) <= set(VOTE_ANNOTATIONS),
                 f"vote_annotations must be within {VOTE_ANNOTATIONS}",

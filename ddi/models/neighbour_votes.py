@@ -7,10 +7,12 @@ pair (h, t) the vote of a class c is the similarity-weighted count of the known 
 h and the look-alikes of t and between the look-alikes of h and t, and (a second block) between a look-alike
 of h and a look-alike of t. These are the relation paths ``h -resembles- h' -interacts- t`` and
 ``h -resembles- h' -interacts- t' -resembles- t``, read out explicitly: a new drug has no interactions of its
-own, but its look-alikes do. On drug-disjoint splits this vote alone beats the rest of the model, and the heads
-learn how far to trust it. A drug's protein set is known before its interactions are (from its label), so it
-may be used for new drugs, and so are its ATC codes and categories; a drug known only by its SMILES looks alike
-by structure only.
+own, but its look-alikes do. With a ``pool``, the first block reads the k drugs most like h *among those that
+interacted with t* (searched in h's ``pool`` closest), and likewise for t: a new drug's closest look-alikes often
+never met the other drug, and its closest ones that did are the classic neighbour-based evidence. On
+drug-disjoint splits this vote alone is level with the rest of the model, and the heads learn how far to trust
+it. A drug's protein set is known before its interactions are (from its label), so it may be used for new drugs,
+and so are its ATC codes and categories; a drug known only by its SMILES looks alike by structure only.
 
 No leak: a lookup never reads the pair's own interaction (a drug is not its own look-alike, and the double
 block skips the pair itself read in reverse), and hidden drugs (training's imitation of new drugs) have no
@@ -101,10 +103,12 @@ class NeighbourVotes:
     num_classes: ``C``; k: look-alikes per drug.
     annotations: further ``D x T`` 0/1 views of the drugs compared alike (e.g. ATC codes, categories; zero rows:
         not annotated).
+    pool: for the first block (one drug's look-alikes with the other drug), the k most alike that *have* a known
+        interaction with the other drug are searched among this many (0: among the k look-alikes only).
 
     Shapes
     ------
-    neighbours, weights: ``D' x k`` (D' = D plus drugs added by ``add_drugs``); keys/values: ``K`` sorted
+    neighbours, weights: ``D' x max(k, pool)`` (D' = D plus drugs added by ``add_drugs``); keys/values: ``K`` sorted
     ``head * D + tail`` and the class of that ordered pair. Output of ``lookup``: ``B x (2C + 2)``.
     """
 
@@ -120,6 +124,7 @@ class NeighbourVotes:
         num_classes: int,
         k: int,
         annotations: Sequence[Tensor] = (),
+        pool: int = 0,
     ) -> None:
         self.num_drugs = fingerprints.shape[0]
         self.num_classes = num_classes
@@ -132,7 +137,9 @@ class NeighbourVotes:
         self._pool_views = [view[self._pool] for view in views]
         self_index = torch.full((self.num_drugs,), -1, dtype=torch.long)
         self_index[self._pool] = torch.arange(len(self._pool))
-        index, self.weights = look_alike_table(views, self._pool_views, k, self_index)
+        # Candidates per drug, best first: the first k are its look-alikes; the single block searches them all.
+        self.columns = max(k, pool)
+        index, self.weights = look_alike_table(views, self._pool_views, self.columns, self_index)
         self.neighbours = self._pool[index]
         self._outside_ids = torch.zeros(0, dtype=torch.long)  # node ids of the rows add_drugs appended
         # Pairs are keyed over D + 1 ids: id D is "nobody" (a hidden drug, or one outside the graph), whose
@@ -163,7 +170,7 @@ class NeighbourVotes:
         past the graph's nodes and above every id added before). With no proteins or annotations known, they look
         alike by structure alone."""
         unknown = [torch.zeros(fingerprints.shape[0], view.shape[1]) for view in self._pool_views[1:]]
-        index, weights = look_alike_table([fingerprints, *unknown], self._pool_views, self.k)
+        index, weights = look_alike_table([fingerprints, *unknown], self._pool_views, self.columns)
         self.neighbours = torch.cat([self.neighbours, self._pool[index]])
         self.weights = torch.cat([self.weights, weights])
         self._outside_ids = torch.cat([self._outside_ids, node_ids])
@@ -191,17 +198,40 @@ class NeighbourVotes:
     def look_alikes(self, ids: Tensor) -> tuple[Tensor, Tensor]:
         """The look-alikes of drugs (``B`` ids, graph drugs or added ones): ``B x k`` drug ids and similarities,
         most similar first."""
+        ids_, weights = self.candidates(ids)
+        return ids_[:, : self.k], weights[:, : self.k]
+
+    def candidates(self, ids: Tensor) -> tuple[Tensor, Tensor]:
+        """``B x max(k, pool)`` most alike drugs and similarities, best first (``look_alikes`` are the first k)."""
         rows = self._rows(ids)
         return self.neighbours.index_select(0, rows), self.weights.index_select(0, rows)
 
+    def _single(self, own: Tensor, others: Tensor, hidden: Tensor | None, own_first: bool) -> tuple[Tensor, Tensor]:
+        """Classes and similarities (``B x max(k, pool)``) of the known interactions between the candidates of
+        ``own`` and the drug ``others`` (``B``): (candidate, other) if ``own_first``, else (other, candidate).
+        Only the first k candidates that have one count (the k closest with evidence; without a pool the first
+        k candidates are all there is); the others get class C and similarity 0."""
+        ids, weights = self.candidates(own)
+        visible = self._visible_ids(ids, hidden)
+        other = others.unsqueeze(1)
+        classes = self._classes(visible, other, hidden) if own_first else self._classes(other, visible, hidden)
+        known = classes < self.num_classes
+        taken = known & (known.cumsum(1) <= self.k)
+        none = torch.full_like(classes, self.num_classes)
+        return torch.where(taken, classes, none), torch.where(taken, weights, torch.zeros_like(weights))
+
     def evidence(self, head: int, tail: int, limit: int = 5) -> list[VoteEvidence]:
         """The known interactions behind the votes of the ordered pair (head, tail), strongest vote first."""
-        (nh, wh), (nt, wt) = (self.look_alikes(torch.tensor([d])) for d in (head, tail))
+        h, t = torch.tensor([head]), torch.tensor([tail])
+        (nh, wh), (nt, wt) = (self.look_alikes(d) for d in (h, t))
         nh, wh, nt, wt = nh[0], wh[0], nt[0], wt[0]
+        (ch, _), (ct, _) = self.candidates(h), self.candidates(t)
+        # The single block's similarities: 0 for the candidates it does not count.
+        sh, st = self._single(h, t, None, True)[1][0], self._single(t, h, None, False)[1][0]
         one = torch.ones(1)
         candidates = [  # (known heads, known tails, head similarities, tail similarities)
-            (nh, torch.full_like(nh, tail), wh, one.expand_as(wh)),
-            (torch.full_like(nt, head), nt, one.expand_as(wt), wt),
+            (ch[0], torch.full_like(ch[0], tail), sh, one.expand_as(sh)),
+            (torch.full_like(ct[0], head), ct[0], one.expand_as(st), st),
             (nh.repeat_interleave(len(nt)), nt.repeat(len(nh)), wh.repeat_interleave(len(nt)), wt.repeat(len(nh))),
         ]
         found = []
@@ -250,9 +280,9 @@ class NeighbourVotes:
         (nh, vh), (nt, vt) = self.look_alikes(heads), self.look_alikes(tails)  # B x k each
         vh, vt = vh.pow(VOTE_POWER), vt.pow(VOTE_POWER)
         ah, at = self._visible_ids(nh, hidden), self._visible_ids(nt, hidden)
-        single = torch.cat(
-            [self._classes(ah, tails.unsqueeze(1), hidden), self._classes(heads.unsqueeze(1), at, hidden)], dim=1
-        )
+        (ch, sh), (ct, st) = self._single(heads, tails, hidden, True), self._single(tails, heads, hidden, False)
+        single = torch.cat([ch, ct], dim=1)
+        single_votes = torch.cat([sh, st], dim=1).pow(VOTE_POWER)
         double = self._classes(ah.unsqueeze(2), at.unsqueeze(1))  # B x k x k; already visible ids
         # Two look-alikes can be the pair itself read in reverse (h ~ t and t ~ h): never read it.
         itself = (nh == tails.unsqueeze(1)).unsqueeze(2) & (nt == heads.unsqueeze(1)).unsqueeze(1)
@@ -261,7 +291,7 @@ class NeighbourVotes:
         double_votes = vh.unsqueeze(2) * vt.unsqueeze(1)
         return torch.cat(
             [
-                self._block(single, torch.cat([vh, vt], dim=1)),
+                self._block(single, single_votes),
                 self._block(double.flatten(1), double_votes.flatten(1)),
             ],
             dim=1,

@@ -64,19 +64,19 @@ class TrainingContext:
 
     def model_votes(self, config: ModelConfig) -> NeighbourVotes:
         """The neighbour votes a model of ``config`` reads (its look-alikes per drug and label annotations)."""
-        return self.neighbour_votes(config.neighbour_votes, config.vote_annotations)
+        return self.neighbour_votes(config.neighbour_votes, config.vote_annotations, config.vote_pool)
 
-    def neighbour_votes(self, k: int, annotations: tuple[str, ...] = ()) -> NeighbourVotes:
+    def neighbour_votes(self, k: int, annotations: tuple[str, ...] = (), pool: int = 0) -> NeighbourVotes:
         """Neighbour votes from the training interactions with ``k`` look-alikes per drug, compared by structure,
         proteins and the label ``annotations`` named (``ddi.models.drug_annotations``; built on first use)."""
         cache = self.__dict__.setdefault("_neighbour_votes", {})
-        if (k, annotations) not in cache:
+        if (k, annotations, pool) not in cache:
             heads, tails, types = self.rows(self.split.train)
             known = torch.zeros(len(self.drug_ids), dtype=torch.bool)
             known[heads] = True
             known[tails] = True
             proteins = drug_protein_incidence(self.kg, RELATION_GROUPS)  # every protein group (not interactions)
-            cache[k, annotations] = NeighbourVotes(
+            cache[k, annotations, pool] = NeighbourVotes(
                 self.molecules.fingerprints(VOTE_FINGERPRINT_BITS),
                 torch.as_tensor(proteins.toarray(), dtype=torch.float32),
                 heads,
@@ -87,15 +87,19 @@ class TrainingContext:
                 self.labels.num_classes,
                 k,
                 [annotation_incidence(self.tables.drugs, name) for name in annotations],
+                pool,
             )
             log.info(
                 "neighbour votes: %d look-alikes per drug among %d drugs with interactions, compared by structure, "
-                "proteins%s",
+                "proteins%s%s",
                 k,
                 int(known.sum()),
                 "".join(f", {name}" for name in annotations),
+                f"; one drug's look-alikes with the other: the {k} closest with evidence among {pool}"
+                if pool > k
+                else "",
             )
-        return cache[k, annotations]
+        return cache[k, annotations, pool]
 
     @property
     def drug_ids(self) -> list[str]:

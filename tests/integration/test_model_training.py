@@ -263,9 +263,11 @@ def test_a_checkpoint_from_before_label_annotations_keeps_voting_by_structure_an
     saved = RunConfig().to_dict()
     assert tuple(saved["model"]["vote_annotations"]) == ("atc", "categories")  # today's default
     del saved["model"]["vote_annotations"]
+    del saved["model"]["vote_pool"]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(saved))
     assert RunConfig.load(path, checkpoint=True).model.vote_annotations == ()
+    assert RunConfig.load(path, checkpoint=True).model.vote_pool == 0
     assert RunConfig.load(path).model.vote_annotations == ("atc", "categories")
     with pytest.raises(ConfigError, match="vote_annotations"):
         ModelConfig(vote_annotations=("atc", "horoscope"))
@@ -292,3 +294,19 @@ def test_label_annotations_make_a_statin_look_like_the_other_statins(context):
 
     plain, annotated = statins_among_look_alikes(()), statins_among_look_alikes(("atc", "categories"))
     assert annotated > plain and annotated >= 6
+
+
+def test_a_vote_pool_lets_more_validation_pairs_of_new_drugs_find_evidence(context):
+    """With a pool, one drug's look-alikes that met the other drug are searched further than its k closest: more
+    pairs get a first-block vote, and the model config reaches the table it reads."""
+    heads, tails, _ = context.rows(context.split.valid)
+    c = context.labels.num_classes
+
+    def with_evidence(pool: int) -> int:
+        return int((context.neighbour_votes(8, (), pool).lookup(heads, tails)[:, c] > 0).sum())
+
+    assert with_evidence(128) > with_evidence(0) > 0
+    config = ModelConfig(neighbour_votes=8, vote_annotations=(), vote_pool=128)
+    assert context.model_votes(config) is context.neighbour_votes(8, (), 128)
+    with pytest.raises(ConfigError, match="vote_pool"):
+        ModelConfig(vote_pool=-1)

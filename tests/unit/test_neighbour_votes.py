@@ -20,12 +20,13 @@ PROTEINS = FINGERPRINTS[:, :4].clone()  # the protein sets mirror the structures
 REVERSE = torch.tensor([1, 0, 3, 2, 4, 5])  # classes 0-3: two directed types; 4: a symmetric type (5 unused)
 
 
-def votes_of(pairs: list[tuple[int, int, int]], k: int = 2) -> NeighbourVotes:
+def votes_of(pairs: list[tuple[int, int, int]], k: int = 2, pool: int = 0) -> NeighbourVotes:
     """Vote table of interactions (head, tail, class); the reverse order gets ``REVERSE[class]``."""
     h = torch.tensor([p[0] for p in pairs])
     t = torch.tensor([p[1] for p in pairs])
     c = torch.tensor([p[2] for p in pairs])
-    return NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, torch.ones(5, dtype=torch.bool), C, k)
+    known = torch.ones(5, dtype=torch.bool)
+    return NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, known, C, k, pool=pool)
 
 
 def single(features: torch.Tensor) -> torch.Tensor:
@@ -66,8 +67,9 @@ def test_a_look_alike_votes_its_known_class():
     assert single(reverse)[0].argmax() == 3
 
 
-def test_a_pair_never_reads_its_own_label():
-    table = votes_of([(1, 2, 4)])  # 1 and 2 are each other's look-alikes
+@pytest.mark.parametrize("pool", [0, 4])
+def test_a_pair_never_reads_its_own_label(pool: int):
+    table = votes_of([(1, 2, 4)], pool=pool)  # 1 and 2 are each other's look-alikes
     features = table.lookup(torch.tensor([1, 2]), torch.tensor([2, 1]))
     assert torch.all(single(features) == 0)
     assert torch.all(double(features) == 0)  # (2, 1) is the pair itself read in reverse
@@ -168,3 +170,29 @@ def test_a_shared_label_class_makes_look_alikes_of_unlike_structures():
     annotated.add_drugs(torch.tensor([9]), torch.tensor([[1, 1, 1, 0, 0, 0.0]]))
     ids, weights = annotated.look_alikes(torch.tensor([9]))
     assert ids[0, 0] in (0, 1) and weights[0, 0] == pytest.approx(1.0)
+
+
+def test_a_pool_finds_the_closest_look_alike_that_met_the_other_drug():
+    # Drug 0's closest look-alike (1) never met 3; the next one (2, half alike) did.
+    pairs = [(2, 3, 2)]
+    plain = votes_of(pairs, k=1)
+    assert torch.all(single(plain.lookup(torch.tensor([0]), torch.tensor([3]))) == 0)
+    pooled = votes_of(pairs, k=1, pool=4)
+    features = pooled.lookup(torch.tensor([0, 3]), torch.tensor([3, 0]))
+    assert single(features)[0].tolist() == [0, 0, 1, 0, 0, 0]
+    assert single(features)[1].argmax() == 3  # the other order: the reverse class
+    assert torch.equal(pooled.reverse(features[:1]), features[1:])
+    assert pooled.look_alikes(torch.tensor([0]))[0].tolist() == [[1]]  # look-alikes stay the k closest
+    evidence = pooled.evidence(0, 3)
+    assert [(e.known_head, e.known_tail, e.cls) for e in evidence] == [(2, 3, 2)]
+    assert evidence[0].head_similarity == pytest.approx(0.5)
+    # A hidden look-alike's interactions are not read, however far the pool reaches.
+    hidden = torch.tensor([False, False, True, False, False])
+    assert torch.all(single(pooled.lookup(torch.tensor([0]), torch.tensor([3]), hidden)) == 0)
+
+
+def test_a_pool_counts_only_the_k_closest_with_evidence():
+    # Drugs 1 and 2 both met 3 (classes 0 and 2); with k = 1 only the closer one (1) votes for (0, 3).
+    votes = votes_of([(1, 3, 0), (2, 3, 2)], k=1, pool=4)
+    assert single(votes.lookup(torch.tensor([0]), torch.tensor([3])))[0].tolist() == [1, 0, 0, 0, 0, 0]
+    assert [e.known_head for e in votes.evidence(0, 3)] == [1]
