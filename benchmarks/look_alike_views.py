@@ -5,15 +5,17 @@ The vote needs no training, so every view set is measured on all ten S1 and S2 d
 of the default's ``vote_annotations`` is made here, on validation, and the test figures are left to
 ``accuracy.py``. Run from the repository root::
 
-    python benchmarks/look_alike_views.py [--settings s1 s2] [--k 16]
+    python benchmarks/look_alike_views.py [--settings s1 s2] [--k 16] [--pools 0 256]
 
-Writes ``benchmarks/results/look_alike_views.json``: per (setting, split, views) the validation macro-F1 and
-accuracy, and the mean per (setting, views).
+``--pools`` also varies ``vote_pool`` (how far one drug's look-alikes are searched for those that met the other
+drug). Writes ``benchmarks/results/look_alike_views.json``: per (setting, split, views, pool) the validation
+macro-F1 and accuracy, and the mean per (setting, views, pool).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import platform
@@ -41,6 +43,7 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=["s1", "s2"], choices=["s1", "s2"])
     parser.add_argument("--splits", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--k", type=int, default=16, help="look-alikes per drug")
+    parser.add_argument("--pools", nargs="+", type=int, default=[0], help="vote_pool values to compare")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     tables, _ = load_benchmark()
@@ -51,32 +54,37 @@ def main() -> None:
             ctx = TrainingContext.build(setting_run(RunConfig(), setting, split), tables, progress=False)
             heads, tails, types = ctx.rows(ctx.split.valid)
             commonest = int(ctx.split.train["type"].mode().iloc[0])
-            for views in VIEW_SETS:
-                predicted = vote_types(ctx.neighbour_votes(args.k, views).lookup(heads, tails), ctx.labels, commonest)
-                figures = type_metrics(types, predicted)
+            for views, pool in itertools.product(VIEW_SETS, args.pools):
+                votes = ctx.neighbour_votes(args.k, views, pool)
+                figures = type_metrics(types, vote_types(votes.lookup(heads, tails), ctx.labels, commonest))
                 row = {
                     "setting": setting,
                     "split": split,
                     "views": look_alike_basis(views),
+                    "pool": pool,
                     "macro_f1": figures["macro_f1"],
                     "accuracy": figures["accuracy"],
                 }
                 rows.append(row)
-                print(f"{setting} split {split} {row['views']}: {row['macro_f1']:.4f} / {row['accuracy']:.4f}")
+                figures_text = f"{row['macro_f1']:.4f} / {row['accuracy']:.4f}"
+                print(f"{setting} split {split} {row['views']}, pool {pool}: {figures_text}")
     means = []
     for setting in args.settings:
-        for views in VIEW_SETS:
-            mine = [r for r in rows if r["setting"] == setting and r["views"] == look_alike_basis(views)]
+        for views, pool in itertools.product(VIEW_SETS, args.pools):
+            basis = look_alike_basis(views)
+            mine = [r for r in rows if r["setting"] == setting and r["views"] == basis and r["pool"] == pool]
             means.append(
                 {
                     "setting": setting,
-                    "views": look_alike_basis(views),
+                    "views": basis,
+                    "pool": pool,
                     "splits": [r["split"] for r in mine],
                     "macro_f1": statistics.fmean(r["macro_f1"] for r in mine),
                     "accuracy": statistics.fmean(r["accuracy"] for r in mine),
                 }
             )
-            print(f"{setting} mean, {means[-1]['views']}: {means[-1]['macro_f1']:.4f} / {means[-1]['accuracy']:.4f}")
+            mean = means[-1]
+            print(f"{setting} mean, {basis}, pool {pool}: {mean['macro_f1']:.4f} / {mean['accuracy']:.4f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
