@@ -131,18 +131,22 @@ def summary_table(summary: list[dict]) -> str:
 
 # The one table of the issue: each row a model, each column a setting. A row lists the (variant, votes) groups
 # that are the same model (the default was run as "neighbour_votes" before votes became the default).
-DEFAULT_VOTES = "16+atc+categories"
+LABEL_VOTES = "16+atc+categories"  # look-alikes also by label class (the default of 2026-11-24)
+DEFAULT_VOTES = LABEL_VOTES + "+pool256"  # and the first block searched in a pool of 256 (today's default)
 TABLE_ROWS = (
     (
-        "ddi model (the default: look-alikes by structure, proteins, ATC class and categories)",
+        "ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256)",
         (("full", DEFAULT_VOTES),),
     ),
-    ("look-alikes by structure and proteins only (the previous default)", (("full", "16"), ("neighbour_votes", "16"))),
+    ("the same without the vote pool (the default of 2026-11-24)", (("full", LABEL_VOTES),)),
+    ("look-alikes by structure and proteins only, no pool", (("full", "16"), ("neighbour_votes", "16"))),
     ("without the look-alike votes", (("full", "0"), ("no_votes", "0"))),
     ("ablation: molecule only (no knowledge graph: no paths, rules or votes)", (("molecule_only", "0"),)),
     ("ablation: graph only (no molecule encoder or fingerprints)", (("graph_only", DEFAULT_VOTES),)),
+    ("ablation: graph only, no vote pool", (("graph_only", LABEL_VOTES),)),
     ("ablation: graph only, look-alikes by structure and proteins", (("graph_only", "16"),)),
     ("ablation: no rule features", (("no_rules", DEFAULT_VOTES),)),
+    ("ablation: no rule features, no vote pool", (("no_rules", LABEL_VOTES),)),
     ("ablation: no rule features, look-alikes by structure and proteins", (("no_rules", "16"),)),
     ("ablation: no rule features, without votes", (("no_rules", "0"),)),
     ("baseline: Morgan fingerprint + MLP", (("fingerprint", "0"),)),
@@ -150,6 +154,7 @@ TABLE_ROWS = (
         "baseline: look-alike vote alone (untrained, as the default compares drugs)",
         (("look_alike_vote", DEFAULT_VOTES),),
     ),
+    ("baseline: look-alike vote alone, no vote pool", (("look_alike_vote", LABEL_VOTES),)),
     ("baseline: look-alike vote alone, by structure and proteins", (("look_alike_vote", "16"),)),
 )
 

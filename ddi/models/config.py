@@ -68,7 +68,8 @@ class ModelConfig:
         its label before its interactions are known.
     vote_pool: where one drug of a pair votes through its look-alikes' interactions with the other drug, take
         the ``neighbour_votes`` most alike among those that interacted with it, searched in this many
-        look-alikes per drug (0 = only among the ``neighbour_votes`` most alike, whether they interacted or not).
+        look-alikes per drug (0 = only among the ``neighbour_votes`` most alike, whether they interacted or not,
+        as before this field existed).
         A new drug's closest look-alikes often never met the other drug; its closest ones that did are the
         classic neighbour-based evidence.
     """
@@ -93,7 +94,7 @@ class ModelConfig:
     max_paths: int = 32
     neighbour_votes: int = 16
     vote_annotations: tuple[str, ...] = VOTE_ANNOTATIONS
-    vote_pool: int = 0
+    vote_pool: int = 256
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)

@@ -25,17 +25,22 @@ def _row(
     epochs: int = 16,
     votes: int | None = None,
     annotations: tuple[str, ...] | None = None,
+    pool: int | None = None,
 ) -> dict:
     row = {"setting": setting, "variant": variant, "seed": seed, "epochs": epochs, "test": {"macro_f1": f1}}
     if votes is not None:
         row["config"] = {"model": {"neighbour_votes": votes}}
         if annotations is not None:
             row["config"]["model"]["vote_annotations"] = list(annotations)
+        if pool is not None:
+            row["config"]["model"]["vote_pool"] = pool
     return row
 
 
-def _full(f1: float, seed: int, votes: int, annotations: tuple[str, ...] | None = None) -> dict:
-    row = _row("s2", "full", seed, f1, votes=votes, annotations=annotations)
+def _full(
+    f1: float, seed: int, votes: int, annotations: tuple[str, ...] | None = None, pool: int | None = None
+) -> dict:
+    row = _row("s2", "full", seed, f1, votes=votes, annotations=annotations, pool=pool)
     row["test"].update(accuracy=f1 + 0.1, kappa=f1 - 0.1)
     return row
 
@@ -61,23 +66,27 @@ def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy
 
 
 def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
-    """The default gained look-alike votes, then votes that also compare label annotations: rows of one variant
-    name made under each must not be averaged together."""
+    """The default gained look-alike votes, then votes that also compare label annotations, then a vote pool:
+    rows of one variant name made under each must not be averaged together."""
     rows = [
         _full(0.2, 0, votes=0),
         _full(0.3, 1, votes=0),
         _full(0.4, 0, votes=16),
         _full(0.5, 1, votes=16),
         _full(0.6, 0, votes=16, annotations=("atc", "categories")),
+        _full(0.7, 0, votes=16, annotations=("atc", "categories"), pool=256),
+        _full(0.1, 1, votes=16, annotations=("atc", "categories"), pool=16),  # a pool of k: no pool at all
     ]
     by_votes = {e["neighbour_votes"]: e for e in accuracy.summarise(rows)}
     assert by_votes["0"]["macro_f1"]["mean"] == pytest.approx(0.25)
     assert by_votes["16"]["macro_f1"]["mean"] == pytest.approx(0.45)
-    assert by_votes["16+atc+categories"]["seeds"] == [0]
+    assert by_votes["16+atc+categories"]["seeds"] == [0, 1]
+    assert by_votes["16+atc+categories+pool256"]["seeds"] == [0]
     table = accuracy.settings_table(accuracy.summarise(rows))
-    default = "| ddi model (the default: look-alikes by structure, proteins, ATC class and categories) |"
-    assert f"{default}  |  | 0.600 / 0.700 / 0.500 (1 of 5: 0) |" in table
-    assert "| look-alikes by structure and proteins only (the previous default) |  |  | 0.450 ± 0.050 / 0.550" in table
+    default = "| ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256) |"
+    assert f"{default}  |  | 0.700 / 0.800 / 0.600 (1 of 5: 0) |" in table
+    assert "| the same without the vote pool (the default of 2026-11-24) |  |  | 0.350 ± 0.250 / 0.450" in table
+    assert "| look-alikes by structure and proteins only, no pool |  |  | 0.450 ± 0.050 / 0.550" in table
     assert "| without the look-alike votes |  |  | 0.250 ± 0.050 / 0.350" in table
 
 

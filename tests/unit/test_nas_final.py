@@ -13,8 +13,8 @@ from ddi.search.space import SearchSpace
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-def _row(setting: str, seed: int, f1: float, variant: str = "full", annotations=("atc", "categories"), epochs=16):
-    model = {"neighbour_votes": 16, "vote_annotations": list(annotations)}
+def _row(setting: str, seed: int, f1: float, variant: str = "full", pool: int = 256, epochs: int = 16) -> dict:
+    model = {"neighbour_votes": 16, "vote_annotations": ["atc", "categories"], "vote_pool": pool}
     return {
         "setting": setting,
         "seed": seed,
@@ -35,7 +35,7 @@ def test_the_default_runs_are_the_latest_full_runs_with_todays_votes(monkeypatch
         _row("s2", 0, 0.10),  # replaced by the rerun below
         _row("s2", 0, 0.40),
         _row("s2", 1, 0.90, variant="graph_only"),  # an ablation, not the default
-        _row("s2", 1, 0.80, annotations=()),  # the previous default's votes
+        _row("s2", 1, 0.80, pool=0),  # the previous default's votes
         _row("s2", 1, 0.70, epochs=5),  # another budget
         _row("s2", 2, 0.50),
         _row("s1", 0, 0.60),  # a setting not asked for
