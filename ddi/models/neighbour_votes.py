@@ -223,9 +223,9 @@ class NeighbourVotes:
     def evidence(self, head: int, tail: int, limit: int = 5) -> list[VoteEvidence]:
         """The known interactions behind the votes of the ordered pair (head, tail), strongest vote first."""
         h, t = torch.tensor([head]), torch.tensor([tail])
-        (nh, wh), (nt, wt) = (self.look_alikes(d) for d in (h, t))
-        nh, wh, nt, wt = nh[0], wh[0], nt[0], wt[0]
-        (ch, _), (ct, _) = self.candidates(h), self.candidates(t)
+        (ch, cwh), (ct, cwt) = self.candidates(h), self.candidates(t)
+        # The double block's look-alikes are the first k candidates.
+        nh, wh, nt, wt = ch[0, : self.k], cwh[0, : self.k], ct[0, : self.k], cwt[0, : self.k]
         # The single block's similarities: 0 for the candidates it does not count.
         sh, st = self._single(h, t, None, True)[1][0], self._single(t, h, None, False)[1][0]
         one = torch.ones(1)
