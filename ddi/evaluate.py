@@ -30,6 +30,19 @@ def per_type_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[int, float]:
     return {int(t): float(s) for t, s in zip(present, scores, strict=True)}
 
 
+def top_confusions(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 10) -> list[dict[str, int]]:
+    """The ``limit`` commonest mistakes as ``{"true", "predicted", "pairs"}``, most pairs first (ties: by type ids):
+    where a model's errors concentrate, e.g. between two wordings of one mechanism."""
+    wrong = np.asarray(y_true) != np.asarray(y_pred)
+    if not wrong.any():
+        return []
+    pairs, counts = np.unique(
+        np.stack([np.asarray(y_true)[wrong], np.asarray(y_pred)[wrong]], axis=1), axis=0, return_counts=True
+    )
+    order = np.lexsort((pairs[:, 1], pairs[:, 0], -counts))[:limit]
+    return [{"true": int(pairs[i, 0]), "predicted": int(pairs[i, 1]), "pairs": int(counts[i])} for i in order]
+
+
 def exists_metrics(positive_scores: np.ndarray, negative_scores: np.ndarray) -> dict[str, float]:
     """ROC-AUC and PR-AUC of known pairs against sampled pairs not listed as interacting.
 

@@ -42,5 +42,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {key:<9} {report[key]:.4f}")
     worst = sorted(report["per_type_f1"].items(), key=lambda kv: kv[1])[:5]
     print("  lowest per-type F1: " + ", ".join(f"type {t}: {f:.2f}" for t, f in worst))
+    if report["confusions"]:
+        common = ", ".join(f"{c['true']} as {c['predicted']}: {c['pairs']:,}" for c in report["confusions"][:5])
+        print(f"  commonest mistakes (true type as predicted type: pairs): {common}")
     print(f"  evaluated in {report['seconds']:.1f} s")
     return 0

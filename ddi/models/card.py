@@ -20,7 +20,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
     parameters = sum(v.numel() for v in weights.values())
     nonzero = sum(int((v != 0).sum()) for v in weights.values())
     size = sum(p.stat().st_size for p in root.iterdir() if p.is_file())
-    test = {k: v for k, v in metrics.get("test", {}).items() if k != "per_type_f1"}
+    test = {k: v for k, v in metrics.get("test", {}).items() if k not in ("per_type_f1", "confusions")}
     return {
         "model_dir": str(root),
         "architecture": asdict(run.model),

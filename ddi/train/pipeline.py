@@ -13,7 +13,7 @@ import torch
 
 from ddi import __version__
 from ddi.data.tables import Tables
-from ddi.evaluate import exists_metrics, per_type_f1, type_metrics
+from ddi.evaluate import exists_metrics, per_type_f1, top_confusions, type_metrics
 from ddi.models.checkpoint import save_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel
@@ -77,6 +77,7 @@ def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
         )
         metrics.update(exists_metrics(exists.numpy(), negative_exists.numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
+    metrics["confusions"] = top_confusions(types, pred)
     metrics["seconds"] = time.time() - start
     return metrics
 
@@ -141,7 +142,7 @@ def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool 
     """Train as ``run`` says and report test figures without saving: a benchmark row.
 
     ``test`` carries the prior correction fitted on validation (as ``ddi train`` reports it),
-    ``test_without_prior_adjustment`` the raw decision; per-type F1 is left out of both.
+    ``test_without_prior_adjustment`` the raw decision; per-type F1 and the confusions are left out of both.
     """
     ctx = TrainingContext.build(run, tables, progress=progress)
     start = time.time()
@@ -151,6 +152,7 @@ def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool 
     corrected = test_report(result.model, ctx)
     for report in (corrected, uncorrected):
         report.pop("per_type_f1", None)
+        report.pop("confusions", None)
     return {
         "test": corrected,
         "test_without_prior_adjustment": uncorrected,

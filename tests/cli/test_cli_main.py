@@ -150,3 +150,20 @@ def test_info_describes_the_shipped_model_and_a_new_one(capsys: pytest.CaptureFi
     assert main(["info", "--model", str(tiny_model_dir)]) == 0
     out = capsys.readouterr().out
     assert "look-alike votes: 16 look-alikes per drug, by structure, proteins, ATC class and DrugBank categories" in out
+
+
+def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:
+    import json
+
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0.0 <= report["macro_f1"] <= 1.0 and report["n"] > 0
+    mistakes = report["confusions"]
+    assert mistakes and all(m["true"] != m["predicted"] for m in mistakes)
+    assert [m["pairs"] for m in mistakes] == sorted((m["pairs"] for m in mistakes), reverse=True)
+    # The listed mistakes are real errors: never more of them than the accuracy leaves.
+    assert sum(m["pairs"] for m in mistakes) <= round((1 - report["accuracy"]) * report["n"])
+    assert main(["evaluate", "--model", str(tiny_model_dir)]) == 0
+    out = capsys.readouterr().out
+    top = mistakes[0]
+    assert f"commonest mistakes (true type as predicted type: pairs): {top['true']} as {top['predicted']}: " in out

@@ -90,6 +90,17 @@ def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
     assert "| without the look-alike votes |  |  | 0.250 ± 0.050 / 0.350" in table
 
 
+def test_the_table_shows_the_shipped_budget_before_a_longer_trial(accuracy) -> None:
+    trial = _full(0.9, 0, votes=16, annotations=("atc", "categories"), pool=256)
+    trial["epochs"] = 32
+    shipped = _full(0.7, 0, votes=16, annotations=("atc", "categories"), pool=256)
+    shipped["epochs"] = accuracy.DEFAULT_EPOCHS
+    table = accuracy.settings_table(accuracy.summarise([trial, shipped]))
+    assert "|  |  | 0.700 / 0.800 / 0.600 (1 of 5: 0) |" in table
+    # Without a run at the shipped budget, the trial is still shown rather than nothing.
+    assert "|  |  | 0.900 / 1.000 / 0.800 (1 of 5: 0) |" in accuracy.settings_table(accuracy.summarise([trial]))
+
+
 def test_the_fingerprint_baseline_reads_no_votes_whatever_its_config_says(accuracy) -> None:
     rows = [
         _row("s2", "fingerprint", 0, 0.30, votes=0),
