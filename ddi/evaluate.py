@@ -12,6 +12,10 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+#: Entries of a test report that are per type or per type pair rather than one figure: benchmark rows and the
+#: model card leave them out.
+DETAIL_KEYS = ("per_type_f1", "confusions")
+
 
 def type_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
     """Multi-class figures over the types present in ``y_true`` (the convention of the DDI literature)."""
@@ -33,12 +37,11 @@ def per_type_f1(y_true: np.ndarray, y_pred: np.ndarray) -> dict[int, float]:
 def top_confusions(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 10) -> list[dict[str, int]]:
     """The ``limit`` commonest mistakes as ``{"true", "predicted", "pairs"}``, most pairs first (ties: by type ids):
     where a model's errors concentrate, e.g. between two wordings of one mechanism."""
-    wrong = np.asarray(y_true) != np.asarray(y_pred)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    wrong = y_true != y_pred
     if not wrong.any():
         return []
-    pairs, counts = np.unique(
-        np.stack([np.asarray(y_true)[wrong], np.asarray(y_pred)[wrong]], axis=1), axis=0, return_counts=True
-    )
+    pairs, counts = np.unique(np.stack([y_true[wrong], y_pred[wrong]], axis=1), axis=0, return_counts=True)
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -counts))[:limit]
     return [{"true": int(pairs[i, 0]), "predicted": int(pairs[i, 1]), "pairs": int(counts[i])} for i in order]
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ddi.evaluate import DETAIL_KEYS
 from ddi.models.checkpoint import read_checkpoint
 
 PRIOR_BUFFERS = ("class_log_prior", "prior_adjustment")
@@ -20,7 +21,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
     parameters = sum(v.numel() for v in weights.values())
     nonzero = sum(int((v != 0).sum()) for v in weights.values())
     size = sum(p.stat().st_size for p in root.iterdir() if p.is_file())
-    test = {k: v for k, v in metrics.get("test", {}).items() if k not in ("per_type_f1", "confusions")}
+    test = {k: v for k, v in metrics.get("test", {}).items() if k not in DETAIL_KEYS}
     return {
         "model_dir": str(root),
         "architecture": asdict(run.model),

@@ -13,7 +13,7 @@ import torch
 
 from ddi import __version__
 from ddi.data.tables import Tables
-from ddi.evaluate import exists_metrics, per_type_f1, top_confusions, type_metrics
+from ddi.evaluate import DETAIL_KEYS, exists_metrics, per_type_f1, top_confusions, type_metrics
 from ddi.models.checkpoint import save_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel
@@ -151,8 +151,8 @@ def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool 
     prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
     corrected = test_report(result.model, ctx)
     for report in (corrected, uncorrected):
-        report.pop("per_type_f1", None)
-        report.pop("confusions", None)
+        for key in DETAIL_KEYS:
+            report.pop(key, None)
     return {
         "test": corrected,
         "test_without_prior_adjustment": uncorrected,
