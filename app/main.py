@@ -115,11 +115,10 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
             weights = [p.weight for p in answer.paths]
             paths = pd.DataFrame({"path": [p.text for p in answer.paths], "weight": weights})
             weight_bar = st.column_config.ProgressColumn(
-                format="%.3f", min_value=0.0, max_value=max(weights), help="The model's attention weight"
+                format="%.3f", min_value=0.0, max_value=max(weights), help=answer.paths_note
             )
             st.dataframe(paths, hide_index=True, column_config={"weight": weight_bar})
-        else:
-            st.caption("No knowledge-graph path joins these two drugs in the model's graph.")
+        st.caption(answer.paths_note)
     with right:
         st.markdown("**Pharmacology rules that fire**")
         if answer.rules:

@@ -7,11 +7,13 @@ defaults, S0 seeds vary training, S1/S2 seeds the drug split), so this script tr
 architecture (``ddi.search.final.final_runs``, resumable: finished runs are kept in ``results/nas_final.jsonl``) and
 compares it with the default's rows of the same settings and seeds. Run from the repository root::
 
-    python benchmarks/nas_final.py --settings s2 --seeds 0 1 2 3 4 [--config C] [--arch KEY]
+    python benchmarks/nas_final.py --settings s0 s1 s2 [--seeds 0 1 2 3 4] [--s0-seeds 0 1 2] [--config C]
+        [--arch KEY] [--summary FILE]
 
-``--arch`` defaults to the surrogate's optimum in ``results/nas.json``. Writes ``results/nas_final.json``: per
-setting the mean and std of both architectures over the seeds both have, and the verdict of
-``ddi.search.final.summarise_final``.
+``--seeds`` are the S1 / S2 drug splits, ``--s0-seeds`` the S0 training seeds. ``--arch`` defaults to the
+surrogate's optimum in ``results/nas.json``. Writes ``--summary`` (default ``results/nas_final.json``; give
+another file per architecture confirmed): per setting the mean and std of both architectures over the seeds
+both have, and the verdict of ``ddi.search.final.summarise_final``.
 """
 
 from __future__ import annotations
@@ -51,24 +53,33 @@ def default_rows(space: SearchSpace, accuracy_rows: list[dict], settings: list[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--settings", nargs="+", default=["s2"], choices=["s0", "s1", "s2"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="S1 / S2 drug splits")
+    parser.add_argument("--s0-seeds", nargs="+", type=int, default=[0, 1, 2], help="S0 training seeds")
     parser.add_argument("--config", type=Path, help="base RunConfig JSON (default: the shipped defaults)")
     parser.add_argument("--arch", help="architecture key to confirm (default: the surrogate's optimum)")
+    parser.add_argument("--summary", type=Path, default=SUMMARY, help="where to write the comparison")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     base = RunConfig.from_dict(json.loads(args.config.read_text())) if args.config else RunConfig()
     space = SearchSpace(base=base.model)
     key = args.arch or json.loads((HERE / "nas.json").read_text())["surrogate"]["optimum"]["key"]
     searched = space.from_key(key)
-    rows = final_runs(space, {"searched": searched}, args.settings, args.seeds, RUNS, base, progress=True)
-    defaults = default_rows(space, json.loads(RESULTS.read_text()), args.settings, args.seeds)
-    # Compare over the seeds both architectures have, so a missing default run cannot tilt a mean.
-    both = {(r["setting"], r["seed"]) for r in defaults}
-    mine = [r for r in rows if (r["setting"], r["seed"]) in both and r["setting"] in args.settings]
+    seeds_of = {s: args.s0_seeds if s == "s0" else args.seeds for s in args.settings}
+    rows, defaults = [], []
+    for setting, seeds in seeds_of.items():
+        rows += final_runs(space, {"searched": searched}, [setting], seeds, RUNS, base, progress=True)
+        defaults += default_rows(space, json.loads(RESULTS.read_text()), [setting], seeds)
+    # Compare over the seeds both architectures have, so a missing run of either cannot tilt a mean.
+    both = {(r["setting"], r["seed"]) for r in defaults} & {
+        (r["setting"], r["seed"]) for r in rows if r["key"] == space.key(searched)
+    }
+    mine = [r for r in rows if r["key"] == space.key(searched) and (r["setting"], r["seed"]) in both]
+    defaults = [r for r in defaults if (r["setting"], r["seed"]) in both]
     candidates = {"searched": searched, "default": space.from_model_config(space.base)}
     summary = summarise_final(space, candidates, [*mine, *defaults], args.settings)
-    summary.update(command=command_line(), seeds=sorted({seed for _, seed in both}))
-    SUMMARY.write_text(json.dumps(summary, indent=2) + "\n")
+    seeds = {s: sorted(seed for setting, seed in both if setting == s) for s in args.settings}
+    summary.update(command=command_line(), seeds=seeds)
+    args.summary.write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))
 
 

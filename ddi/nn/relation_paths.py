@@ -95,6 +95,10 @@ class RelationPathBlock(nn.Module):
     them (a slot vector is a sum of relation vectors, so projecting first is exact and far cheaper than
     projecting each of the ``P`` paths).
 
+    Attention weights exist only where they pool (``aggregation`` "attention"): with sum, mean or max pooling a
+    learned weight would never reach the prediction, stay untrained, and rank paths at random in explanations,
+    so those blocks weigh every path of a pair equally, with or without ``attention``.
+
     Shapes
     ------
     rel_emb: ``R x d``; slot_types: sparse ``U x R``; node_state: ``N x d``; pair_query: ``B x d``;
@@ -105,13 +109,13 @@ class RelationPathBlock(nn.Module):
         super().__init__()
         self.message = message
         self.aggregation = aggregation
-        self.attention = attention
+        self.attention = attention and aggregation == "attention"
         self.head_proj = nn.Linear(hidden_dim, hidden_dim)
         self.tail_proj = nn.Linear(hidden_dim, hidden_dim)
         self.node_proj = nn.Linear(hidden_dim, hidden_dim)
         if message == "mlp":
             self.mlp = nn.Sequential(nn.ReLU(), nn.Linear(hidden_dim, hidden_dim))
-        if attention:
+        if self.attention:
             self.att_query = nn.Linear(hidden_dim, hidden_dim)
             self.att_score = nn.Parameter(torch.empty(hidden_dim))
             nn.init.normal_(self.att_score, std=hidden_dim**-0.5)

@@ -11,7 +11,8 @@ path_length: 0 (no path block), 2 (head-x-tail), 3 (also through a drug sharing 
 kg_layers: 0, 1, 2 context propagation steps over the whole graph before the path block.
 message: mult, sub, ccorr, rotate, mlp.
 aggregation: attention, sum, mean, max.
-attention: True, False (aggregation "attention" needs attention=True: those combinations are invalid).
+attention: True, False (aggregation "attention" needs attention=True: those combinations are invalid; with other
+    aggregations attention=True equals False, see ``RelationPathBlock``).
 combine: concat, concat_product.
 hidden_dim: 32, 64, 96.
 fingerprint_bits: 0 (no fingerprint), 2048 (a 2048-bit Morgan fingerprint projected into each drug's state).

@@ -28,6 +28,7 @@ from ddi.serve.atoms import AtomImportance, atom_importance
 from ddi.serve.resolve import AmbiguousDrugError, ResolvedDrug, UnknownDrugError
 
 if TYPE_CHECKING:
+    from ddi.models.config import ModelConfig
     from ddi.predict.predictor import PairPrediction, PathExplanation, Predictor
     from ddi.serve.resolve import DrugResolver
 
@@ -88,6 +89,8 @@ class PairAnswer:
     atoms: atom importances of drug1 and drug2 (None for a drug without a structure).
     seconds: time taken.
     look_alike_basis: what the model's look-alikes are similar in ("structure, proteins and ATC class").
+    paths_note: what the path list means for this model, or why it is empty (``paths_note`` of the predictor's
+        model and the pair).
     """
 
     drug1: ResolvedDrug
@@ -104,6 +107,7 @@ class PairAnswer:
     atoms: tuple[AtomImportance | None, AtomImportance | None] = (None, None)
     seconds: float = 0.0
     look_alike_basis: str = ""
+    paths_note: str = ""
 
     @property
     def sentence(self) -> str:
@@ -212,6 +216,7 @@ def answer_pair(
         rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
         atoms=atoms,
         look_alike_basis=look_alike_basis(predictor.model.config.vote_annotations),
+        paths_note=paths_note(predictor.model.config, bool(prediction.paths)),
     )
     answer.seconds = time.perf_counter() - start
     log.info("answered %s + %s in %.0f ms", id1, id2, 1000 * answer.seconds)
@@ -287,6 +292,24 @@ def pair_rules(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[Fired
 
 
 # ----------------------------------------------------------------------------------------- known pairs
+
+
+def paths_note(config: ModelConfig, has_paths: bool) -> str:
+    """One line on the explanation paths of a model with ``config``: why there are none, or how they are weighed.
+
+    A model without a path block (path length 0, as the architecture search may pick) reads the graph only through
+    its context layers and names no path; saying "no path joins the drugs" there would be false.
+    """
+    if config.path_length == 0:
+        return (
+            "This model has no relation-path block (path length 0): it reads the knowledge graph through its "
+            "context layers and weighs no single path. The rules and look-alikes below still explain the answer."
+        )
+    if not has_paths:
+        return "No knowledge-graph path joins these two drugs in the model's graph."
+    if not (config.attention and config.aggregation == "attention"):
+        return f"This model pools its paths by {config.aggregation} without attention: every path weighs the same."
+    return "The weight is the model's attention on each path: its share in the pair's path summary."
 
 
 class _KnownIndex:

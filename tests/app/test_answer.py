@@ -150,3 +150,19 @@ def test_picker_lists_names_then_synonyms_each_resolving_to_its_drug(predictor):
     assert choices["Clarithromycina → Clarithromycin (DB01211)"] == "DB01211"
     labels = list(choices)
     assert labels.index("Warfarin (DB00682)") < labels.index("Clarithromycina → Clarithromycin (DB01211)")
+
+
+def test_path_note_says_why_a_model_names_no_path_or_how_it_weighs_them(predictor, resolver):
+    from dataclasses import replace
+
+    from ddi.serve.answer import paths_note
+
+    answer = answer_pair(predictor, resolver, "Clarithromycin", "Simvastatin")
+    assert answer.paths and "attention" in answer.paths_note
+    outside = answer_pair(predictor, resolver, "warfarin", PHENOL)
+    assert outside.paths == [] and outside.paths_note.startswith("No knowledge-graph path joins")
+    # A model without a path block (path length 0, as the architecture search may pick) must not claim that no
+    # path joins the drugs; one that pools by sum says its paths weigh the same.
+    config = predictor.model.config
+    assert "no relation-path block" in paths_note(replace(config, path_length=0), has_paths=False)
+    assert "every path weighs the same" in paths_note(replace(config, aggregation="sum"), has_paths=True)

@@ -55,3 +55,35 @@ def test_circular_correlation_matches_its_definition():
     a, b = torch.randn(3, 6, generator=gen), torch.randn(3, 6, generator=gen)
     direct = torch.stack([(a * torch.roll(b, -k, dims=-1)).sum(-1) for k in range(6)], dim=-1)
     assert torch.allclose(ccorr(a, b), direct, atol=1e-5)
+
+
+def _path_block_outputs(aggregation: str, attention: bool):
+    from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock
+
+    torch.manual_seed(0)
+    block = RelationPathBlock(8, "mult", aggregation, attention, dropout=0.0)
+    # Two pairs: pair 0 has three paths, pair 1 has two.
+    paths = PathBatch(
+        pair=torch.tensor([0, 0, 0, 1, 1]),
+        middle=torch.tensor([0, 1, 2, 3, 4]),
+        head_slot=torch.tensor([0, 1, 0, 1, 0]),
+        tail_slot=torch.tensor([1, 0, 1, 1, 0]),
+        counts=torch.tensor([3, 2]),
+    )
+    inputs = PathInputs(torch.randn(2, 8), torch.randn(2, 8), torch.randn(5, 8))
+    pooled, weights = block(paths, inputs, torch.randn(2, 8))
+    return block, pooled, weights
+
+
+def test_path_weights_are_learned_only_where_they_pool_the_paths():
+    # Attention pooling: the weights are a softmax per pair, and the prediction depends on them (so they train).
+    block, pooled, weights = _path_block_outputs("attention", attention=True)
+    assert torch.allclose(weights[:3].sum(), torch.tensor(1.0)) and torch.allclose(weights[3:].sum(), torch.tensor(1.0))
+    assert not torch.allclose(weights[:3], weights[:1].expand(3))
+    pooled.sum().backward()
+    assert block.att_score.grad is not None and block.att_score.grad.abs().sum() > 0
+    # Sum pooling with attention asked for: a weight would never reach the output and would rank paths at random
+    # in explanations, so there is none; every path of a pair weighs the same.
+    block, _, weights = _path_block_outputs("sum", attention=True)
+    assert not block.attention and not hasattr(block, "att_score")
+    assert torch.allclose(weights, torch.tensor([1 / 3, 1 / 3, 1 / 3, 1 / 2, 1 / 2]))
