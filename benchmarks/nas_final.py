@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="base RunConfig JSON (default: the shipped defaults)")
     parser.add_argument("--arch", help="architecture key to confirm (default: the surrogate's optimum)")
     parser.add_argument("--summary", type=Path, default=SUMMARY, help="where to write the comparison")
+    parser.add_argument("--keep-models", type=Path, help="save each new run's checkpoint under this folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     base = RunConfig.from_dict(json.loads(args.config.read_text())) if args.config else RunConfig()
@@ -67,7 +68,9 @@ def main() -> None:
     seeds_of = {s: args.s0_seeds if s == "s0" else args.seeds for s in args.settings}
     rows, defaults = [], []
     for setting, seeds in seeds_of.items():
-        rows += final_runs(space, {"searched": searched}, [setting], seeds, RUNS, base, progress=True)
+        rows += final_runs(
+            space, {"searched": searched}, [setting], seeds, RUNS, base, progress=True, keep_models=args.keep_models
+        )
         defaults += default_rows(space, json.loads(RESULTS.read_text()), [setting], seeds)
     # Compare over the seeds both architectures have, so a missing run of either cannot tilt a mean.
     both = {(r["setting"], r["seed"]) for r in defaults} & {

@@ -10,6 +10,7 @@ Seeds follow the accuracy benchmark (``setting_run``): on S0 they vary training,
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -39,11 +40,14 @@ def final_runs(
     base: RunConfig | None = None,
     tables=None,
     progress: bool = False,
+    keep_models: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Train every candidate on every setting and seed (runs already in ``path`` are skipped); return the rows.
 
     ``candidates`` maps a role ("searched", "default") to an architecture; one architecture under two roles is
     trained once. ``base`` gives the training recipe and data directory (default: the shipped defaults).
+    ``keep_models``: save each run's checkpoint under it (``<setting>-seed<seed>-<key hash>``), so the confirmed
+    architecture's S0 run can become the shipped model without training it again.
     """
     from ddi.train.pipeline import setting_run, train_and_test
 
@@ -57,13 +61,18 @@ def final_runs(
     for key, setting, seed in tqdm(todo, desc="final training", unit="run", disable=not progress):
         run = setting_run(base, setting, seed)
         run.model = space.to_model_config(keys[key])
-        result = train_and_test(run, tables)
+        save_to = None if keep_models is None else keep_models / f"{setting}-seed{seed}-{_short_hash(key)}"
+        result = train_and_test(run, tables, save_to=save_to)
         row = {"key": key, "arch": [int(i) for i in keys[key]], "setting": setting, "seed": seed, **result}
         with path.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
         rows.append(row)
         log.info("%s %s seed %d: macro-F1 %.4f", key[:60], setting, seed, result["test"]["macro_f1"])
     return rows
+
+
+def _short_hash(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
 
 
 def summarise_final(

@@ -20,7 +20,7 @@ from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 from ddi.train.prior import fit_prior_adjustment
-from ddi.train.trainer import encode, predict_type_probs, train
+from ddi.train.trainer import TrainResult, encode, predict_type_probs, train
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,28 @@ def vocab_of(ctx: TrainingContext) -> dict[str, Any]:
     }
 
 
+def checkpoint_metrics(
+    ctx: TrainingContext, run: RunConfig, result: TrainResult, prior: dict, test: dict
+) -> dict[str, Any]:
+    """The ``metrics.json`` saved beside a checkpoint (the model card reads it)."""
+    metrics = {
+        "ddi_version": __version__,
+        "split": ctx.split.name,
+        "split_seed": run.split_seed,
+        "split_counts": ctx.split.counts(),
+        "train_seconds": result.seconds,
+        "best_epoch": result.best_epoch,
+        "parameters": sum(p.numel() for p in result.model.parameters()),
+        "history": result.history,
+        "prior_adjustment": prior,
+        "test": test,
+        "torch_threads": torch.get_num_threads(),
+    }
+    if result.pruning:
+        metrics["pruning"] = result.pruning
+    return metrics
+
+
 def train_and_save(
     run: RunConfig, out_dir: str | Path, tables: Tables | None = None, progress: bool = True
 ) -> dict[str, Any]:
@@ -100,22 +122,7 @@ def train_and_save(
     result = train(ctx, run, progress=progress)
     prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
     test = test_report(result.model, ctx) if len(ctx.split.test) else {}
-    params = sum(p.numel() for p in result.model.parameters())
-    metrics = {
-        "ddi_version": __version__,
-        "split": ctx.split.name,
-        "split_seed": run.split_seed,
-        "split_counts": ctx.split.counts(),
-        "train_seconds": result.seconds,
-        "best_epoch": result.best_epoch,
-        "parameters": params,
-        "history": result.history,
-        "prior_adjustment": prior,
-        "test": test,
-        "torch_threads": torch.get_num_threads(),
-    }
-    if result.pruning:
-        metrics["pruning"] = result.pruning
+    metrics = checkpoint_metrics(ctx, run, result, prior, test)
     save_checkpoint(out_dir, result.model.state_dict(), run, vocab_of(ctx), metrics)
     if test:
         log.info(
@@ -138,11 +145,14 @@ def setting_run(base: RunConfig, setting: str, seed: int) -> RunConfig:
     return run
 
 
-def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool = False) -> dict[str, Any]:
-    """Train as ``run`` says and report test figures without saving: a benchmark row.
+def train_and_test(
+    run: RunConfig, tables: Tables | None = None, progress: bool = False, save_to: str | Path | None = None
+) -> dict[str, Any]:
+    """Train as ``run`` says and report test figures: a benchmark row.
 
     ``test`` carries the prior correction fitted on validation (as ``ddi train`` reports it),
     ``test_without_prior_adjustment`` the raw decision; per-type F1 and the confusions are left out of both.
+    ``save_to``: also save the checkpoint there, as ``ddi train`` would (so a confirmed run can be shipped).
     """
     ctx = TrainingContext.build(run, tables, progress=progress)
     start = time.time()
@@ -150,6 +160,9 @@ def train_and_test(run: RunConfig, tables: Tables | None = None, progress: bool 
     uncorrected = test_report(result.model, ctx)
     prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
     corrected = test_report(result.model, ctx)
+    if save_to is not None:
+        metrics = checkpoint_metrics(ctx, run, result, prior, corrected)
+        save_checkpoint(save_to, result.model.state_dict(), run, vocab_of(ctx), metrics)
     for report in (corrected, uncorrected):
         for key in DETAIL_KEYS:
             report.pop(key, None)

@@ -310,3 +310,18 @@ def test_a_vote_pool_lets_more_validation_pairs_of_new_drugs_find_evidence(conte
     assert context.model_votes(config) is context.neighbour_votes(8, (), 128)
     with pytest.raises(ConfigError, match="vote_pool"):
         ModelConfig(vote_pool=-1)
+
+
+def test_a_benchmark_run_can_keep_its_checkpoint_with_the_figures_it_reported(
+    tmp_path, benchmark_tables, small_split_dir
+):
+    # The search's confirmation keeps its S0 run so that run, not a retrained twin, can become the shipped model.
+    from ddi.models.checkpoint import read_checkpoint
+    from ddi.train.pipeline import train_and_test
+
+    row = train_and_test(tiny_run(small_split_dir, epochs=1), benchmark_tables, save_to=tmp_path / "kept")
+    *_, kept = read_checkpoint(tmp_path / "kept")
+    assert kept["test"]["macro_f1"] == pytest.approx(row["test"]["macro_f1"])
+    assert "per_type_f1" in kept["test"] and "per_type_f1" not in row["test"]  # the card keeps the detail
+    predictor = Predictor.load(tmp_path / "kept")
+    assert predictor.predict_pairs([("DB01211", "DB00641")])[0].probability > 0

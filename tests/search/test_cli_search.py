@@ -121,7 +121,7 @@ def test_the_pipeline_ends_with_full_trainings_that_resume(tmp_path, capsys, tab
 
     calls = []
 
-    def fake_train_and_test(run, tables=None, progress=False):
+    def fake_train_and_test(run, tables=None, progress=False, save_to=None):
         calls.append((run.split, run.split_seed, run.train.seed, run.model.hidden_dim))
         score = 0.5 + 0.1 * (run.split == "s0") + 0.001 * run.model.hidden_dim
         test = {"macro_f1": score, "accuracy": score, "kappa": score}
