@@ -68,9 +68,14 @@ def main() -> None:
     seeds_of = {s: args.s0_seeds if s == "s0" else args.seeds for s in args.settings}
     rows, defaults = [], []
     for setting, seeds in seeds_of.items():
-        rows += final_runs(
-            space, {"searched": searched}, [setting], seeds, RUNS, base, progress=True, keep_models=args.keep_models
-        )
+        # final_runs returns every row of the file; keep this setting's, so no run is counted once per setting.
+        rows += [
+            row
+            for row in final_runs(
+                space, {"searched": searched}, [setting], seeds, RUNS, base, progress=True, keep_models=args.keep_models
+            )
+            if row["setting"] == setting
+        ]
         defaults += default_rows(space, json.loads(RESULTS.read_text()), [setting], seeds)
     # Compare over the seeds both architectures have, so a missing run of either cannot tilt a mean.
     both = {(r["setting"], r["seed"]) for r in defaults} & {

@@ -1,8 +1,13 @@
 """The verdict of the final trainings: the searched architecture must win on new drugs without losing on S0."""
 
+import json
+from pathlib import Path
+
 import pytest
 
+from ddi.models.config import RunConfig
 from ddi.search.final import S0_TOLERANCE, summarise_final
+from ddi.search.space import SearchSpace
 
 
 class KeySpace:
@@ -43,3 +48,12 @@ def test_the_searched_architecture_must_win_on_new_drugs_and_hold_s0(searched_s0
 def test_s0_alone_gives_no_verdict_of_a_win():
     data = rows("1-2", {"s0": [0.99]}) + rows("0-0", {"s0": [0.9]})
     assert summarise_final(KeySpace(), CANDIDATES, data, ("s0",))["searched_beats_default"] is False
+
+
+def test_the_documented_searched_config_trains_the_architecture_the_search_picked():
+    """docs/configs/searched.json is how a user trains the search's pick; it must stay the surrogate's optimum."""
+    root = Path(__file__).resolve().parents[2]
+    picked = json.loads((root / "benchmarks/results/nas.json").read_text())["surrogate"]["optimum"]["key"]
+    config = RunConfig.load(root / "docs/configs/searched.json")
+    space = SearchSpace()
+    assert space.key(space.from_model_config(config.model)) == picked
