@@ -1,7 +1,8 @@
 """``ddi adjust-prior``: fit (or set) a saved model's prior correction of the type decision, re-evaluate, save.
 
 ``ddi train`` already fits it; this command brings a model trained before the correction existed up to date, or
-sets ``tau`` by hand (``--tau 0`` removes it). The model directory is rewritten atomically.
+sets ``tau`` by hand (``--tau 0`` removes it; the look-alike vote weight is kept unless ``--vote-weight`` sets it
+too). The model directory is rewritten atomically.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("adjust-prior", help="fit a saved model's rare-type prior correction", description=__doc__)
     p.add_argument("--model", required=True, help="model directory to update in place")
     p.add_argument("--tau", type=float, help="use this tau (0-1) instead of fitting it on the validation pairs")
+    p.add_argument(
+        "--vote-weight",
+        type=float,
+        help="with --tau: also set the look-alike vote's weight in the decision (0-1; default: keep the model's)",
+    )
     p.add_argument(
         "--float16", action="store_true", help="store the weights as float16 (half the size; loading casts back)"
     )
@@ -32,10 +38,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tau is not None and not 0 <= args.tau <= 1:
         raise UserInputError(f"--tau must be between 0 and 1, got {args.tau}")
+    if args.vote_weight is not None and (args.tau is None or not 0 <= args.vote_weight <= 1):
+        raise UserInputError("--vote-weight needs --tau (both are fitted together otherwise) and must be in [0, 1]")
     predictor = Predictor.load(args.model, data_dir=args.data_dir)
     model, ctx = predictor.model, predictor.ctx
     before = predictor.metrics.get("test", {})
-    prior = fit_prior_adjustment(model, ctx, args.tau)
+    prior = fit_prior_adjustment(model, ctx, args.tau, vote_blend=args.vote_weight)
     metrics = dict(predictor.metrics)
     metrics["prior_adjustment"] = prior
     if len(ctx.split.test):

@@ -68,19 +68,26 @@ def fit_prior_adjustment(
     tau: float | None = None,
     grid: tuple[float, ...] = TAU_GRID,
     encoded: Encoded | None = None,
+    vote_blend: float | None = None,
 ) -> dict[str, Any]:
     """Set ``model``'s prior correction and say how it was chosen.
 
-    ``tau=None`` fits it on the validation pairs: the ``grid`` value with the best validation macro-F1 among those
-    costing at most ``MAX_ACCURACY_COST`` of validation accuracy (``grid[0]`` must be 0, no correction); a number
-    is used as given.
+    ``tau=None`` fits it on the validation pairs, with the look-alike vote weight: the ``grid`` value with the
+    best validation macro-F1 among those costing at most ``MAX_ACCURACY_COST`` of validation accuracy (``grid[0]``
+    must be 0, no correction). A given ``tau`` is used as is, and so is ``vote_blend``; without one the model keeps
+    the vote weight it has (setting tau by hand must not silently switch off a fitted vote).
     """
     prior = type_log_prior(ctx)
     class_prior = torch.as_tensor(np.repeat(prior, 2), dtype=torch.float32)  # both orientations of a type
-    model.set_vote_blend(0.0)
     if tau is not None:
         model.set_prior_adjustment(class_prior, tau)
-        return {"tau": float(tau), "fitted_on": "given"}
+        if vote_blend is not None:
+            model.set_vote_blend(vote_blend)
+        given: dict[str, Any] = {"tau": float(tau), "fitted_on": "given"}
+        if model.num_votes:
+            given["vote_blend"] = round(float(model.vote_blend), 6)
+        return given
+    model.set_vote_blend(0.0)
     if len(ctx.split.valid) == 0:
         model.set_prior_adjustment(class_prior, 0.0)
         log.warning("no validation pairs: the type decision gets no prior correction")

@@ -56,14 +56,31 @@ def test_checkpoint_from_before_the_correction_loads_uncorrected(tiny_model_dir,
 def test_adjust_prior_command_sets_tau_rewrites_the_model_and_refuses_bad_values(tiny_model_dir, tmp_path, capsys):
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
+    fitted = json.loads((model / "metrics.json").read_text())["prior_adjustment"]
     assert main(["adjust-prior", "--model", str(model), "--tau", "0"]) == 0
-    assert "tau 0.00 (given)" in capsys.readouterr().out
+    assert f"tau 0.00, look-alike vote weight {fitted['vote_blend']:.1f} (given)" in capsys.readouterr().out
     metrics = json.loads((model / "metrics.json").read_text())
-    assert metrics["prior_adjustment"] == {"tau": 0.0, "fitted_on": "given"}
+    assert metrics["prior_adjustment"] == {"tau": 0.0, "fitted_on": "given", "vote_blend": fitted["vote_blend"]}
     assert "macro_f1" in metrics["test"] and "macro_f1" in metrics["test_without_prior_adjustment"]
     assert float(Predictor.load(model).model.prior_adjustment) == 0.0
     assert main(["adjust-prior", "--model", str(model), "--tau", "1.5"]) == 2
     assert "--tau must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_setting_tau_by_hand_keeps_the_look_alike_vote_weight(tiny_model_dir, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    assert Predictor.load(model).model.num_votes  # the tiny model votes, so there is a weight to lose
+    assert main(["adjust-prior", "--model", str(model), "--tau", "0.1", "--vote-weight", "0.3"]) == 0
+    assert main(["adjust-prior", "--model", str(model), "--tau", "0.2", "--float16"]) == 0
+    assert "tau 0.20, look-alike vote weight 0.3 (given)" in capsys.readouterr().out
+    reloaded = Predictor.load(model).model
+    assert float(reloaded.vote_blend) == pytest.approx(0.3, abs=1e-3)
+    assert float(reloaded.prior_adjustment) == pytest.approx(0.2, abs=1e-3)
+    prior = json.loads((model / "metrics.json").read_text())["prior_adjustment"]
+    assert prior["vote_blend"] == pytest.approx(0.3, abs=1e-6)
+    assert main(["adjust-prior", "--model", str(model), "--vote-weight", "0.3"]) == 2
+    assert "--vote-weight needs --tau" in capsys.readouterr().err
 
 
 def test_training_can_start_from_a_trained_model_of_the_same_split_only(tiny_model_dir, benchmark_tables, tmp_path):
