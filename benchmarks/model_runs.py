@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ddi.evaluate import DETAIL_KEYS
+
 
 def model_row(model_dir: Path, label: str, command: str, machine: str) -> dict[str, Any]:
     """One benchmark row from a model directory's ``metrics.json`` and ``config.json``."""
@@ -25,7 +27,8 @@ def model_row(model_dir: Path, label: str, command: str, machine: str) -> dict[s
         "run": label,
         "command": command,
         "machine": machine,
-        "test": {k: v for k, v in metrics["test"].items() if k not in ("per_type_f1", "confusions", "seconds")},
+        # The figures only: per-type detail stays in the model's metrics.json, as in the other benchmark rows.
+        "test": {k: v for k, v in metrics["test"].items() if k not in (*DETAIL_KEYS, "seconds")},
         "prior_tau": prior.get("tau"),
         "vote_blend": prior.get("vote_blend"),
         "train_seconds": metrics.get("train_seconds"),
