@@ -22,7 +22,7 @@ A training step with a pruner::
             logits = model(x)
             per_path[name] = (logits, F.cross_entropy(logits, y))
     loss = pruner.combine({k: v[0] for k, v in per_path.items()}, {k: v[1] for k, v in per_path.items()}, step)
-    loss.backward(); optimiser.step(); pruner.after_step(step)
+    loss.backward(); pruner.before_step(); optimiser.step(); pruner.after_step(step)
 
 and at the end ``pruner.finalize()`` leaves the plain sparse model (the sparse path is what is shipped). See
 ``docs/dcil.md`` for every choice the papers leave open.
@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from ddi.sparse.distill import Logits, mutual_distillation
@@ -53,6 +54,8 @@ PATHS: dict[str, tuple[str, ...]] = {
     "oneshot": ("sparse",),
 }
 _GRADUAL = ("dcil", "dpf", "gmp")
+#: methods whose pruned weights are trained (and can come back)
+_REVIVING = ("dcil", "dpf")
 #: default distillation warm-up as a fraction of training (the DCIL authors' scripts: 70 of ~300 epochs).
 DEFAULT_WARMUP_FRACTION = 0.25
 
@@ -131,6 +134,11 @@ class Pruner:
         for models that keep per-path modules.
     separate_norms: dcil only: the dense path uses its own copy of every normalisation layer (``PathNorms``), as
         the DCIL authors' code does; False shares them between the paths.
+    pruned_step: dcil and dpf: a pruned weight moves by this fraction of the optimiser's step (1 = the papers).
+        Adam moves every weight by about the learning rate whatever the size of its gradient, so under Adam the
+        pruned weights (trained by the dense path or the straight-through gradient) reach the threshold within
+        tens of steps and the kept set keeps swapping; below 1 they move as they would under the papers' SGD,
+        in proportion to how strongly they are needed. Needs ``before_step()`` before each optimiser step.
     """
 
     def __init__(
@@ -152,6 +160,7 @@ class Pruner:
         exclude: Sequence[str] = (),
         on_path: Callable[[str | None], Any] | None = None,
         separate_norms: bool = False,
+        pruned_step: float = 1.0,
     ) -> None:
         checks = [
             (method in METHODS, f"method must be one of {METHODS}, got {method!r}"),
@@ -164,6 +173,7 @@ class Pruner:
             (distill_weight >= 0.0, "distill_weight must be >= 0"),
             (temperature > 0.0, "temperature must be > 0"),
             (0.0 <= prune_at <= 1.0, "prune_at must be in [0, 1]"),
+            (0.0 <= pruned_step <= 1.0, "pruned_step must be in [0, 1]"),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:
@@ -178,6 +188,8 @@ class Pruner:
         self.temperature = temperature
         self.warmup_steps = round(DEFAULT_WARMUP_FRACTION * total_steps) if warmup_steps is None else warmup_steps
         self.on_path = on_path
+        self.pruned_step = pruned_step if method in _REVIVING else 1.0
+        self._before_step: list[Tensor] | None = None
         if method == "none":
             self.schedule: CubicSchedule | ConstantSchedule = ConstantSchedule(0.0)
         elif method == "oneshot":  # a ramp of 0 steps: a jump to the target
@@ -266,10 +278,26 @@ class Pruner:
         return loss
 
     # -- masks -------------------------------------------------------------------------------------------------
+    def before_step(self) -> None:
+        """Call just before the optimiser step: with ``pruned_step < 1`` it remembers the masked weights, so that
+        ``after_step`` can shorten the pruned ones' step. A no-op otherwise."""
+        if self.masks is not None and self.pruned_step < 1.0 and self.level > 0:
+            self._before_step = [e.original.detach().clone() for e in self.masks.entries]
+
+    def _shorten_pruned_steps(self) -> None:
+        assert self.masks is not None and self._before_step is not None
+        with torch.no_grad():
+            for e, before in zip(self.masks.entries, self._before_step, strict=True):
+                moved = before + self.pruned_step * (e.original - before)
+                e.original.copy_(torch.where(e.mask, e.original, moved))
+        self._before_step = None
+
     def after_step(self, step: int) -> None:
         """Call after the optimiser step ``step`` (0-based, counted over the whole run)."""
         if self.masks is None:
             return
+        if self._before_step is not None:
+            self._shorten_pruned_steps()
         level = self.schedule(step)
         reaches_target = level >= self.target and self.level < self.target
         if self.method in _GRADUAL:
@@ -322,7 +350,12 @@ class Pruner:
         """
         out: dict[str, Any] = {"method": self.method, "target_sparsity": self.target}
         if self.masks is not None:
-            out.update(policy=self.policy, criterion=self.criterion, separate_norms=self.separate_norms)
+            out.update(
+                policy=self.policy,
+                criterion=self.criterion,
+                separate_norms=self.separate_norms,
+                pruned_step=self.pruned_step,
+            )
         if self.masks is not None and not self.finalized:
             out.update(
                 masked_weights=self.masks.numel,

@@ -259,6 +259,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         policy=cfg.prune_policy,
         criterion=cfg.prune_criterion,
         separate_norms=cfg.prune_separate_norms,
+        pruned_step=cfg.prune_pruned_step,
         distill_weight=cfg.distill_weight,
         temperature=cfg.distill_temperature,
     )
@@ -317,6 +318,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 5.0)
+            pruner.before_step()
             optimiser.step()
             scheduler.step()
             pruner.after_step(global_step)

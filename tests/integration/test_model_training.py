@@ -173,6 +173,8 @@ def test_bad_config_is_a_clear_error(tmp_path):
         RunConfig.from_dict({"model": {"message": "telepathy"}})
     with pytest.raises(ConfigError, match="unknown model config key"):
         RunConfig.from_dict({"model": {"hiden_dim": 3}})
+    with pytest.raises(ConfigError, match="prune_pruned_step"):
+        RunConfig.from_dict({"train": {"prune_pruned_step": 2.0}})
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):

@@ -74,6 +74,7 @@ def train_toy_run(method: str, sparsity: float = 0.9, steps: int = 300, **pruner
         loss = pruner.combine(logits, losses, step)
         optimiser.zero_grad()
         loss.backward()
+        pruner.before_step()
         optimiser.step()
         pruner.after_step(step)
         if pruner.masks is not None:

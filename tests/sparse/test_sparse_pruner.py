@@ -131,6 +131,51 @@ def test_dpf_revives_pruned_weights(train_toy):
     assert train_toy("dpf").revived > 0
 
 
+def _one_dcil_step(pruned_step: float) -> tuple[Pruner, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """Prune a toy model to 50 %, take one Adam step of both DCIL paths; raw weights before and after."""
+    torch.manual_seed(0)
+    pruner = make("dcil", total_steps=10, ramp_fraction=0.0, pruned_step=pruned_step)
+    pruner.after_step(0)  # a ramp of 0 steps: at the target at once
+    optimiser = torch.optim.Adam(pruner.model.parameters(), lr=1e-2)
+    x, y = toy_data(64, seed=1)
+    before = {e.name: e.original.detach().clone() for e in pruner.masks.entries}
+    losses = {}
+    for name in pruner.paths():
+        with pruner.path(name):
+            losses[name] = F.cross_entropy(pruner.model(x), y)
+    optimiser.zero_grad()
+    pruner.combine(None, losses, 1).backward()
+    pruner.before_step()
+    optimiser.step()
+    pruner.after_step(1)
+    after = {e.name: e.original.detach().clone() for e in pruner.masks.entries}
+    return pruner, before, after
+
+
+def test_pruned_step_shortens_only_the_pruned_weights_step():
+    _, before, after_full = _one_dcil_step(1.0)
+    quarter, before_q, after_quarter = _one_dcil_step(0.25)
+    for e in quarter.masks.entries:
+        assert torch.equal(before[e.name], before_q[e.name])  # same start
+        kept, pruned = e.mask, ~e.mask
+        assert pruned.any() and kept.any()
+        assert torch.equal(after_quarter[e.name][kept], after_full[e.name][kept])
+        step_full = after_full[e.name][pruned] - before[e.name][pruned]
+        step_quarter = after_quarter[e.name][pruned] - before[e.name][pruned]
+        assert step_full.abs().max() > 0  # the dense path did move the pruned weights
+        assert torch.allclose(step_quarter, 0.25 * step_full, atol=1e-7)
+
+
+def test_pruned_weights_still_revive_with_a_shorter_step(train_toy):
+    full = train_toy("dcil")
+    short = train_toy("dcil", pruned_step=0.1)
+    assert 0 < short.revived < full.revived
+    assert short.pruner.summary()["pruned_step"] == 0.1
+    assert make("gmp", pruned_step=0.1).pruned_step == 1.0  # gmp's pruned weights never move anyway
+    with pytest.raises(ValueError, match="pruned_step"):
+        make("dcil", pruned_step=1.5)
+
+
 def test_gmp_never_revives_and_holds_pruned_weights_at_zero(train_toy):
     run = train_toy("gmp")
     assert run.revived == 0 and sum(r for _, r in run.pruner.revivals) == 0
