@@ -142,7 +142,7 @@ class TrainConfig:
     """Optimisation settings of ``ddi train``."""
 
     #: the learning rate is one cycle over all epochs; 10 epochs run to the end of it (patience 10: no early stop)
-    #: score as 16 with early stopping did, in 19 min instead of 34 (S0 3 seeds, S1 5 splits; BENCHMARKS.md)
+    #: score as 16 with early stopping did, in 19 min instead of 34 (S0 3 seeds, S1/S2 5 splits; BENCHMARKS.md)
     epochs: int = 10
     batch_size: int = 1024
     lr: float = 3e-3

@@ -137,8 +137,9 @@ class Pruner:
     pruned_step: dcil and dpf: a pruned weight moves by this fraction of the optimiser's step (1 = the papers).
         Adam moves every weight by about the learning rate whatever the size of its gradient, so under Adam the
         pruned weights (trained by the dense path or the straight-through gradient) reach the threshold within
-        tens of steps and the kept set keeps swapping; below 1 they move as they would under the papers' SGD,
-        in proportion to how strongly they are needed. Needs ``before_step()`` before each optimiser step.
+        tens of steps and the kept set keeps swapping; below 1 they need ``1 / pruned_step`` times as many steps
+        of consistent pull to come back (a uniform slow-down, not SGD's proportion to the gradient's size).
+        Needs ``before_step()`` before each optimiser step.
     """
 
     def __init__(

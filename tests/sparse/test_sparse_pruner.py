@@ -132,7 +132,7 @@ def test_dpf_revives_pruned_weights(train_toy):
 
 
 def _one_dcil_step(pruned_step: float) -> tuple[Pruner, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """Prune a toy model to 50 %, take one Adam step of both DCIL paths; raw weights before and after."""
+    """Prune a toy model to 90 % at once, take one Adam step of both DCIL paths; raw weights before and after."""
     torch.manual_seed(0)
     pruner = make("dcil", total_steps=10, ramp_fraction=0.0, pruned_step=pruned_step)
     pruner.after_step(0)  # a ramp of 0 steps: at the target at once
