@@ -17,6 +17,9 @@ from typing import Any
 
 from ddi.evaluate import DETAIL_KEYS
 
+#: per-epoch figures kept from a run's history; the ``valid_dense_*`` ones exist for DCIL runs (its dense path)
+HISTORY_KEYS = ("epoch", "valid_macro_f1", "valid_accuracy", "valid_dense_macro_f1", "valid_dense_accuracy")
+
 
 def model_row(model_dir: Path, label: str, command: str, machine: str) -> dict[str, Any]:
     """One benchmark row from a model directory's ``metrics.json`` and ``config.json``."""
@@ -34,10 +37,7 @@ def model_row(model_dir: Path, label: str, command: str, machine: str) -> dict[s
         "train_seconds": metrics.get("train_seconds"),
         "best_epoch": metrics.get("best_epoch"),
         "epochs_run": len(metrics.get("history", [])),
-        "valid_history": [
-            {k: h[k] for k in ("epoch", "valid_macro_f1", "valid_accuracy", "sparsity") if k in h}
-            for h in metrics.get("history", [])
-        ],
+        "valid_history": [{k: h[k] for k in (*HISTORY_KEYS, "sparsity") if k in h} for h in metrics.get("history", [])],
         "model_pt_bytes": (model_dir / "model.pt").stat().st_size,
         "parameters": metrics.get("parameters"),
         "pruning": {k: v for k, v in (metrics.get("pruning") or {}).items() if k != "mask_change_history"},

@@ -20,6 +20,7 @@ COMBINATIONS = ("concat", "concat_product")
 PRUNE_METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
 PRUNE_POLICIES = ("lamp", "global", "layer")
 PRUNE_CRITERIA = ("magnitude", "input")
+DISTILL_DIRECTIONS = ("mutual", "dense_to_sparse")
 #: Label annotations the look-alike votes may compare drugs by (``ddi.models.drug_annotations``).
 VOTE_ANNOTATIONS = ("atc", "categories")
 
@@ -173,6 +174,10 @@ class TrainConfig:
     prune_pruned_step: float = 1.0
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
+    #: dcil: "mutual" (the paper) or "dense_to_sparse" (only the shipped sparse path learns from the dense one)
+    distill_direction: str = "mutual"
+    #: dcil: fraction of training before the distillation starts (the authors' scripts: about 0.23)
+    distill_start: float = 0.25
     #: tau of the prior correction of the type decision (``ddi.train.prior``); None = fit it on validation
     prior_adjustment: float | None = None
     #: start from this trained model's weights (same architecture, data and split), e.g. to prune a dense model
@@ -193,6 +198,8 @@ class TrainConfig:
             (0 <= self.prune_pruned_step <= 1, "prune_pruned_step must be in [0, 1]"),
             (self.prune_policy in PRUNE_POLICIES, f"prune_policy must be one of {PRUNE_POLICIES}"),
             (self.prune_criterion in PRUNE_CRITERIA, f"prune_criterion must be one of {PRUNE_CRITERIA}"),
+            (self.distill_direction in DISTILL_DIRECTIONS, f"distill_direction must be one of {DISTILL_DIRECTIONS}"),
+            (0 <= self.distill_start <= 1, "distill_start must be in [0, 1]"),
             (self.prior_adjustment is None or 0 <= self.prior_adjustment <= 1, "prior_adjustment must be in [0, 1]"),
         ]
         errors = [msg for ok, msg in checks if not ok]

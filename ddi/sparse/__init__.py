@@ -22,13 +22,14 @@ from ddi.sparse.compress import (
     save_sparse_state,
     unpack_sparse_state,
 )
-from ddi.sparse.distill import distillation_loss, mutual_distillation
+from ddi.sparse.distill import distillation_loss, mutual_distillation, one_way_distillation
 from ddi.sparse.inference import LinearTiming, SparseLinear, benchmark_linear, sparse_linear_inference
 from ddi.sparse.masks import PATH_MODES, POLICIES, MaskedWeights, default_policy
-from ddi.sparse.pruner import METHODS, Pruner
+from ddi.sparse.pruner import DISTILL_DIRECTIONS, METHODS, Pruner
 from ddi.sparse.schedule import ConstantSchedule, CubicSchedule
 
 __all__ = [
+    "DISTILL_DIRECTIONS",
     "METHODS",
     "PATH_MODES",
     "POLICIES",
@@ -45,6 +46,7 @@ __all__ = [
     "is_sparse_state",
     "load_sparse_state",
     "mutual_distillation",
+    "one_way_distillation",
     "save_sparse_state",
     "sparse_linear_inference",
     "unpack_sparse_state",

@@ -35,18 +35,24 @@ def distillation_loss(student: Tensor, teacher: Tensor, temperature: float = 2.0
     return F.kl_div(log_student, log_teacher, reduction="batchmean", log_target=True) * (t * t)
 
 
+def _paired(a: Logits, b: Logits) -> list[tuple[Tensor, Tensor]]:
+    parts_a = [a] if isinstance(a, Tensor) else list(a)
+    parts_b = [b] if isinstance(b, Tensor) else list(b)
+    if len(parts_a) != len(parts_b) or not parts_a:
+        raise ValueError("both sides need the same, non-zero number of logits tensors")
+    return list(zip(parts_a, parts_b, strict=True))
+
+
 def mutual_distillation(a: Logits, b: Logits, temperature: float = 2.0) -> Tensor:
     """Each side learns from the other, detached: ``KD(a <- b) + KD(b <- a)``, summed over paired outputs.
 
     ``a`` and ``b`` are one logits tensor each, or equally long sequences of them (e.g. a model's type logits and
     its exists logits).
     """
-    parts_a = [a] if isinstance(a, Tensor) else list(a)
-    parts_b = [b] if isinstance(b, Tensor) else list(b)
-    if len(parts_a) != len(parts_b) or not parts_a:
-        raise ValueError("both sides need the same, non-zero number of logits tensors")
-    terms = [
-        distillation_loss(x, y, temperature) + distillation_loss(y, x, temperature)
-        for x, y in zip(parts_a, parts_b, strict=True)
-    ]
+    terms = [distillation_loss(x, y, temperature) + distillation_loss(y, x, temperature) for x, y in _paired(a, b)]
     return torch.stack(terms).sum()
+
+
+def one_way_distillation(student: Logits, teacher: Logits, temperature: float = 2.0) -> Tensor:
+    """Only ``student`` learns: ``KD(student <- teacher)`` with the teacher detached, summed over paired outputs."""
+    return torch.stack([distillation_loss(x, y, temperature) for x, y in _paired(student, teacher)]).sum()

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from ddi.sparse.distill import Logits, mutual_distillation
+from ddi.sparse.distill import Logits, mutual_distillation, one_way_distillation
 from ddi.sparse.masks import CRITERIA, POLICIES, MaskedWeights, Selector, default_policy
 from ddi.sparse.schedule import ConstantSchedule, CubicSchedule
 
@@ -58,6 +58,8 @@ _GRADUAL = ("dcil", "dpf", "gmp")
 _REVIVING = ("dcil", "dpf")
 #: default distillation warm-up as a fraction of training (the DCIL authors' scripts: 70 of ~300 epochs).
 DEFAULT_WARMUP_FRACTION = 0.25
+#: who learns from whom in DCIL's distillation: both paths from each other (the paper) or the sparse path only
+DISTILL_DIRECTIONS = ("mutual", "dense_to_sparse")
 
 
 #: the module types whose parameters (and running statistics) DCIL keeps per path
@@ -126,6 +128,8 @@ class Pruner:
     criterion: ``"magnitude"`` (rank |w|, the papers' choice) or ``"input"`` (rank |w| times the root mean square
         of the input feature it multiplies; see ``ddi.sparse.masks.CRITERIA``).
     distill_weight, temperature: weight and temperature T of DCIL's mutual distillation.
+    distill_direction: ``"mutual"`` (the paper: each path learns from the other) or ``"dense_to_sparse"`` (only
+        the sparse path, the one shipped, learns from the dense path; the dense path keeps its task loss alone).
     warmup_steps: DCIL steps before distillation starts (default ``DEFAULT_WARMUP_FRACTION * total_steps``).
     start_step: first step of the ramp (gradual methods).
     prune_at: fraction of ``total_steps`` at which ``"oneshot"`` prunes.
@@ -162,6 +166,7 @@ class Pruner:
         on_path: Callable[[str | None], Any] | None = None,
         separate_norms: bool = False,
         pruned_step: float = 1.0,
+        distill_direction: str = "mutual",
     ) -> None:
         checks = [
             (method in METHODS, f"method must be one of {METHODS}, got {method!r}"),
@@ -175,6 +180,7 @@ class Pruner:
             (temperature > 0.0, "temperature must be > 0"),
             (0.0 <= prune_at <= 1.0, "prune_at must be in [0, 1]"),
             (0.0 <= pruned_step <= 1.0, "pruned_step must be in [0, 1]"),
+            (distill_direction in DISTILL_DIRECTIONS, f"distill_direction must be one of {DISTILL_DIRECTIONS}"),
         ]
         errors = [msg for ok, msg in checks if not ok]
         if errors:
@@ -187,6 +193,7 @@ class Pruner:
         self.policy = policy
         self.distill_weight = distill_weight
         self.temperature = temperature
+        self.distill_direction = distill_direction
         self.warmup_steps = round(DEFAULT_WARMUP_FRACTION * total_steps) if warmup_steps is None else warmup_steps
         self.on_path = on_path
         self.pruned_step = pruned_step if method in _REVIVING else 1.0
@@ -275,7 +282,11 @@ class Pruner:
         if self.distill_active(step):
             if logits is None or "sparse" not in logits or "dense" not in logits:
                 raise KeyError("dcil distillation needs the logits of both the sparse and the dense path")
-            loss = loss + self.distill_weight * mutual_distillation(logits["sparse"], logits["dense"], self.temperature)
+            if self.distill_direction == "mutual":
+                distill = mutual_distillation(logits["sparse"], logits["dense"], self.temperature)
+            else:
+                distill = one_way_distillation(logits["sparse"], logits["dense"], self.temperature)
+            loss = loss + self.distill_weight * distill
         return loss
 
     # -- masks -------------------------------------------------------------------------------------------------
@@ -356,6 +367,12 @@ class Pruner:
                 criterion=self.criterion,
                 separate_norms=self.separate_norms,
                 pruned_step=self.pruned_step,
+            )
+        if self.method == "dcil":
+            out.update(
+                distill_weight=self.distill_weight,
+                distill_direction=self.distill_direction,
+                distill_start_step=self.warmup_steps,
             )
         if self.masks is not None and not self.finalized:
             out.update(

@@ -262,6 +262,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         pruned_step=cfg.prune_pruned_step,
         distill_weight=cfg.distill_weight,
         temperature=cfg.distill_temperature,
+        warmup_steps=round(cfg.distill_start * total_steps),
+        distill_direction=cfg.distill_direction,
     )
     trainable = [*model.parameters(), *pruner.extra_parameters()]
     optimiser = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -327,13 +329,19 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
         record = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.time() - start}
         record.update({f"valid_{k}": v for k, v in valid.items()})
+        if pruner.method == "dcil" and len(ctx.split.valid):
+            # DCIL's distillation assumes the dense path is the better teacher; record whether it is.
+            with pruner.path("dense"):
+                dense_valid = evaluate_part(model, ctx, ctx.split.valid)
+            record.update({f"valid_dense_{k}": v for k, v in dense_valid.items() if k != "n"})
         result.history.append(record)
         log.info(
-            "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f (%.0f s)",
+            "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f%s (%.0f s)",
             epoch,
             record["loss"],
             valid["macro_f1"],
             valid.get("accuracy", 0.0),
+            f"; dense path {record['valid_dense_macro_f1']:.4f}" if "valid_dense_macro_f1" in record else "",
             record["seconds"],
         )
         record["sparsity"] = pruner.sparsity()

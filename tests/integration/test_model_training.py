@@ -175,10 +175,23 @@ def test_bad_config_is_a_clear_error(tmp_path):
         RunConfig.from_dict({"model": {"hiden_dim": 3}})
     with pytest.raises(ConfigError, match="prune_pruned_step"):
         RunConfig.from_dict({"train": {"prune_pruned_step": 2.0}})
+    with pytest.raises(ConfigError, match="distill_direction must be one of"):
+        RunConfig.from_dict({"train": {"distill_direction": "both"}})
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         RunConfig.load(bad)
+
+
+def test_config_choices_are_the_ones_the_pruner_accepts():
+    # The config lists them itself so that reading a config does not import torch; they must not drift apart.
+    from ddi.models import config
+    from ddi.sparse import masks, pruner
+
+    assert set(config.PRUNE_METHODS) == set(pruner.METHODS)
+    assert set(config.PRUNE_POLICIES) == set(masks.POLICIES)
+    assert set(config.PRUNE_CRITERIA) == set(masks.CRITERIA)
+    assert set(config.DISTILL_DIRECTIONS) == set(pruner.DISTILL_DIRECTIONS)
 
 
 def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, small_split_dir):
@@ -188,6 +201,8 @@ def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, 
     run.model = ModelConfig(**{**run.model.__dict__, "fingerprint_pair_dim": 0})
     metrics = train_and_save(run, tmp_path / "pruned", benchmark_tables, progress=False)
     assert metrics["pruning"]["method"] == "dcil"
+    # Every epoch also reports the dense path on validation (is it the better teacher the distillation assumes?).
+    assert all(0.0 <= h["valid_dense_accuracy"] <= 1.0 for h in metrics["history"])
     predictor = Predictor.load(tmp_path / "pruned")
     weights = [p for n, p in predictor.model.named_parameters() if n.endswith("weight") and p.ndim >= 2]
     zeros = sum(int((w == 0).sum()) for w in weights) / sum(w.numel() for w in weights)

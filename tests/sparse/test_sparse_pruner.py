@@ -92,6 +92,22 @@ def test_distillation_pulls_each_side_towards_the_detached_other():
     assert distillation_loss(a, a, 2.0).item() == pytest.approx(0.0, abs=1e-7)
 
 
+def test_dense_to_sparse_distillation_teaches_only_the_sparse_path():
+    pruner = make("dcil", warmup_steps=0, distill_direction="dense_to_sparse")
+    g = torch.Generator().manual_seed(2)
+    sparse = torch.randn(6, 4, generator=g, requires_grad=True)
+    dense = torch.randn(6, 4, generator=g, requires_grad=True)
+    zero = {"sparse": torch.zeros((), requires_grad=True), "dense": torch.zeros((), requires_grad=True)}
+    loss = pruner.combine({"sparse": sparse, "dense": dense}, zero, step=0)
+    assert loss.item() == pytest.approx(distillation_loss(sparse, dense, 2.0).item())
+    loss.backward()
+    assert sparse.grad.abs().sum() > 0
+    assert dense.grad is None  # the dense path learns from its task loss alone
+    assert pruner.summary()["distill_direction"] == "dense_to_sparse"
+    with pytest.raises(ValueError, match="distill_direction"):
+        make("dcil", distill_direction="sparse_to_dense")
+
+
 def test_binary_logits_distil_as_bernoulli_kl():
     student, teacher = torch.tensor([0.3, -1.0]), torch.tensor([2.0, 0.5])
     ps, pt = torch.sigmoid(student), torch.sigmoid(teacher)
