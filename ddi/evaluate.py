@@ -3,6 +3,9 @@ ROC-AUC / PR-AUC of the interaction-exists score against sampled non-interacting
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
@@ -56,3 +59,43 @@ def exists_metrics(positive_scores: np.ndarray, negative_scores: np.ndarray) -> 
     y = np.concatenate([np.ones(len(positive_scores)), np.zeros(len(negative_scores))])
     s = np.concatenate([positive_scores, negative_scores])
     return {"roc_auc": float(roc_auc_score(y, s)), "pr_auc": float(average_precision_score(y, s))}
+
+
+#: Upper ends of the training-frequency bands of ``f1_by_type_frequency``: rare (<= 20 training pairs), uncommon,
+#: common, and frequent (the rest).
+FREQUENCY_BANDS = (20, 100, 500)
+
+
+def f1_by_type_frequency(
+    per_type: dict[int, float],
+    reference: dict[int, float],
+    train_counts: dict[int, int],
+    bands: tuple[int, ...] = FREQUENCY_BANDS,
+) -> list[dict[str, Any]]:
+    """Per-type test F1 of a model against a reference model, grouped by how many training pairs a type has.
+
+    Each band gives its types' mean F1 under both models and ``points_lost``: the band's share of the macro-F1
+    difference (reference minus model, in points), so the bands add up to the whole macro-F1 gap. It tells a
+    capacity loss (every band) from a rare-type loss (the first band only). Types are those both reports scored.
+    """
+    types = sorted(set(per_type) & set(reference))
+    # band i holds the types with bands[i-1] < count <= bands[i]; the last one, every count above bands[-1]
+    band_of = np.searchsorted(np.asarray(bands), [train_counts.get(t, 0) for t in types], side="left")
+    names = [f"<= {bands[0]}", *(f"{low + 1}-{high}" for low, high in pairwise(bands)), f"> {bands[-1]}"]
+    rows = []
+    for band, name in enumerate(names):
+        members = [t for t, b in zip(types, band_of, strict=True) if b == band]
+        if not members:
+            continue
+        model_f1 = np.array([per_type[t] for t in members])
+        reference_f1 = np.array([reference[t] for t in members])
+        rows.append(
+            {
+                "band": name,
+                "types": len(members),
+                "mean_f1": float(model_f1.mean()),
+                "reference_mean_f1": float(reference_f1.mean()),
+                "points_lost": float((reference_f1 - model_f1).sum() / len(types) * 100),
+            }
+        )
+    return rows

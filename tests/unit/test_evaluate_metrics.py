@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from ddi.evaluate import top_confusions, type_metrics
+from ddi.evaluate import f1_by_type_frequency, top_confusions, type_metrics
 
 
 def test_top_confusions_counts_each_mistake_commonest_first() -> None:
@@ -25,3 +26,24 @@ def test_type_metrics_of_a_perfect_and_a_constant_prediction() -> None:
     constant = type_metrics(y, np.array([1, 1, 1, 1]))
     assert constant["accuracy"] == 0.5 and constant["kappa"] == 0.0
     assert abs(constant["macro_f1"] - (2 / 3) / 3) < 1e-9  # F1 2/3 on type 1, 0 on types 2 and 3
+
+
+def test_f1_by_type_frequency_splits_the_macro_f1_gap_by_how_common_the_type_is() -> None:
+    reference = {1: 1.0, 2: 0.8, 3: 0.9, 4: 0.6}
+    model = {1: 0.5, 2: 0.8, 3: 0.7, 4: 0.6}
+    counts = {1: 5, 2: 20, 3: 21, 4: 10_000}  # 20 is the rare band's upper end; 21 starts the next band
+    rows = f1_by_type_frequency(model, reference, counts)
+    assert [(r["band"], r["types"]) for r in rows] == [("<= 20", 2), ("21-100", 1), ("> 500", 1)]
+    assert rows[0]["mean_f1"] == pytest.approx(0.65) and rows[0]["reference_mean_f1"] == pytest.approx(0.9)
+    # the bands add up to the difference of the two macro-F1s, in points
+    gap = (np.mean(list(reference.values())) - np.mean(list(model.values()))) * 100
+    assert sum(r["points_lost"] for r in rows) == pytest.approx(gap)
+    assert [r["points_lost"] for r in rows] == pytest.approx([12.5, 5.0, 0.0])
+
+
+def test_f1_by_type_frequency_reads_only_types_both_models_scored() -> None:
+    rows = f1_by_type_frequency({1: 0.5, 2: 0.4}, {1: 0.7}, {1: 1000, 2: 1000})
+    assert rows == [
+        {"band": "> 500", "types": 1, "mean_f1": 0.5, "reference_mean_f1": 0.7, "points_lost": pytest.approx(20.0)}
+    ]
+    assert f1_by_type_frequency({}, {1: 0.7}, {}) == []
