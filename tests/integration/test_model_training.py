@@ -192,6 +192,8 @@ def test_config_choices_are_the_ones_the_pruner_accepts():
     assert set(config.PRUNE_POLICIES) == set(masks.POLICIES)
     assert set(config.PRUNE_CRITERIA) == set(masks.CRITERIA)
     assert set(config.DISTILL_DIRECTIONS) == set(pruner.DISTILL_DIRECTIONS)
+    # ``ddi train`` passes its own distillation start; a Pruner built without one must default to the same point.
+    assert config.TrainConfig().distill_start == pruner.DEFAULT_WARMUP_FRACTION
 
 
 def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, small_split_dir):
