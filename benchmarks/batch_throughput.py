@@ -66,6 +66,9 @@ def main() -> int:
     parser.add_argument("--model", default=None, help="model directory (default: models/default)")
     parser.add_argument("--data-dir", default=None, help="benchmark-layout directory (default: resolved)")
     parser.add_argument("--skip-file", action="store_true", help="skip the CSV end-to-end measurement")
+    parser.add_argument(
+        "--no-sparse-inference", action="store_true", help="keep a pruned model's layers dense (no CSR products)"
+    )
     parser.add_argument("--out", type=Path, default=RESULT_PATH, help="result JSON path")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(name)s %(levelname)s: %(message)s")
@@ -81,7 +84,7 @@ def main() -> int:
                 "models/default is missing: the tiny test model (hidden_dim 16, mol_layers 1, max_paths 8, "
                 "1 epoch on 1,000 pairs) was trained into a temporary directory"
             )
-        predictor = Predictor.load(model_dir, data_dir=args.data_dir)
+        predictor = Predictor.load(model_dir, data_dir=args.data_dir, sparse_inference=not args.no_sparse_inference)
         start = time.perf_counter()
         resolver = DrugResolver.for_predictor(predictor)
         resolver_s = time.perf_counter() - start
@@ -122,6 +125,7 @@ def main() -> int:
         "what": "score_table on random ordered pairs of distinct model drugs given by DrugBank id; top_k 3, "
         "no explanations; model_* is the time inside Predictor.score_ids during that run",
         "model": model_note,
+        "sparse_layers": predictor.sparse_layers,  # multiplied as CSR (Predictor.load's sparse inference)
         "model_config": predictor.run.model.__dict__ | {"relation_groups": list(predictor.run.model.relation_groups)},
         "machine": {
             "platform": platform.platform(),

@@ -582,23 +582,22 @@ def report(results_dir: Path, plot_budget: dict[str, Any] | None) -> list[dict[s
 # -- size and speed ------------------------------------------------------------------------------------------------
 def size_speed(model_dirs: Sequence[str], pairs: int, repeats: int, out_path: Path) -> dict[str, Any]:
     """Parameters, non-zero parameters, checkpoint bytes and ``Predictor.score_ids`` pairs/s of each model, with
-    ``sparse_linear_inference`` off and on, all in this one process and interleaved repeat by repeat so a change
-    of background load hits every model alike.
+    sparse inference (``serve_sparse_layers``) off and on, all in this one process and interleaved repeat by
+    repeat so a change of background load hits every model alike.
 
     The pairs are the test pairs of each model's own split (``pairs`` = 0), or ``pairs`` random known-drug pairs
     drawn as ``benchmarks/batch_throughput.py`` draws them. The graph encoding is done once at load, as in
     serving, and is not timed.
     """
-    from ddi.predict.predictor import Predictor
+    from ddi.predict.predictor import Predictor, serve_sparse_layers
     from ddi.serve.batch import SCORE_CHUNK
-    from ddi.sparse import sparse_linear_inference
 
     load_before = os.getloadavg()[0]
     models: list[dict[str, Any]] = []
     for model_dir in model_dirs:
         card = model_card(model_dir)
         start = time.perf_counter()
-        predictor = Predictor.load(model_dir)
+        predictor = Predictor.load(model_dir, sparse_inference=False)  # "off"; "on" is swapped below
         load_s = time.perf_counter() - start
         if pairs:
             df = random_pairs(predictor.ctx.drug_ids, pairs)
@@ -611,7 +610,7 @@ def size_speed(model_dirs: Sequence[str], pairs: int, repeats: int, out_path: Pa
             workload = f"the {len(heads):,} test pairs of split {predictor.ctx.split.name}"
         dense_model = predictor.model
         sparse_model = copy.deepcopy(dense_model)
-        swapped = sparse_linear_inference(sparse_model)
+        swapped = serve_sparse_layers(sparse_model)
         models.append(
             {
                 "predictor": predictor,
@@ -669,8 +668,8 @@ def size_speed(model_dirs: Sequence[str], pairs: int, repeats: int, out_path: Pa
         "models": rows,
         "what": "Predictor.score_ids over the pairs in chunks of ddi.serve.batch.SCORE_CHUNK, best of "
         f"{repeats} interleaved repeats; graph encoded once at load (not timed); sparse inference 'on' = "
-        "ddi.sparse.sparse_linear_inference on a copy of the model (a layer is swapped only where CSR measured "
-        "faster)",
+        "ddi.predict.predictor.serve_sparse_layers on a copy of the model, as Predictor.load does (a layer is "
+        "swapped only where CSR measured faster)",
         "machine": machine(torch.get_num_threads(), 1) | {"load_average_1min_before": round(load_before, 2)},
         "git": git_commit(),
         "command": command_line(),

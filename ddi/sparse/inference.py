@@ -1,4 +1,5 @@
-"""Inference with sparse weight matrices: a CSR ``nn.Linear`` replacement, used only where it measures faster.
+"""Inference with sparse weight matrices: an ``nn.Linear`` that multiplies by a CSR copy of its weight, swapped in
+only where it measures faster.
 
 Unstructured sparsity saves disk (``ddi.sparse.compress``) but rarely time on a CPU: a sparse matrix product
 streams indices as well as values and vectorises poorly, so it beats a dense GEMM only at very high sparsity
@@ -14,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,41 +24,55 @@ from torch import Tensor, nn
 log = logging.getLogger(__name__)
 
 
-class SparseLinear(nn.Module):
-    """``y = x W^T + b`` with ``W`` stored as a CSR matrix (inference only: it has no trainable weight).
+class SparseLinear(nn.Linear):
+    """An ``nn.Linear`` that, in inference (eval mode, no autograd), multiplies by a CSR copy of its weight.
+
+    It keeps its dense ``weight`` and ``bias`` parameters: the state dict, parameter counts and gradients (training,
+    attributions) are those of the ``nn.Linear`` it replaces, and swapping one in changes no checkpoint. The CSR
+    copy is built on the first inference call and rebuilt whenever the weight changes (its version counter moves,
+    e.g. on ``load_state_dict``), so it can never go stale.
 
     Shapes
     ------
     x: ``... x in_features``; output: ``... x out_features``.
     """
 
-    weight_csr: Tensor  # registered buffers
-    bias: Tensor | None
-
-    def __init__(self, weight: Tensor, bias: Tensor | None) -> None:
-        super().__init__()
-        self.out_features, self.in_features = weight.shape
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": known, and this use is covered by tests
-            warnings.simplefilter("ignore", UserWarning)
-            csr = weight.detach().to_sparse_csr()
-        self.register_buffer("weight_csr", csr)
-        self.register_buffer("bias", None if bias is None else bias.detach().clone())
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, **factory: Any) -> None:
+        super().__init__(in_features, out_features, bias=bias, **factory)
+        self._csr: Tensor | None = None
+        self._csr_of: tuple[int, int] | None = None  # (weight version, storage address) the copy was made from
 
     @classmethod
     def from_linear(cls, linear: nn.Linear) -> SparseLinear:
-        return cls(linear.weight, linear.bias)
+        """A ``SparseLinear`` that shares ``linear``'s parameters (no copy) and its train/eval mode."""
+        weight = linear.weight
+        sparse = cls(linear.in_features, linear.out_features, linear.bias is not None, dtype=weight.dtype)
+        sparse.weight, sparse.bias = weight, linear.bias
+        return sparse.train(linear.training)
+
+    def weight_csr(self) -> Tensor:
+        """The weight as a CSR matrix ``out x in``, rebuilt if the weight changed since the last call."""
+        key = (self.weight._version, self.weight.data_ptr())
+        if self._csr is None or self._csr_of != key:
+            with warnings.catch_warnings():  # "sparse CSR support is in beta": known; this use is covered by tests
+                warnings.simplefilter("ignore", UserWarning)
+                self._csr = self.weight.detach().to_sparse_csr()
+            self._csr_of = key
+        return self._csr
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.training or torch.is_grad_enabled():
+            return F.linear(x, self.weight, self.bias)
         flat = x.reshape(-1, self.in_features)
         # (out x in) CSR @ (in x N) dense is the product sparse kernels support; transposes are views.
-        out = torch.sparse.mm(self.weight_csr, flat.t()).t()
+        out = torch.sparse.mm(self.weight_csr(), flat.t()).t()
         if self.bias is not None:
             out = out + self.bias
         return out.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:
-        nnz = self.weight_csr.values().numel()
-        return f"{self.in_features}, {self.out_features}, nnz={nnz}, bias={self.bias is not None}"
+        nnz = int((self.weight != 0).sum())
+        return f"{super().extra_repr()}, nnz={nnz}"
 
 
 @dataclass
@@ -101,7 +117,7 @@ def _interleaved_min_ms(fns: list[Callable[[], Tensor]], repeats: int) -> list[f
 @torch.no_grad()
 def time_linear(linear: nn.Linear, x: Tensor, repeats: int = 10) -> tuple[float, float]:
     """Best ms of ``linear(x)`` dense and as a ``SparseLinear``."""
-    sparse = SparseLinear.from_linear(linear)
+    sparse = SparseLinear.from_linear(linear).eval()
     dense_ms, sparse_ms = _interleaved_min_ms(
         [lambda: F.linear(x, linear.weight, linear.bias), lambda: sparse(x)], repeats
     )
@@ -126,12 +142,12 @@ def benchmark_linear(
     linear.weight.mul_(torch.rand(linear.weight.shape, generator=gen) >= sparsity)
     x = torch.randn(batch, in_features, generator=gen)
     x_feature_major = x.t().contiguous()
-    sparse = SparseLinear.from_linear(linear)
+    sparse = SparseLinear.from_linear(linear).eval()
     dense_ms, sparse_ms, kernel_ms = _interleaved_min_ms(
         [
             lambda: F.linear(x, linear.weight, linear.bias),
             lambda: sparse(x),
-            lambda: torch.sparse.mm(sparse.weight_csr, x_feature_major),
+            lambda: torch.sparse.mm(sparse.weight_csr(), x_feature_major),
         ],
         repeats,
     )
@@ -148,8 +164,9 @@ def sparse_linear_inference(
     """Swap, in place, every ``nn.Linear`` with at least ``threshold`` zero weights for a ``SparseLinear`` —
     only where the CSR form measures at least ``min_speedup`` times faster on a random ``batch`` of inputs.
 
-    Returns the names of the swapped layers. Call it on a finalized (plain) model that is used for inference
-    only; the swapped layers have no trainable weight.
+    Returns the names of the swapped layers. Call it on a finalized (plain, unmasked) model. The swapped layers
+    keep their parameters, so the state dict is unchanged, and they compute densely while training or under
+    autograd.
     """
     swapped = []
     candidates = [

@@ -196,7 +196,7 @@ def test_config_choices_are_the_ones_the_pruner_accepts():
     assert config.TrainConfig().distill_start == pruner.DEFAULT_WARMUP_FRACTION
 
 
-def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, small_split_dir):
+def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, small_split_dir, monkeypatch):
     run = tiny_run(small_split_dir, epochs=3, prune_method="dcil", prune_sparsity=0.9, prune_every=4)
     # Without the wide fingerprint pair branch: LAMP prunes that 2048-input layer to ~1 % density and at this budget
     # (36 steps) the pruned model then stays at the majority class (an open problem, see BENCHMARKS.md).
@@ -215,6 +215,18 @@ def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, 
     pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
     for x, y in zip(predictor.predict_pairs(pairs), again.predict_pairs(pairs), strict=True):
         assert x.probability == pytest.approx(y.probability, abs=1e-6)
+    # Serving multiplies sparse layers as CSR matrices where that measures faster. Force it everywhere: the answers,
+    # explanations included, and the state dict stay the same as with every layer dense.
+    from ddi.sparse import inference
+
+    monkeypatch.setattr(inference, "time_linear", lambda linear, x, repeats: (2.0, 1.0))
+    csr = Predictor.load(tmp_path / "pruned")
+    dense = Predictor.load(tmp_path / "pruned", sparse_inference=False)
+    assert csr.sparse_layers and not dense.sparse_layers
+    assert csr.model.state_dict().keys() == dense.model.state_dict().keys()
+    for x, y in zip(csr.predict_pairs(pairs, explain=True), dense.predict_pairs(pairs, explain=True), strict=True):
+        assert x.type_id == y.type_id and x.probability == pytest.approx(y.probability, abs=1e-5)
+        assert [p.text for p in x.paths] == [p.text for p in y.paths]
 
 
 def context_majority(split_dir: str) -> float:

@@ -17,17 +17,38 @@ def sparse_linear(out_features: int, in_features: int, sparsity: float, seed: in
     return layer
 
 
-def test_sparse_linear_matches_the_dense_layer_for_any_leading_shape():
+@torch.no_grad()
+def test_sparse_linear_matches_the_dense_layer_for_any_leading_shape(monkeypatch):
     dense = sparse_linear(6, 10, 0.9)
-    sparse = SparseLinear.from_linear(dense)
+    sparse = SparseLinear.from_linear(dense).eval()
+    products = []
+    real_mm = torch.sparse.mm
+    monkeypatch.setattr(torch.sparse, "mm", lambda a, b: products.append(a.layout) or real_mm(a, b))
     for shape in ((5, 10), (2, 3, 10), (10,)):
         x = torch.randn(*shape)
         out = sparse(x)
         assert out.shape == (*shape[:-1], 6)
         assert torch.allclose(out, dense(x), atol=1e-6)
+    assert products == [torch.sparse_csr] * 3  # the CSR product ran, not the dense fallback
     no_bias = nn.Linear(10, 6, bias=False)
     x = torch.randn(4, 10)
-    assert torch.allclose(SparseLinear.from_linear(no_bias)(x), no_bias(x), atol=1e-6)
+    assert torch.allclose(SparseLinear.from_linear(no_bias).eval()(x), no_bias(x), atol=1e-6)
+
+
+def test_sparse_linear_is_a_linear_layer_to_checkpoints_and_training():
+    dense = sparse_linear(6, 10, 0.9)
+    sparse = SparseLinear.from_linear(dense)
+    # Same parameters, same state dict keys: swapping it in changes no checkpoint, and it still trains.
+    assert sparse.weight is dense.weight and sparse.state_dict().keys() == dense.state_dict().keys()
+    x = torch.randn(4, 10)
+    sparse(x).sum().backward()
+    assert dense.weight.grad is not None and dense.weight.grad.abs().sum() > 0
+    # A weight changed after the first inference call (a reloaded checkpoint) is what the next call multiplies.
+    sparse.eval()
+    with torch.no_grad():
+        before = sparse(x)
+        sparse.load_state_dict({"weight": 2 * dense.weight, "bias": dense.bias})
+        assert torch.allclose(sparse(x), 2 * before - dense.bias, atol=1e-5)
 
 
 def model_with_layers() -> nn.Module:
