@@ -29,8 +29,9 @@ class SparseLinear(nn.Linear):
 
     It keeps its dense ``weight`` and ``bias`` parameters: the state dict, parameter counts and gradients (training,
     attributions) are those of the ``nn.Linear`` it replaces, and swapping one in changes no checkpoint. The CSR
-    copy is built on the first inference call and rebuilt whenever the weight changes (its version counter moves,
-    e.g. on ``load_state_dict``), so it can never go stale.
+    copy is built on the first inference call and rebuilt whenever the weight changes in place through torch (its
+    version counter moves, e.g. on ``load_state_dict``) or is replaced. A write through ``weight.data`` bypasses the
+    counter: follow it with ``load_state_dict`` or replace the parameter.
 
     Shapes
     ------
@@ -64,7 +65,8 @@ class SparseLinear(nn.Linear):
         if self.training or torch.is_grad_enabled():
             return F.linear(x, self.weight, self.bias)
         flat = x.reshape(-1, self.in_features)
-        # (out x in) CSR @ (in x N) dense is the product sparse kernels support; transposes are views.
+        # (out x in) CSR @ (in x N) dense is the product sparse kernels support. The kernel copies the transposed
+        # views into its own layout, and is still ~4x faster than the dense product at 97 % zeros (docs/dcil.md).
         out = torch.sparse.mm(self.weight_csr(), flat.t()).t()
         if self.bias is not None:
             out = out + self.bias
