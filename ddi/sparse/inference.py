@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,9 +162,11 @@ def sparse_linear_inference(
     batch: int = 4096,
     min_speedup: float = 1.1,
     repeats: int = 10,
+    exclude: Collection[nn.Module] = (),
 ) -> list[str]:
     """Swap, in place, every ``nn.Linear`` with at least ``threshold`` zero weights for a ``SparseLinear`` —
     only where the CSR form measures at least ``min_speedup`` times faster on a random ``batch`` of inputs.
+    Layers in ``exclude`` (e.g. one whose forward inference never calls) are neither timed nor swapped.
 
     Returns the names of the swapped layers. Call it on a finalized (plain, unmasked) model. The swapped layers
     keep their parameters, so the state dict is unchanged, and they compute densely while training or under
@@ -174,7 +176,9 @@ def sparse_linear_inference(
     candidates = [
         (name, module)
         for name, module in model.named_modules()
-        if type(module) is nn.Linear and float((module.weight == 0).float().mean()) >= threshold
+        if type(module) is nn.Linear
+        and not any(module is skipped for skipped in exclude)
+        and float((module.weight == 0).float().mean()) >= threshold
     ]
     for name, linear in candidates:
         x = torch.randn(batch, linear.in_features, dtype=linear.weight.dtype, device=linear.weight.device)

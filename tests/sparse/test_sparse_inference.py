@@ -83,3 +83,14 @@ def test_benchmark_reports_both_timings():
     assert timing.dense_ms > 0 and timing.sparse_ms > 0 and timing.kernel_ms > 0
     assert timing.speedup == pytest.approx(timing.dense_ms / timing.sparse_ms)
     assert (timing.out_features, timing.in_features, timing.sparsity, timing.batch) == (32, 16, 0.9, 64)
+
+
+def test_excluded_layers_are_neither_timed_nor_swapped(monkeypatch):
+    import ddi.sparse.inference as inference
+
+    model = nn.Sequential(sparse_linear(16, 8, 0.9), nn.ReLU(), sparse_linear(4, 16, 0.9, seed=1))
+    first, last = model[0], model[2]
+    timed = []
+    monkeypatch.setattr(inference, "time_linear", lambda linear, x, repeats: timed.append(linear) or (2.0, 1.0))
+    assert sparse_linear_inference(model, threshold=0.8, batch=4, exclude=[first]) == ["2"]
+    assert len(timed) == 1 and timed[0] is last and model[0] is first
