@@ -46,7 +46,7 @@ import pandas as pd
 
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
-from ddi.serve.resolve import DrugResolver
+from ddi.serve.resolve import STRUCTURE_PREFIXES, DrugResolver
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -265,7 +265,7 @@ class BatchScorer:
         """``df`` with the prediction columns appended (see the module docstring); rows and order kept."""
         col_a, col_b = find_drug_columns(list(df.columns), cols)
         n = len(df)
-        values = pd.concat([df[col_a].astype(object), df[col_b].astype(object)], ignore_index=True)
+        values = pd.concat([_cells(df[col_a]), _cells(df[col_b])], ignore_index=True)
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         # One entry per distinct text, plus a last one for missing cells (factorize's code -1).
         sides = [self.side(u) for u in uniques] + [self.side(None)]
@@ -456,6 +456,24 @@ def _append(df: pd.DataFrame, out: dict[str, Any]) -> pd.DataFrame:
         taken.add(new)
     extra = pd.DataFrame({renamed[k]: v for k, v in out.items()}, index=df.index)
     return pd.concat([df, extra], axis=1)
+
+
+def _cells(column: pd.Series) -> pd.Series:
+    """A drug column's cells as objects; in a column named for SMILES (``smiles1``, ``drug1_smiles``) every cell
+    is read as a structure, so that short chains such as ``CCO``, otherwise read as names, are molecules too."""
+    cells = column.astype(object)
+    if "smiles" not in _column_key(column.name):
+        return cells
+
+    def as_structure(value: Any) -> Any:
+        if _is_missing(value):
+            return value
+        text = str(value).strip()
+        if not text or text[:7].lower() in STRUCTURE_PREFIXES or text.startswith("InChI="):
+            return text
+        return f"smiles:{text}"
+
+    return cells.map(as_structure)
 
 
 def _is_missing(value: Any) -> bool:

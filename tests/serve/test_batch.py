@@ -115,6 +115,19 @@ def test_smiles_of_a_new_molecule_is_scored_by_its_structure(predictor, resolver
 
 
 @needs_structures
+def test_a_smiles_column_reads_short_chains_as_molecules(predictor, resolver):
+    # In a column named "drug1" the text "CCO" is read as a name (and is unknown); in a SMILES column it is ethanol.
+    smiles = ["CCO", "smiles:CCO", "C1CC", ""]
+    out = score_table(pd.DataFrame({"drug1_smiles": smiles, "drug2": ["warfarin"] * 4}), predictor, resolver)
+    assert out["drug1_id"].tolist()[:2] == ["DB00898", "DB00898"]
+    assert out["error"].tolist()[:2] == ["", ""]
+    assert "invalid SMILES" in out["error"].iloc[2] and out["error"].iloc[3] == "drug1_smiles: empty cell"
+    assert out["drug1_smiles"].tolist() == smiles  # the input cells come back as given
+    named = score_table(pd.DataFrame({"drug1": ["CCO"], "drug2": ["warfarin"]}), predictor, resolver)
+    assert "write it as 'smiles:CCO'" in named["error"].iloc[0]
+
+
+@needs_structures
 def test_a_catalogue_drug_outside_the_model_is_scored_by_its_inchi(predictor, resolver):
     out = score_table(pd.DataFrame({"drug1": ["Phenol", "Lepirudin"], "drug2": ["warfarin"] * 2}), predictor, resolver)
     assert (out["drug1_id"].iloc[0], out["basis"].iloc[0], out["error"].iloc[0]) == ("DB03255", "structure", "")
