@@ -6,7 +6,7 @@ vector once (the expensive part, shared by all pairs), then ``score_pairs`` hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -27,12 +27,12 @@ class DrugProjection:
 
     That layer is linear and its input concatenates per-drug blocks (the head's and the tail's state and
     fingerprint features) with per-pair blocks (their product, the paths, the rules). So for a pair its output is
-    ``as_head[h] + as_tail[t] + pair_part @ pair_weight^T + bias``: precomputing the per-drug terms leaves a
-    fifth of the layer's columns to multiply per pair. Exact up to float rounding.
+    ``as_head[h] + as_tail[t] + pair_part @ pair_weight^T``, with the bias folded into ``as_head``: precomputing
+    the per-drug terms leaves a fifth of the layer's columns to multiply per pair. Exact up to float rounding.
 
     Shapes
     ------
-    as_head, as_tail: ``N x W``; head_weight, tail_weight: ``W x F`` (F = the per-drug feature width);
+    as_head (bias included), as_tail: ``N x W``; head_weight, tail_weight: ``W x F`` (F = the per-drug feature width);
     pair_weight: ``W x P``; bias: ``W``; sparse_columns: how many of the last pair columns are mostly zero
     (the look-alike votes: about 9 of 346 are non-zero per pair) and are multiplied as a sparse matrix.
     """
@@ -50,22 +50,46 @@ class DrugProjection:
         self._dense_weight_t = self.pair_weight[:, :split].t().contiguous()  # P' x W
         self._sparse_weight_t = self.pair_weight[:, split:].t().contiguous()  # S x W
 
+    @classmethod
+    def of_features(
+        cls,
+        features: Tensor,
+        head_weight: Tensor,
+        tail_weight: Tensor,
+        pair_weight: Tensor,
+        bias: Tensor | None,
+        sparse_columns: int = 0,
+    ) -> DrugProjection:
+        """The projection of ``N`` drugs' features (``N x F``)."""
+        as_head = features @ head_weight.t()
+        if bias is not None:
+            as_head += bias
+        return cls(as_head, features @ tail_weight.t(), head_weight, tail_weight, pair_weight, bias, sparse_columns)
+
     def with_drugs(self, features: Tensor) -> DrugProjection:
         """This projection with rows for ``M`` more drugs (``features``: ``M x F``) appended."""
-        as_head = torch.cat([self.as_head, features @ self.head_weight.t()])
-        as_tail = torch.cat([self.as_tail, features @ self.tail_weight.t()])
-        return DrugProjection(
-            as_head, as_tail, self.head_weight, self.tail_weight, self.pair_weight, self.bias, self.sparse_columns
+        more = DrugProjection.of_features(
+            features, self.head_weight, self.tail_weight, self.pair_weight, self.bias, self.sparse_columns
+        )
+        return replace(
+            self, as_head=torch.cat([self.as_head, more.as_head]), as_tail=torch.cat([self.as_tail, more.as_tail])
         )
 
-    def pair_term(self, dense_part: Tensor, sparse_part: Tensor | None) -> Tensor:
-        """``B x W``: the pair columns' share of the first layer, ``[dense_part, sparse_part] @ pair_weight^T``
-        (``dense_part``: ``B x P'``; ``sparse_part``: ``B x sparse_columns`` or None when there are none). A CSR
-        product skips the zeros (several times faster than the dense product at this density), exact up to
-        float rounding."""
-        out = dense_part @ self._dense_weight_t
+    def first_layer(
+        self, heads: Tensor, tails: Tensor, dense_part: Tensor | None, sparse_part: Tensor | None
+    ) -> Tensor:
+        """``B x W``: the first layer's output for the pairs (``heads``, ``tails``) with pair columns
+        ``[dense_part, sparse_part]`` (``B x P'`` and ``B x sparse_columns``; None where there are none).
+
+        Every step accumulates into the one fresh ``B x W`` tensor: at the widths served, allocating and
+        reading a temporary per sum cost more than the sums themselves. The sparse (vote) columns go through a
+        CSR product, several times faster than a dense one at their density."""
+        out = self.as_head.index_select(0, heads)
+        out += self.as_tail.index_select(0, tails)
+        if dense_part is not None:
+            out.addmm_(dense_part, self._dense_weight_t)
         if sparse_part is not None and sparse_part.shape[0]:
-            out = out + sparse_part.to_sparse_csr() @ self._sparse_weight_t
+            out += sparse_part.to_sparse_csr() @ self._sparse_weight_t
         return out
 
 
@@ -431,18 +455,14 @@ class DDIModel(nn.Module):
     ) -> Tensor:
         """``B x W`` output of the heads' first layer through the drug projection: the per-drug terms looked up,
         the pair columns (``pair_parts``, then the rules and votes of ``pair_features``) multiplied."""
-        first = projection.as_head.index_select(0, heads) + projection.as_tail.index_select(0, tails)
         sparse_part = None
         if self.pair_feature_width:
             assert pair_features is not None
             split = pair_features.shape[1] - projection.sparse_columns
             pair_parts = [*pair_parts, pair_features[:, :split]]
             sparse_part = pair_features[:, split:] if projection.sparse_columns else None
-        if pair_parts:
-            first = first + projection.pair_term(torch.cat(pair_parts, dim=-1), sparse_part)
-        if projection.bias is not None:
-            first = first + projection.bias
-        return first
+        dense_part = torch.cat(pair_parts, dim=-1) if pair_parts else None
+        return projection.first_layer(heads, tails, dense_part, sparse_part)
 
     def head_input_columns(self) -> dict[str, Tensor]:
         """Column indices of the heads' input read from the head drug, the tail drug, and the pair (the order
@@ -467,10 +487,8 @@ class DDIModel(nn.Module):
         weight = first.weight.detach()
         cols = self.head_input_columns()
         head_weight, tail_weight = weight[:, cols["head"]].contiguous(), weight[:, cols["tail"]].contiguous()
-        features = encoded.drug_features()
-        projection = DrugProjection(
-            features @ head_weight.t(),
-            features @ tail_weight.t(),
+        projection = DrugProjection.of_features(
+            encoded.drug_features(),
             head_weight,
             tail_weight,
             weight[:, cols["pair"]].contiguous(),
