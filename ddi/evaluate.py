@@ -99,3 +99,21 @@ def f1_by_type_frequency(
             }
         )
     return rows
+
+
+#: Test pairs a type needs to count in ``macro_f1_of_tested_types``: below this, one pair moves its F1 by 0.2-1.
+MIN_TEST_PAIRS = 5
+
+
+def macro_f1_of_tested_types(
+    per_type: dict[int, float], test_counts: dict[int, int], minimum: int = MIN_TEST_PAIRS
+) -> float:
+    """Macro-F1 over the types with at least ``minimum`` test pairs.
+
+    On the DrugBank benchmark 11 of the 86 types have 1-4 test pairs (22 pairs in all), yet they weigh 13 % of
+    macro-F1: one pair more or less right moves it by up to 1.2 points, more than most differences between two
+    pruning methods. This figure leaves them out, so that it moves with what a model learned, not with a
+    handful of pairs. It complements macro-F1; it does not replace it.
+    """
+    kept = [f1 for t, f1 in per_type.items() if test_counts.get(t, 0) >= minimum]
+    return float(np.mean(kept)) if kept else float("nan")
