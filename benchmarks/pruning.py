@@ -557,8 +557,8 @@ def plot(block: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def report(results_dir: Path, plot_budget: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Rebuild the summary JSON, the Markdown table and the plot from the rows file.
+def report(results_dir: Path, plot_budget: dict[str, Any] | None, plot_file: str = PLOT_FILE) -> list[dict[str, Any]]:
+    """Rebuild the summary JSON, the Markdown table and the plot (``plot_file`` in ``results_dir``) from the rows file.
 
     The plot shows ``plot_budget`` when the file has rows of it, else the budget with the most runs (a one-off
     variant run at another configuration does not replace the main curves).
@@ -574,8 +574,8 @@ def report(results_dir: Path, plot_budget: dict[str, Any] | None) -> list[dict[s
     if chosen is None:
         runs = Counter(json.dumps(r["budget"], sort_keys=True) for r in rows)
         chosen = max(reversed(blocks), key=lambda b: runs[json.dumps(b["budget"], sort_keys=True)])
-    plot(chosen, results_dir / PLOT_FILE)
-    log.info("wrote %s, %s (%s)", results_dir / SUMMARY_FILE, results_dir / PLOT_FILE, budget_label(chosen["budget"]))
+    plot(chosen, results_dir / plot_file)
+    log.info("wrote %s, %s (%s)", results_dir / SUMMARY_FILE, results_dir / plot_file, budget_label(chosen["budget"]))
     return blocks
 
 
@@ -700,6 +700,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, help="torch threads per run (default: CPU cores / jobs)")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--save-models", help="keep every run's checkpoint under this directory")
+    parser.add_argument(
+        "--plot-file", default=PLOT_FILE, help=f"name of the plot in --results-dir (default {PLOT_FILE})"
+    )
     parser.add_argument("--plot-only", action="store_true", help="rebuild summary and plot from the rows file")
     parser.add_argument("--size-speed", nargs="+", metavar="MODEL_DIR", help="measure these checkpoints only")
     parser.add_argument("--speed-pairs", type=int, default=0, help="random pairs for --size-speed (0: test pairs)")
@@ -726,7 +729,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.plot_only:
         failed = run_grid(args, args.results_dir / ROWS_FILE)
     budget = budget_of(base_config(args.config, args.epochs, args.max_train_pairs))
-    report(args.results_dir, budget)
+    report(args.results_dir, budget, args.plot_file)
     if failed:
         log.error("%d run(s) failed; run the same command again to retry them", failed)
     return 1 if failed else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -181,6 +183,14 @@ def test_bad_config_is_a_clear_error(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ConfigError, match="not valid JSON"):
         RunConfig.load(bad)
+
+
+def test_the_documented_configs_still_load():
+    # BENCHMARKS.md trains from these files; a renamed or removed field must fail here, not in a user's hands.
+    configs = sorted((Path(__file__).parents[2] / "docs" / "configs").glob("*.json"))
+    assert configs
+    for path in configs:
+        assert RunConfig.load(path).model.head_dim > 0, path
 
 
 def test_config_choices_are_the_ones_the_pruner_accepts():

@@ -90,6 +90,8 @@ def test_grid_rows_resume_summary_plot_and_size_speed(pruning, tiny_config, tmp_
     (results / "pruning.png").unlink()
     assert pruning.main([*budget, "--results-dir", str(results), "--plot-only"]) == 0
     assert (results / "pruning.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pruning.main([*budget, "--results-dir", str(results), "--plot-only", "--plot-file", "s1.png"]) == 0
+    assert (results / "s1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # a second curve beside the first
 
     dense_dir, sparse_dir = models / "s0-dense-0-seed0", models / "s0-dcil-90-seed0"
     args = ["--size-speed", str(dense_dir), str(sparse_dir), "--speed-repeats", "1", "--results-dir", str(results)]
