@@ -46,7 +46,7 @@ import pandas as pd
 
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
-from ddi.serve.resolve import STRUCTURE_PREFIXES, DrugResolver
+from ddi.serve.resolve import DRUGBANK_ID, STRUCTURE_PREFIXES, DrugResolver
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -460,7 +460,8 @@ def _append(df: pd.DataFrame, out: dict[str, Any]) -> pd.DataFrame:
 
 def _cells(column: pd.Series) -> pd.Series:
     """A drug column's cells as objects; in a column named for SMILES (``smiles1``, ``drug1_smiles``) every cell
-    is read as a structure, so that short chains such as ``CCO``, otherwise read as names, are molecules too."""
+    is read as a structure, so that short chains such as ``CCO``, otherwise read as names, are molecules too. A
+    DrugBank id there is still read as an id: no SMILES looks like one."""
     cells = column.astype(object)
     if "smiles" not in _column_key(column.name):
         return cells
@@ -469,7 +470,7 @@ def _cells(column: pd.Series) -> pd.Series:
         if _is_missing(value):
             return value
         text = str(value).strip()
-        if not text or text[:7].lower() in STRUCTURE_PREFIXES or text.startswith("InChI="):
+        if not text or text[:7].lower() in STRUCTURE_PREFIXES or text.startswith("InChI=") or DRUGBANK_ID.match(text):
             return text
         return f"smiles:{text}"
 

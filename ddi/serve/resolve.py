@@ -52,7 +52,7 @@ _MAX_SUGGEST_LENGTH = 100
 # Search-as-you-type looks at no more than this many index entries per query, to stay within milliseconds.
 _MAX_SEARCH_SCAN = 4_000
 
-_DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
+DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
 _INCHIKEY = re.compile(r"^(?:InChIKey=)?([A-Z]{14}-[A-Z]{10}-[A-Z])$", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # Characters that occur in SMILES but never in a drug name typed as a word: seeing one means "a structure".
@@ -292,7 +292,7 @@ class DrugResolver:
             raise UnknownDrugError(
                 f"drug text too long: {len(stripped):,} characters (limit {MAX_STRUCTURE_LENGTH:,})", query[:40]
             )
-        if _DRUGBANK_ID.match(stripped):
+        if DRUGBANK_ID.match(stripped):
             drug_id = stripped.upper()
             if drug_id in self._drugs:
                 return self._resolved(query, drug_id, "id")

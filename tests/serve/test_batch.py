@@ -117,10 +117,10 @@ def test_smiles_of_a_new_molecule_is_scored_by_its_structure(predictor, resolver
 @needs_structures
 def test_a_smiles_column_reads_short_chains_as_molecules(predictor, resolver):
     # In a column named "drug1" the text "CCO" is read as a name (and is unknown); in a SMILES column it is ethanol.
-    smiles = ["CCO", "smiles:CCO", "C1CC", ""]
-    out = score_table(pd.DataFrame({"drug1_smiles": smiles, "drug2": ["warfarin"] * 4}), predictor, resolver)
-    assert out["drug1_id"].tolist()[:2] == ["DB00898", "DB00898"]
-    assert out["error"].tolist()[:2] == ["", ""]
+    smiles = ["CCO", "smiles:CCO", "C1CC", "", "DB00898"]  # a DrugBank id stays an id
+    out = score_table(pd.DataFrame({"drug1_smiles": smiles, "drug2": ["warfarin"] * 5}), predictor, resolver)
+    assert out["drug1_id"].tolist()[:2] == ["DB00898", "DB00898"] and out["drug1_id"].iloc[4] == "DB00898"
+    assert out["error"].tolist()[:2] == ["", ""] and out["error"].iloc[4] == ""
     assert "invalid SMILES" in out["error"].iloc[2] and out["error"].iloc[3] == "drug1_smiles: empty cell"
     assert out["drug1_smiles"].tolist() == smiles  # the input cells come back as given
     named = score_table(pd.DataFrame({"drug1": ["CCO"], "drug2": ["warfarin"]}), predictor, resolver)
