@@ -22,7 +22,7 @@ from run_info import command_line
 
 from ddi.data.benchmark import load_benchmark
 from ddi.data.splits import load_split
-from ddi.evaluate import MIN_TEST_PAIRS, f1_by_type_frequency, macro_f1_of_tested_types
+from ddi.evaluate import MIN_TEST_PAIRS, f1_by_type_frequency, macro_f1_of_tested_types, pairs_per_type
 
 #: config fields that name the data and split a model was trained and tested on
 SPLIT_FIELDS = ("data_dir", "split", "split_seed", "split_dir")
@@ -40,8 +40,7 @@ def type_counts(split_fields: dict) -> tuple[dict[int, int], dict[int, int]]:
     """Pairs per type in the training and in the test part of the split."""
     tables, _ = load_benchmark(split_fields["data_dir"])
     split = load_split(split_fields["split"], tables, split_fields["split_seed"] or 0, split_fields["split_dir"])
-    train, test = (part["type"].value_counts() for part in (split.train, split.test))
-    return {int(t): int(n) for t, n in train.items()}, {int(t): int(n) for t, n in test.items()}
+    return pairs_per_type(split.train["type"].to_numpy()), pairs_per_type(split.test["type"].to_numpy())
 
 
 def main() -> None:
@@ -55,7 +54,7 @@ def main() -> None:
         parser.error("give one label per model directory")
     reference, split_fields = read_model(args.reference)
     counts, test_counts = type_counts(split_fields)
-    reference_tested = macro_f1_of_tested_types(reference, test_counts)
+    reference_tested = macro_f1_of_tested_types(reference, test_counts).macro_f1
     rows = json.loads(args.out.read_text()) if args.out.is_file() else []
     for model_dir, label in zip(args.models, args.labels, strict=True):
         per_type, fields = read_model(model_dir)
@@ -64,11 +63,16 @@ def main() -> None:
         bands = f1_by_type_frequency(per_type, reference, counts)
         tested = {
             "min_test_pairs": MIN_TEST_PAIRS,
-            "macro_f1": macro_f1_of_tested_types(per_type, test_counts),
+            "macro_f1": macro_f1_of_tested_types(per_type, test_counts).macro_f1,
             "reference_macro_f1": reference_tested,
         }
-        row = {"run": label, "model": str(model_dir), "reference": str(args.reference), "bands": bands}
-        row["tested_types"] = tested
+        row = {
+            "run": label,
+            "model": str(model_dir),
+            "reference": str(args.reference),
+            "bands": bands,
+            "tested_types": tested,
+        }
         rows = [r for r in rows if r["run"] != label] + [{**row, "command": command_line()}]
         lost = ", ".join(f"{b['band']}: {b['points_lost']:.2f}" for b in bands)
         print(f"{label}: macro-F1 points lost by training pairs per type ({lost})")

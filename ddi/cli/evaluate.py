@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.evaluate import MIN_TEST_PAIRS, macro_f1_of_tested_types
+    from ddi.evaluate import MIN_TEST_PAIRS, macro_f1_of_tested_types, pairs_per_type
     from ddi.predict.predictor import Predictor
     from ddi.train.pipeline import test_report
 
@@ -41,12 +41,11 @@ def run(args: argparse.Namespace) -> int:
     for key in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc"):
         if key in report:
             print(f"  {key:<9} {report[key]:.4f}")
-    part = getattr(predictor.ctx.split, args.part)
-    counts = {int(t): int(n) for t, n in part["type"].value_counts().items()}
-    tested = [t for t in report["per_type_f1"] if counts.get(int(t), 0) >= MIN_TEST_PAIRS]
-    if len(tested) < len(report["per_type_f1"]):  # a few pairs of the rarest types swing macro-F1: say how much
-        steady = macro_f1_of_tested_types({int(t): f for t, f in report["per_type_f1"].items()}, counts)
-        print(f"  macro-F1 over the {len(tested)} types with >= {MIN_TEST_PAIRS} {args.part} pairs: {steady:.4f}")
+    counts = pairs_per_type(getattr(predictor.ctx.split, args.part)["type"].to_numpy())
+    steady = macro_f1_of_tested_types(report["per_type_f1"], counts)
+    if steady.types < len(report["per_type_f1"]):  # a few pairs of the rarest types swing macro-F1: say how much
+        tested = f"the {steady.types} types with >= {MIN_TEST_PAIRS} {args.part} pairs"
+        print(f"  macro-F1 over {tested}: {steady.macro_f1:.4f}")
     worst = sorted(report["per_type_f1"].items(), key=lambda kv: kv[1])[:5]
     print("  lowest per-type F1: " + ", ".join(f"type {t}: {f:.2f}" for t, f in worst))
     if report["confusions"]:

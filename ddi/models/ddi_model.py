@@ -50,30 +50,10 @@ class DrugProjection:
         self._dense_weight_t = self.pair_weight[:, :split].t().contiguous()  # P' x W
         self._sparse_weight_t = self.pair_weight[:, split:].t().contiguous()  # S x W
 
-    @classmethod
-    def of_features(
-        cls,
-        features: Tensor,
-        head_weight: Tensor,
-        tail_weight: Tensor,
-        pair_weight: Tensor,
-        bias: Tensor | None,
-        sparse_columns: int = 0,
-    ) -> DrugProjection:
-        """The projection of ``N`` drugs' features (``N x F``)."""
-        as_head = features @ head_weight.t()
-        if bias is not None:
-            as_head += bias
-        return cls(as_head, features @ tail_weight.t(), head_weight, tail_weight, pair_weight, bias, sparse_columns)
-
     def with_drugs(self, features: Tensor) -> DrugProjection:
         """This projection with rows for ``M`` more drugs (``features``: ``M x F``) appended."""
-        more = DrugProjection.of_features(
-            features, self.head_weight, self.tail_weight, self.pair_weight, self.bias, self.sparse_columns
-        )
-        return replace(
-            self, as_head=torch.cat([self.as_head, more.as_head]), as_tail=torch.cat([self.as_tail, more.as_tail])
-        )
+        as_head, as_tail = _drug_terms(features, self.head_weight, self.tail_weight, self.bias)
+        return replace(self, as_head=torch.cat([self.as_head, as_head]), as_tail=torch.cat([self.as_tail, as_tail]))
 
     def first_layer(
         self, heads: Tensor, tails: Tensor, dense_part: Tensor | None, sparse_part: Tensor | None
@@ -91,6 +71,16 @@ class DrugProjection:
         if sparse_part is not None and sparse_part.shape[0]:
             out += sparse_part.to_sparse_csr() @ self._sparse_weight_t
         return out
+
+
+def _drug_terms(
+    features: Tensor, head_weight: Tensor, tail_weight: Tensor, bias: Tensor | None
+) -> tuple[Tensor, Tensor]:
+    """``DrugProjection``'s per-drug terms of ``N`` drugs (``N x F`` features): as head (bias included), as tail."""
+    as_head = features @ head_weight.t()
+    if bias is not None:
+        as_head += bias
+    return as_head, features @ tail_weight.t()
 
 
 @dataclass
@@ -487,12 +477,13 @@ class DDIModel(nn.Module):
         weight = first.weight.detach()
         cols = self.head_input_columns()
         head_weight, tail_weight = weight[:, cols["head"]].contiguous(), weight[:, cols["tail"]].contiguous()
-        projection = DrugProjection.of_features(
-            encoded.drug_features(),
+        bias = None if first.bias is None else first.bias.detach()
+        projection = DrugProjection(
+            *_drug_terms(encoded.drug_features(), head_weight, tail_weight, bias),
             head_weight,
             tail_weight,
             weight[:, cols["pair"]].contiguous(),
-            None if first.bias is None else first.bias.detach(),
+            bias,
             sparse_columns=self.num_votes,
         )
         return Encoded(encoded.node_state, encoded.path_inputs, encoded.pair_structure, projection)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ddi.evaluate import f1_by_type_frequency, macro_f1_of_tested_types, top_confusions, type_metrics
+from ddi.evaluate import f1_by_type_frequency, macro_f1_of_tested_types, pairs_per_type, top_confusions, type_metrics
 
 
 def test_top_confusions_counts_each_mistake_commonest_first() -> None:
@@ -52,6 +52,12 @@ def test_f1_by_type_frequency_reads_only_types_both_models_scored() -> None:
 def test_macro_f1_of_tested_types_leaves_out_types_with_few_test_pairs() -> None:
     per_type = {1: 0.9, 2: 0.7, 3: 0.0}
     counts = {1: 100, 2: 5, 3: 2}  # type 3: two test pairs, both missed
-    assert macro_f1_of_tested_types(per_type, counts) == pytest.approx(0.8)
-    assert macro_f1_of_tested_types(per_type, counts, minimum=1) == pytest.approx(1.6 / 3)
-    assert np.isnan(macro_f1_of_tested_types(per_type, counts, minimum=1000))
+    assert macro_f1_of_tested_types(per_type, counts) == (pytest.approx(0.8), 2)
+    assert macro_f1_of_tested_types(per_type, counts, minimum=1) == (pytest.approx(1.6 / 3), 3)
+    none_kept = macro_f1_of_tested_types(per_type, counts, minimum=1000)
+    assert np.isnan(none_kept.macro_f1) and none_kept.types == 0
+
+
+def test_pairs_per_type_counts_each_type() -> None:
+    assert pairs_per_type(np.array([73, 47, 73, 73])) == {47: 1, 73: 3}
+    assert pairs_per_type([]) == {}
