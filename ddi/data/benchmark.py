@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ddi.data.location import resolve_data_dir
+from ddi.data.protein_reference import complete_protein_names
 from ddi.data.tables import SCHEMAS, DropReport, Tables
 from ddi.errors import UserInputError
 
@@ -80,6 +81,7 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
         }
         frames[name] = read_tsv(path, key_cols.get(name, ()))
     frames["drugs"] = _fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE)
+    frames["proteins"] = complete_protein_names(frames["proteins"], frames["drug_protein"])
     tables = Tables(**frames, source=str(root))
     report = DropReport()
     if validate:

@@ -8,8 +8,8 @@ Two views of the same matches: ``fired_rules`` lists them for one pair, with the
 ``rule_features`` counts the shared proteins of every rule for many pairs at once, as model features. Both
 read only drug-protein edges, never interaction labels.
 
-CYP enzymes are recognised by gene name (``CYP...``); a protein whose gene name is missing from the data
-counts as a non-CYP enzyme.
+CYP enzymes are recognised by gene name (``CYP...``); a protein whose gene name is missing from the data and from
+ddi's reference of drug-handling proteins (``ddi.data.protein_reference``) counts as a non-CYP enzyme.
 """
 
 from __future__ import annotations

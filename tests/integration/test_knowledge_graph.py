@@ -142,3 +142,11 @@ def test_swapping_a_pair_swaps_directional_rules(kg, benchmark):
         forward = {m.rule.name for m in fired_rules(kg, head, tail)}
         backward = {m.rule.name for m in fired_rules(kg, tail, head)}
         assert backward == {twin.get(name, name) for name in forward}
+
+
+def test_omeprazole_clopidogrel_named_through_cyp2c19(kg):
+    # The shared proteins table lacks CYP2C19; ddi's protein reference names it, so the best-known clinical
+    # interaction through it reads as one and counts as a CYP rule, not as an anonymous "other enzyme".
+    matches = {m.rule.name: m for m in fired_rules(kg, "omeprazole", "clopidogrel")}
+    assert "CYP2C19" in [kg.node_names[p] for p in matches["cyp_inhibition"].proteins]
+    assert "enzyme_inhibition" not in matches
