@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = (
     "ddi.cli.import_drugbank",
     "ddi.cli.featurize",
     "ddi.cli.paths",
+    "ddi.cli.ask",
     "ddi.cli.train",
     "ddi.cli.evaluate",
     "ddi.cli.predict",
@@ -62,6 +63,17 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="directory in the benchmark TSV layout (default: $DDI_DATA_DIR, else ../shared/data/drugbank)",
     )
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1, with a message naming what was given otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def configure_logging(verbose: bool = False, quiet: bool = False) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ddi.cli.main import add_data_dir_argument
+from ddi.cli.main import add_data_dir_argument, positive_int
 from ddi.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("drug1", metavar="DRUG1", help="DrugBank id or exact drug name (case-insensitive)")
     parser.add_argument("drug2", metavar="DRUG2", help="DrugBank id or exact drug name (case-insensitive)")
     parser.add_argument("--max-length", type=int, default=3, choices=(1, 2, 3), help="longest path (default 3)")
-    parser.add_argument("--limit", type=_positive_int, default=10, help="paths to show (default 10)")
+    parser.add_argument("--limit", type=positive_int, default=10, help="paths to show (default 10)")
     parser.add_argument(
         "--include-direct",
         action="store_true",
@@ -87,10 +87,3 @@ def _graph_interactions(tables: Tables) -> tuple[pd.DataFrame, str]:
 
 def _drug(kg: KnowledgeGraph, node: int) -> str:
     return f"{kg.node_names[node]} ({kg.node_ids[node]})"
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ddi.cli.main import add_data_dir_argument
+from ddi.cli.main import add_data_dir_argument, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,28 +21,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("input", metavar="PAIRS", help="table of drug pairs: .csv, .tsv (or .csv.gz) or .parquet")
     parser.add_argument("--out", required=True, help="file to write: .csv, .tsv or .parquet")
     parser.add_argument("--model", default=None, help="model directory (default: models/default)")
-    parser.add_argument("--top-k", type=_positive_int, default=3, help="types listed per pair (default 3)")
+    parser.add_argument("--top-k", type=positive_int, default=3, help="types listed per pair (default 3)")
     parser.add_argument("--explain", action="store_true", help="add the knowledge-graph paths behind each prediction")
     parser.add_argument("--cols", nargs=2, metavar=("A", "B"), help="the two drug columns, if not found by name")
-    parser.add_argument("--chunksize", type=_positive_int, default=50_000, help="rows per chunk (default 50000)")
+    parser.add_argument("--chunksize", type=positive_int, default=50_000, help="rows per chunk (default 50000)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_data_dir_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.errors import UserInputError
-    from ddi.predict.predictor import DEFAULT_MODEL_DIR, Predictor
+    from ddi.predict.predictor import Predictor
     from ddi.serve.batch import inspect_input, score_file
     from ddi.serve.resolve import DrugResolver
 
     # Check the input before the model loads: a typo in a file name should not cost a minute.
     inspect_input(args.input, args.cols)
-    if args.model is None and not DEFAULT_MODEL_DIR.is_dir():
-        raise UserInputError(
-            f"no default model at {DEFAULT_MODEL_DIR}; train one with 'ddi train --out {DEFAULT_MODEL_DIR}' "
-            "or pass --model DIR"
-        )
     predictor = Predictor.load(args.model, data_dir=args.data_dir, progress=not args.no_progress)
     resolver = DrugResolver.for_predictor(predictor)
     summary = score_file(
@@ -62,13 +56,3 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.seconds:.1f} s, {summary.pairs_per_second:,.0f} pairs/s -> {summary.out_path}"
     )
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value

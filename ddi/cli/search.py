@@ -17,23 +17,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ddi.cli.main import add_data_dir_argument
+from ddi.cli.main import add_data_dir_argument, positive_int
 
 if TYPE_CHECKING:
     from ddi.search.budget import Objective
 
 METHOD_NAMES = ("rl", "random", "walk", "local", "evolution")
 DEFAULT_OUT = "runs/search"
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:

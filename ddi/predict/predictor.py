@@ -109,6 +109,10 @@ class Predictor:
         ``sparse_inference``: multiply a pruned model's very sparse layers as CSR matrices where that measures
         faster (``ddi.sparse.sparse_linear_inference``); False keeps every layer dense."""
         root = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+        if not model_dir and not root.is_dir():
+            raise CheckpointError(
+                f"no default model at {root}; train one with 'ddi train --out {root}' or pass --model DIR"
+            )
         state, run, vocab, metrics = read_checkpoint(root)
         if data_dir:
             run.data_dir = data_dir

@@ -146,6 +146,45 @@ class PairAnswer:
         return any(k.type_id == self.prediction.type_id for k in self.known)
 
 
+def answer_record(answer: PairAnswer, atoms: int = 5) -> dict[str, Any]:
+    """The answer as plain JSON-ready data (``ddi ask --json``): the prediction, the evidence and the
+    explanation, with the ``atoms`` most important atoms of each drug (indices into its canonical SMILES)."""
+
+    def drug(resolved: ResolvedDrug, model_id: str, name: str, importance: AtomImportance | None) -> dict[str, Any]:
+        return {
+            "query": resolved.query,
+            "read_as": resolved.kind,
+            "drugbank_id": resolved.drugbank_id,
+            "name": name,
+            "scored_as": model_id,
+            "in_model": resolved.in_model,
+            "important_atoms": None
+            if importance is None
+            else {"smiles": importance.smiles, "atoms": importance.top_atoms(atoms)},
+        }
+
+    def evidence(items: list[PathExplanation]) -> list[dict[str, Any]]:
+        return [{"text": e.text, "weight": round(float(e.weight), 4)} for e in items]
+
+    return {
+        "drug1": drug(answer.drug1, answer.drug1_id, answer.drug1_name, answer.atoms[0]),
+        "drug2": drug(answer.drug2, answer.drug2_id, answer.drug2_name, answer.atoms[1]),
+        "sentence": answer.sentence,
+        "type": answer.prediction.type_id,
+        "probability": round(answer.probability, 4),
+        "interaction_score": round(answer.exists, 4),
+        "top": [{"type": t, "probability": round(p, 4), "sentence": text} for t, p, text in answer.top],
+        "listed_by_drugbank": [{"type": k.type_id, "sentence": k.sentence} for k in answer.known],
+        "less_certain": answer.less_certain_reason or None,
+        "paths": evidence(answer.paths),
+        "paths_note": answer.paths_note,
+        "rules": [{"rule": r.name, "text": r.text, "specific": r.specific} for r in answer.rules],
+        "look_alikes": evidence(answer.look_alikes),
+        "look_alike_basis": answer.look_alike_basis,
+        "seconds": round(answer.seconds, 3),
+    }
+
+
 # ------------------------------------------------------------------------------------------------ answering
 
 

@@ -83,7 +83,7 @@ def test_quick_pipeline_on_a_synthetic_table(tmp_path, capsys, table):
     ("args", "message"),
     [
         (["--method", "annealing"], "invalid choice: 'annealing'"),
-        (["--method", "random", "--budget", "0"], "must be >= 1"),
+        (["--method", "random", "--budget", "0"], "must be at least 1"),
         (["--method", "random", "--budget", "ten"], "not a whole number"),
         (["--method", "random", "--objective", "oracle"], "invalid choice: 'oracle'"),
         (["--pipeline", "--final-settings", "s3"], "invalid choice: 's3'"),

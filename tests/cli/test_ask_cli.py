@@ -1,0 +1,83 @@
+"""``ddi ask``: one pair's answer and explanation in the terminal, as text or JSON, and one clear error line for a
+drug it cannot use."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ddi.cli.main import main
+
+pytestmark = pytest.mark.usefixtures("restore_root_logging")
+
+
+@pytest.fixture(scope="module")
+def model_args(tiny_model_dir, data_dir) -> list[str]:
+    return ["--model", str(tiny_model_dir), "--data-dir", str(data_dir)]
+
+
+def _error_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("ddi INFO")]
+    assert "Traceback" not in err
+    assert len(lines) == 1 and lines[0].startswith("ddi: error: "), err
+    return lines[0]
+
+
+def test_text_answer_names_the_pair_the_types_and_the_cyp3a4_rule(capsys, model_args):
+    assert main(["ask", "simvastatin", "Clarithromycin", "--top-k", "4", *model_args]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0] == "Simvastatin (DB00641) + Clarithromycin (DB01211)"
+    assert "Simvastatin" in lines[2] and "Clarithromycin" in lines[2]  # the predicted sentence
+    assert lines[3].startswith("probability of this type ")
+    listed = lines[lines.index("most probable types:") + 1 :]
+    assert len([line for line in listed[:5] if "type" in line and "%" in line]) == 4
+    rules = out[out.index("pharmacology rules that fire:") :]
+    assert "Clarithromycin inhibits CYP3A4" in rules
+
+
+def test_json_answer_is_the_same_prediction(capsys, model_args):
+    assert main(["ask", "DB00641", "DB01211", "--json", "--top-k", "2", "--paths", "3", *model_args]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["drug1"]["drugbank_id"] == "DB00641" and record["drug1"]["read_as"] == "id"
+    assert record["drug2"]["name"] == "Clarithromycin"
+    assert len(record["top"]) == 2 and record["top"][0]["type"] == record["type"]
+    assert record["top"][0]["probability"] == record["probability"] >= record["top"][1]["probability"]
+    assert 0.0 <= record["interaction_score"] <= 1.0
+    assert len(record["paths"]) <= 3
+    assert any(rule["rule"] == "cyp_inhibition_reverse" for rule in record["rules"])
+
+
+def test_a_structure_outside_the_data_is_scored_and_flagged(capsys, model_args):
+    # 4-tert-butylresorcinol is not a DrugBank drug of the benchmark: it is scored from its structure.
+    assert main(["ask", "CC(C)(C)c1ccc(O)cc1O", "warfarin", "--json", *model_args]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["drug1"]["read_as"] == "structure" and record["drug1"]["in_model"] is False
+    assert record["less_certain"]
+    assert record["drug1"]["important_atoms"]["atoms"]
+
+
+@pytest.mark.parametrize(
+    ("drugs", "message"),
+    [
+        (["simvastatn", "warfarin"], "Drug 1: "),
+        (["warfarin", "warfarin"], "both inputs are the same drug"),
+        (["warfarin", "C1CC1(("], "Drug 2: "),
+    ],
+)
+def test_a_drug_it_cannot_use_is_one_error_line(capsys, model_args, drugs, message):
+    assert main(["ask", *drugs, *model_args]) == 2
+    assert message in _error_line(capsys.readouterr().err)
+
+
+def test_a_misspelt_name_comes_with_suggestions(capsys, model_args):
+    assert main(["ask", "simvastatn", "warfarin", *model_args]) == 2
+    assert "did you mean: Simvastatin (DB00641)" in _error_line(capsys.readouterr().err)
+
+
+def test_top_k_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["ask", "a", "b", "--top-k", "0"])
+    assert exc.value.code == 2
+    assert "must be at least 1, not 0" in capsys.readouterr().err
