@@ -40,20 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.errors import UserInputError
     from ddi.predict.predictor import Predictor
-    from ddi.serve.answer import PairInputError, answer_pair, answer_record
+    from ddi.serve.answer import answer_pair, answer_record
     from ddi.serve.resolve import DrugResolver
 
     predictor = Predictor.load(args.model, data_dir=args.data_dir)
     resolver = DrugResolver.for_predictor(predictor)
-    try:
-        answer = answer_pair(predictor, resolver, args.drug1, args.drug2, top_k=args.top_k, max_paths=args.paths)
-    except PairInputError as exc:
-        if not exc.suggestions:
-            raise
-        choices = ", ".join(label for label, _ in exc.suggestions)
-        raise UserInputError(f"{exc}; did you mean: {choices}?") from exc
+    # A drug it cannot use raises PairInputError, whose message already names the closest drugs.
+    answer = answer_pair(predictor, resolver, args.drug1, args.drug2, top_k=args.top_k, max_paths=args.paths)
     print(json.dumps(answer_record(answer), indent=2) if args.json else answer_text(answer))
     return 0
 

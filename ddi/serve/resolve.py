@@ -65,6 +65,18 @@ _SMILES_CHAIN = re.compile(r"^[BCNOPSFIclnops+\-.]+$")
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "ω": "omega"}
 
 
+#: Longest user text quoted whole in a message; a longer one is cut (a pasted file must not flood the screen).
+SHOWN_CHARACTERS = 80
+
+
+def _shown(text: str) -> str:
+    """``text`` stripped and quoted for a message, cut to ``SHOWN_CHARACTERS`` with its length when longer."""
+    text = text.strip()
+    if len(text) <= SHOWN_CHARACTERS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARACTERS]!r}... ({len(text):,} characters)"
+
+
 class UnknownDrugError(UserInputError, LookupError):
     """No drug matches the text; the message names it and the closest drugs."""
 
@@ -296,7 +308,7 @@ class DrugResolver:
             drug_id = stripped.upper()
             if drug_id in self._drugs:
                 return self._resolved(query, drug_id, "id")
-            raise UnknownDrugError(f"unknown drug {stripped!r}: no DrugBank drug has this id", query)
+            raise UnknownDrugError(f"unknown drug {_shown(stripped)}: no DrugBank drug has this id", query)
         match = _INCHIKEY.match(stripped)
         if match:
             return self._by_inchikey(query, match.group(1).upper())
@@ -331,7 +343,7 @@ class DrugResolver:
         in_model = [d for d in ids if self._drugs[d].in_model]
         ids = in_model or ids
         if not ids:
-            raise UnknownDrugError(f"unknown drug {query.strip()!r}: no drug has this InChIKey", query)
+            raise UnknownDrugError(f"unknown drug {_shown(query)}: no drug has this InChIKey", query)
         if len(ids) > 1:
             raise self._ambiguous(query, ids)
         return self._resolved(query, ids[0], "inchikey")
@@ -357,7 +369,7 @@ class DrugResolver:
         candidates = tuple((d, self._drugs[d].name) for d in ids)
         listed = ", ".join(f"{name} ({d})" for d, name in candidates)
         return AmbiguousDrugError(
-            f"ambiguous drug {query.strip()!r}: it names {len(ids)} drugs: {listed}; give a DrugBank id",
+            f"ambiguous drug {_shown(query)}: it names {len(ids)} drugs: {listed}; give a DrugBank id",
             query,
             candidates,
         )
@@ -367,8 +379,9 @@ class DrugResolver:
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         stripped = query.strip()
         if _SMILES_CHAIN.match(stripped) and parse_structure(stripped)[0] is not None:
-            hint += f"; if it is a SMILES, write it as 'smiles:{stripped}'"
-        return UnknownDrugError(f"unknown drug {query.strip()!r}{hint}", query, tuple(suggestions))
+            forced = f"'smiles:{stripped}'" if len(stripped) <= SHOWN_CHARACTERS else "'smiles:' followed by it"
+            hint += f"; if it is a SMILES, write it as {forced}"
+        return UnknownDrugError(f"unknown drug {_shown(query)}{hint}", query, tuple(suggestions))
 
     def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:
         """Up to ``limit`` drugs whose name or synonym is closest to ``text``, as ``"Name (DBxxxxx)"``."""

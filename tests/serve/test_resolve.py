@@ -179,3 +179,11 @@ def test_without_catalogues_only_the_models_drugs_resolve(benchmark_tables, tmp_
     assert resolver.resolve("aspirin").drugbank_id == "DB00945"  # drugs.tsv lists the synonym too
     with pytest.raises(UnknownDrugError):
         resolver.resolve("Phenol")
+
+
+def test_a_long_unknown_text_is_cut_in_the_message(resolver):
+    with pytest.raises(UnknownDrugError) as exc:
+        resolver.resolve("C" * 3000)
+    message = str(exc.value)
+    assert message.startswith("unknown drug 'CCCC") and "... (3,000 characters)" in message
+    assert len(message) < 300
