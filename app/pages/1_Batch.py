@@ -23,7 +23,7 @@ def main() -> None:
         + ". A row that cannot be scored says why in `error`."
     )
     top_k = st.number_input("Types listed per row", min_value=1, max_value=10, value=3)
-    explain = st.checkbox("Add the explanation paths (slower)", value=False)
+    explain = st.checkbox("Add the explanation: relation paths and pharmacology rules (slower)", value=False)
     upload = st.file_uploader(
         "Table of pairs", type=["csv", "tsv", "txt", "parquet"], max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024)
     )

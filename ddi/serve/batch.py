@@ -17,6 +17,8 @@ Columns appended to the input (an input column of the same name makes the append
 ``known_type``            the DrugBank type(s) when the unordered pair is listed in the data (``|``-joined)
 ``known_sentence``        their sentences, in DrugBank's orientation (``|``-joined)
 ``paths``                 with ``explain=True``: the knowledge-graph paths the model weighed most
+``rules``                 with ``explain=True``: the pharmacology rules that fire for the pair, written out
+                          (``|``-joined; empty when none fires or a drug is known only by its structure)
 ``basis``                 ``graph`` (both drugs are model drugs) or ``structure`` (at least one was scored by
                           its molecule alone: less certain)
 ``error``                 why a row could not be scored (unknown drug with suggestions, invalid SMILES, empty
@@ -132,7 +134,7 @@ def output_columns(top_k: int = 3, explain: bool = False) -> list[str]:
     """Names of the appended columns, in order (before renaming clashes with input columns)."""
     cols = ["drug1_id", "drug1_name", "drug2_id", "drug2_name", "predicted_type", "sentence", "probability"]
     cols += [f"top{top_k}_types", "exists_score", "known_type", "known_sentence"]
-    return [*cols, *(["paths"] if explain else []), "basis", "error"]
+    return [*cols, *(["paths", "rules"] if explain else []), "basis", "error"]
 
 
 def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None) -> tuple[Any, Any]:
@@ -298,6 +300,7 @@ class BatchScorer:
         out["known_type"], out["known_sentence"] = self._known.lookup(head, tail, ok & in_graph[:n] & in_graph[n:])
         if self.explain:
             out["paths"] = self._paths(head, tail, ok)
+            out["rules"] = self._rules(head, tail, ok & in_graph[:n] & in_graph[n:])
         out["basis"] = np.where(ok, np.where(in_graph[:n] & in_graph[n:], "graph", "structure"), "").astype(object)
         out["error"] = errors
         scored = _append(df, out)
@@ -386,6 +389,19 @@ class BatchScorer:
             if pair not in done:
                 paths = self.predictor.explain_paths(*pair, EXPLAIN_PATHS)
                 done[pair] = " | ".join(f"{p.text} ({p.weight:.2f})" for p in paths)
+            out[i] = done[pair]
+        return out
+
+    def _rules(self, head: np.ndarray, tail: np.ndarray, in_graph: np.ndarray) -> np.ndarray:
+        from ddi.kg.rules import fired_rules
+
+        kg = self.predictor.ctx.kg
+        out = np.full(len(head), "", dtype=object)
+        done: dict[tuple[int, int], str] = {}
+        for i in np.flatnonzero(in_graph).tolist():
+            pair = (int(head[i]), int(tail[i]))
+            if pair not in done:
+                done[pair] = " | ".join(match.describe(kg) for match in fired_rules(kg, *pair))
             out[i] = done[pair]
         return out
 

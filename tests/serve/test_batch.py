@@ -134,13 +134,16 @@ def test_a_catalogue_drug_outside_the_model_is_scored_by_its_inchi(predictor, re
     assert out["error"].iloc[1] == "drug1: Lepirudin (DB00001) is not a drug of the model and has no structure"
 
 
-def test_explain_adds_paths(predictor, resolver):
-    out = score_table(
-        pd.DataFrame({"drug1": ["simvastatin"], "drug2": ["clarithromycin"]}), predictor, resolver, explain=True
-    )
-    assert "paths" in out.columns
+def test_explain_adds_paths_and_rules(predictor, resolver):
+    pairs = pd.DataFrame({"drug1": ["simvastatin", "c1ccc2ccccc2c1", "xyzzy"], "drug2": ["clarithromycin"] * 3})
+    out = score_table(pairs, predictor, resolver, explain=True)
+    assert {"paths", "rules"} <= set(out.columns)
     expected = predictor.explain_paths(predictor.node_of["DB00641"], predictor.node_of["DB01211"], 3)
     assert out["paths"].iloc[0] == " | ".join(f"{p.text} ({p.weight:.2f})" for p in expected)
+    rules = out["rules"].iloc[0].split(" | ")
+    assert "Clarithromycin inhibits CYP3A4" in out["rules"].iloc[0] and len(rules) >= 2
+    # a drug known only by its structure has no proteins in the graph, and a failed row has nothing to explain
+    assert out["rules"].iloc[1:].tolist() == ["", ""]
 
 
 @pytest.mark.parametrize(
