@@ -1,0 +1,89 @@
+"""Ensembles of trained models: does averaging their probabilities close the S0 gap?
+
+Scores the test split with each model directory (``Predictor.load``, the shipped decision: both orders averaged,
+prior correction and vote blend included), then every combination of two or more models by averaging their class
+probabilities. Writes one row per model and per combination to ``benchmarks/results/ensemble.json``:
+
+    python benchmarks/ensemble.py models/default runs/wide_dense runs/wide16_dense --labels default wide wide16
+
+All models must be evaluated on the same split (the test pairs are those of the first model's split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+from run_info import command_line
+
+from ddi.evaluate import macro_f1_of_tested_types, pairs_per_type, per_type_f1, type_metrics
+from ddi.predict.predictor import Predictor
+from ddi.train.trainer import predict_type_probs
+
+
+def test_probabilities(model_dir: Path) -> tuple[torch.Tensor, object, dict]:
+    """Class probabilities ``B x 2T`` of the model's test pairs, its training context and its split fields."""
+    predictor = Predictor.load(model_dir)
+    ctx = predictor.ctx
+    heads, tails, _ = ctx.rows(ctx.split.test)
+    probs, _ = predict_type_probs(predictor.model, ctx, heads, tails, encoded=predictor.encoded)
+    run = predictor.run
+    return probs, ctx, {"split": run.split, "split_dir": run.split_dir, "split_seed": run.split_seed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="+", type=Path, help="model directories written by ddi train")
+    parser.add_argument("--labels", nargs="+", required=True, help="one label per model directory")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ensemble.json"))
+    args = parser.parse_args()
+    if len(args.labels) != len(args.models):
+        parser.error("give one label per model directory")
+    start = time.perf_counter()
+    probabilities, split = {}, None
+    for model_dir, label in zip(args.models, args.labels, strict=True):
+        probs, ctx, fields = test_probabilities(model_dir)
+        if split is not None and fields != split:
+            parser.error(f"{model_dir} was trained on another split ({fields} vs {split})")
+        split, probabilities[label] = fields, probs
+    _, _, types = ctx.rows(ctx.split.test)
+    test_counts = pairs_per_type(types)
+    rows = []
+    for size in range(1, len(args.labels) + 1):
+        for members in itertools.combinations(args.labels, size):
+            mean = sum(probabilities[m] for m in members) / size
+            predicted = ctx.labels.predicted_types(mean)
+            metrics = type_metrics(types, predicted)
+            tested = macro_f1_of_tested_types(per_type_f1(types, predicted), test_counts)
+            row = {
+                "members": list(members),
+                "macro_f1": metrics["macro_f1"],
+                "accuracy": metrics["accuracy"],
+                "kappa": metrics["kappa"],
+                "macro_f1_of_tested_types": tested.macro_f1,
+                "tested_types": tested.types,
+            }
+            rows.append(row)
+            print(
+                f"{' + '.join(members)}: {row['macro_f1']:.4f} / {row['accuracy']:.4f} / {row['kappa']:.4f} "
+                f"(tested types {tested.macro_f1:.4f})"
+            )
+    result = {
+        "models": {label: str(path) for label, path in zip(args.labels, args.models, strict=True)},
+        "split": split,
+        "test_pairs": len(types),
+        "rows": rows,
+        "seconds": round(time.perf_counter() - start, 1),
+        "machine": {"platform": platform.platform(), "cpus": torch.get_num_threads()},
+        "command": command_line(),
+    }
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
