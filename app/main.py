@@ -7,13 +7,15 @@ comes from ``DDI_MODEL_DIR`` (default ``models/default``).
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 from appkit import Service, require_service
 
 from ddi import __version__
 from ddi.errors import UserInputError
-from ddi.serve.answer import PairAnswer, PairInputError, answer_pair
+from ddi.serve.answer import PairAnswer, PairInputError, answer_pair, answer_record
 from ddi.serve.drawing import molecule_svg, paths_dot
 
 NOT_NEGATIVE = (
@@ -149,6 +151,13 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     st.caption(
         "Atom importance is gradient × input of the predicted type's score with respect to each atom's features. "
         + NOT_NEGATIVE
+    )
+    st.download_button(
+        "Download this answer (JSON)",
+        json.dumps(answer_record(answer), indent=2),
+        file_name=f"ddi-{answer.drug1_id}-{answer.drug2_id}.json".replace(":", "_"),
+        mime="application/json",
+        help="The prediction, its evidence and its explanation, as `ddi ask --json` prints them.",
     )
 
 

@@ -53,6 +53,8 @@ def test_main_page_answers_a_pair_with_its_explanation(served_model):
     assert any("not** a confirmed" in c for c in texts(at.caption))
     labels = [m.label for m in at.metric]
     assert "Probability of this type" in labels
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download this answer (JSON)"
 
 
 def test_unknown_drug_shows_the_error_and_suggestions_that_fix_it(served_model):
