@@ -10,7 +10,7 @@ import torch
 
 from ddi.data.tables import empty_table
 from ddi.errors import UserInputError
-from ddi.kg.graph import DRUG, PROTEIN, KnowledgeGraph, UnknownDrugError
+from ddi.kg.graph import DRUG, PROTEIN, KnowledgeGraph, UnknownDrugError, _protein_labels
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "kg_tiny"
 INHIBITOROL, SUBSTRATIN, INDUCERIN, LONELYN, AGONISTOL, UNNAMED = range(6)
@@ -41,9 +41,14 @@ def test_labels_fall_back_from_gene_to_protein_name_to_id(kg):
     labels = dict(zip(kg.node_ids, kg.node_names, strict=True))
     assert labels["P08684"] == "CYP3A4"
     assert labels["Q99999"] == "Made-up receptor"  # no gene name
-    assert labels["P22309"] == "P22309"  # not in the proteins table
+    # Not in the fixture's proteins table: named from ddi's reference of drug-handling proteins (UGT1A1)
+    assert labels["P22309"] == "UGT1A1"
     assert labels["DB90006"] == "DB90006"  # drug without a name
     assert labels["DB90001"] == "Inhibitorol"
+
+
+def test_a_protein_named_nowhere_is_labelled_by_its_accession(tables):
+    assert _protein_labels(["Q00001", "P08684"], tables.proteins) == ("Q00001", "CYP3A4")
 
 
 def test_protein_edges_follow_the_action_mapping(kg):

@@ -56,9 +56,10 @@ def test_cyp_and_other_enzymes_are_told_apart(kg):
     matches = {m.rule.name: m for m in fired_rules(kg, INDUCERIN, SUBSTRATIN)}
     assert set(matches) == {"cyp_induction", "enzyme_induction"}
     assert [kg.node_names[p] for p in matches["cyp_induction"].proteins] == ["CYP3A4"]
-    assert [kg.node_names[p] for p in matches["enzyme_induction"].proteins] == ["P22309"]
+    # P22309 is UGT1A1 (named from ddi's protein reference): an enzyme, but not a CYP
+    assert [kg.node_names[p] for p in matches["enzyme_induction"].proteins] == ["UGT1A1"]
     assert matches["enzyme_induction"].describe(kg) == (
-        "Inducerin induces P22309, which metabolises Substratin: the metabolism of Substratin can increase."
+        "Inducerin induces UGT1A1, which metabolises Substratin: the metabolism of Substratin can increase."
     )
 
 
