@@ -18,22 +18,25 @@ import platform
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from run_info import command_line
 
 from ddi.evaluate import macro_f1_of_tested_types, pairs_per_type, per_type_f1, type_metrics
+from ddi.models.labels import TypeOrientation
 from ddi.predict.predictor import Predictor
 from ddi.train.trainer import predict_type_probs
 
 
-def test_probabilities(model_dir: Path) -> tuple[torch.Tensor, object, dict]:
-    """Class probabilities ``B x 2T`` of the model's test pairs, its training context and its split fields."""
+def test_probabilities(model_dir: Path) -> tuple[torch.Tensor, np.ndarray, TypeOrientation, dict]:
+    """Class probabilities ``B x 2T`` of the model's test pairs, their true types, the model's classes and its
+    split fields."""
     predictor = Predictor.load(model_dir)
     ctx = predictor.ctx
-    heads, tails, _ = ctx.rows(ctx.split.test)
+    heads, tails, types = ctx.rows(ctx.split.test)
     probs, _ = predict_type_probs(predictor.model, ctx, heads, tails, encoded=predictor.encoded)
     run = predictor.run
-    return probs, ctx, {"split": run.split, "split_dir": run.split_dir, "split_seed": run.split_seed}
+    return probs, types, ctx.labels, {"split": run.split, "split_dir": run.split_dir, "split_seed": run.split_seed}
 
 
 def main() -> None:
@@ -47,17 +50,16 @@ def main() -> None:
     start = time.perf_counter()
     probabilities, split = {}, None
     for model_dir, label in zip(args.models, args.labels, strict=True):
-        probs, ctx, fields = test_probabilities(model_dir)
+        probs, types, labels, fields = test_probabilities(model_dir)
         if split is not None and fields != split:
             parser.error(f"{model_dir} was trained on another split ({fields} vs {split})")
         split, probabilities[label] = fields, probs
-    _, _, types = ctx.rows(ctx.split.test)
     test_counts = pairs_per_type(types)
     rows = []
     for size in range(1, len(args.labels) + 1):
         for members in itertools.combinations(args.labels, size):
             mean = sum(probabilities[m] for m in members) / size
-            predicted = ctx.labels.predicted_types(mean)
+            predicted = labels.predicted_types(mean)
             metrics = type_metrics(types, predicted)
             tested = macro_f1_of_tested_types(per_type_f1(types, predicted), test_counts)
             row = {

@@ -29,8 +29,7 @@ class ReferenceProtein(NamedTuple):
     entrez_gene_id: str
 
 
-def _p(gene: str, name: str, entrez: str) -> ReferenceProtein:
-    return ReferenceProtein(gene, name, entrez)
+_p = ReferenceProtein  # short, for the table below
 
 
 REFERENCE_PROTEINS: dict[str, ReferenceProtein] = {

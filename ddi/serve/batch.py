@@ -38,7 +38,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -382,28 +382,33 @@ class BatchScorer:
         return tuple(np.concatenate(column) for column in zip(*parts, strict=True))
 
     def _paths(self, head: np.ndarray, tail: np.ndarray, ok: np.ndarray) -> np.ndarray:
-        out = np.full(len(head), "", dtype=object)
-        done: dict[tuple[int, int], str] = {}
-        for i in np.flatnonzero(ok).tolist():
-            pair = (int(head[i]), int(tail[i]))
-            if pair not in done:
-                paths = self.predictor.explain_paths(*pair, EXPLAIN_PATHS)
-                done[pair] = " | ".join(f"{p.text} ({p.weight:.2f})" for p in paths)
-            out[i] = done[pair]
-        return out
+        def paths_text(pair: tuple[int, int]) -> str:
+            paths = self.predictor.explain_paths(*pair, EXPLAIN_PATHS)
+            return " | ".join(f"{p.text} ({p.weight:.2f})" for p in paths)
+
+        return _text_per_pair(head, tail, ok, paths_text)
 
     def _rules(self, head: np.ndarray, tail: np.ndarray, in_graph: np.ndarray) -> np.ndarray:
         from ddi.kg.rules import fired_rules
 
         kg = self.predictor.ctx.kg
-        out = np.full(len(head), "", dtype=object)
-        done: dict[tuple[int, int], str] = {}
-        for i in np.flatnonzero(in_graph).tolist():
-            pair = (int(head[i]), int(tail[i]))
-            if pair not in done:
-                done[pair] = " | ".join(match.describe(kg) for match in fired_rules(kg, *pair))
-            out[i] = done[pair]
-        return out
+        return _text_per_pair(
+            head, tail, in_graph, lambda pair: " | ".join(match.describe(kg) for match in fired_rules(kg, *pair))
+        )
+
+
+def _text_per_pair(
+    head: np.ndarray, tail: np.ndarray, rows: np.ndarray, text_of: Callable[[tuple[int, int]], str]
+) -> np.ndarray:
+    """``text_of((head, tail))`` for the ``rows`` selected (bool), "" elsewhere; each distinct pair computed once."""
+    out = np.full(len(head), "", dtype=object)
+    done: dict[tuple[int, int], str] = {}
+    for i in np.flatnonzero(rows).tolist():
+        pair = (int(head[i]), int(tail[i]))
+        if pair not in done:
+            done[pair] = text_of(pair)
+        out[i] = done[pair]
+    return out
 
 
 class _KnownPairs:
