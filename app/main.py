@@ -15,7 +15,15 @@ from appkit import Service, require_service
 
 from ddi import __version__
 from ddi.errors import UserInputError
-from ddi.serve.answer import PairAnswer, PairInputError, answer_pair, answer_record
+from ddi.serve.answer import (
+    PairAnswer,
+    PairInputError,
+    answer_pair,
+    answer_record,
+    drugs_from_link,
+    link_parameters,
+    picker_label,
+)
 from ddi.serve.drawing import molecule_svg, paths_dot
 
 NOT_NEGATIVE = (
@@ -48,6 +56,20 @@ def drug_picker(side: int, service: Service) -> str:
             st.caption("Using the text field (clear it to use the picker).")
         return free.strip()
     return service.choices.get(choice, choice) if choice else ""
+
+
+def open_link(service: Service) -> None:
+    """Fill the inputs from a shared link (``?drug1=DB01211&drug2=DB00641``), once per browser session: a
+    model drug goes into its picker, anything else (a structure) into the text field."""
+    if st.session_state.get("link_opened"):
+        return
+    st.session_state["link_opened"] = True
+    for side, text in enumerate(drugs_from_link(st.query_params), start=1):
+        label = picker_label(service.choices, text) if text else None
+        if label:
+            st.session_state[f"pick{side}"] = label
+        elif text:
+            st.session_state[f"free{side}"] = text
 
 
 def use_suggestion(side: int, label: str, text: str, choices: dict[str, str]) -> None:
@@ -159,6 +181,7 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
         mime="application/json",
         help="The prediction, its evidence and its explanation, as `ddi ask --json` prints them.",
     )
+    st.caption("To share this answer, copy the address bar: it links to this pair.")
 
 
 def main() -> None:
@@ -169,12 +192,14 @@ def main() -> None:
         "model predicts and why."
     )
     top_k = st.sidebar.slider("Interaction types shown", min_value=3, max_value=10, value=5)
+    open_link(service)
     col1, col2 = st.columns(2)
     with col1:
         text1 = drug_picker(1, service)
     with col2:
         text2 = drug_picker(2, service)
     if not (text1 and text2):
+        st.query_params.clear()
         st.info("Choose two drugs: type part of a name or synonym, or paste a structure.")
         return
     try:
@@ -186,6 +211,7 @@ def main() -> None:
     except UserInputError as exc:
         st.error(str(exc))
         return
+    st.query_params.from_dict(link_parameters(answer))
     show_answer(answer, service)
 
 

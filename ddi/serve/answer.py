@@ -428,6 +428,36 @@ def drug_choices(predictor: Predictor) -> dict[str, str]:
     return {**names, **dict(sorted(synonyms.items(), key=lambda kv: kv[0].lower()))}
 
 
+def picker_label(choices: dict[str, str], text: str) -> str | None:
+    """The picker label of the drug whose DrugBank id is ``text`` (its name label, listed before synonyms), or
+    None when ``text`` is not the id of a picker drug."""
+    drug_id = text.strip().upper()
+    return next((label for label, value in choices.items() if value == drug_id), None)
+
+
+# -------------------------------------------------------------------------------------------------- links
+
+#: The query parameters of a link to a pair's answer: ``?drug1=DB01211&drug2=DB00641``.
+LINK_PARAMETERS = ("drug1", "drug2")
+
+
+def link_parameters(answer: PairAnswer) -> dict[str, str]:
+    """The query parameters of a link that reopens this answer: each drug's DrugBank id, or its structure (or
+    text as given) when it matches no DrugBank drug. Opened later, the link scores the same two drugs."""
+    texts = (drug.drugbank_id or drug.structure or drug.query.strip() for drug in (answer.drug1, answer.drug2))
+    return dict(zip(LINK_PARAMETERS, texts, strict=True))
+
+
+def drugs_from_link(parameters: Any) -> tuple[str, str]:
+    """The two drug texts a link carries (``""`` for one it lacks); ``parameters`` maps names to values, as
+    Streamlit's ``st.query_params`` does. The resolver judges the texts, as it judges typed ones."""
+    texts = []
+    for name in LINK_PARAMETERS:
+        value = parameters.get(name)
+        texts.append(value.strip() if isinstance(value, str) else "")
+    return texts[0], texts[1]
+
+
 # ------------------------------------------------------------------------------------------------- model
 
 

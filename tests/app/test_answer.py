@@ -9,7 +9,15 @@ from rdkit import Chem
 from torch_geometric.data import Batch
 
 from ddi.models.ddi_model import Encoded
-from ddi.serve.answer import PairInputError, answer_pair, drug_choices, known_interactions
+from ddi.serve.answer import (
+    PairInputError,
+    answer_pair,
+    drug_choices,
+    drugs_from_link,
+    known_interactions,
+    link_parameters,
+    picker_label,
+)
 from ddi.serve.atoms import atom_importance
 from ddi.serve.drawing import molecule_svg, paths_dot
 from ddi.train.trainer import pair_features
@@ -54,6 +62,28 @@ def test_structure_outside_the_graph_is_scored_and_less_certain(predictor, resol
     assert "not in the model's knowledge graph" in answer.less_certain_reason
     assert answer.known == [] and answer.rules == [] and answer.paths == []
     assert answer.atoms[1] is not None and answer.atoms[1].smiles == predictor.structures[answer.drug2_id]
+
+
+def test_a_link_reopens_the_same_answer_for_a_named_drug_and_a_structure(predictor, resolver):
+    answer = answer_pair(predictor, resolver, "clarithromycine", PHENOL)
+    link = link_parameters(answer)
+    assert link["drug1"] == "DB01211", "a DrugBank drug travels as its id, not as the synonym typed"
+    assert link["drug2"] == answer.drug2.structure, "a structure outside DrugBank travels as itself"
+    reopened = answer_pair(predictor, resolver, *drugs_from_link(link))
+    assert (reopened.drug1_id, reopened.drug2_id) == (answer.drug1_id, answer.drug2_id)
+    assert reopened.probability == pytest.approx(answer.probability)
+
+
+def test_a_link_without_both_drugs_gives_empty_texts():
+    assert drugs_from_link({"drug1": "  DB00682 ", "other": "x"}) == ("DB00682", "")
+    assert drugs_from_link({"drug1": ["DB00682"], "drug2": None}) == ("", "")
+
+
+def test_picker_label_finds_a_drug_by_id_under_its_name(predictor):
+    choices = drug_choices(predictor)
+    assert picker_label(choices, "db00641") == "Simvastatin (DB00641)"
+    assert picker_label(choices, "simvastatin") is None
+    assert picker_label(choices, "DB99999") is None
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,22 @@ def test_main_page_answers_a_pair_with_its_explanation(served_model):
     assert download.proto.label == "Download this answer (JSON)"
 
 
+def test_a_shared_link_opens_the_pair_and_the_address_follows_the_inputs(served_model):
+    at = app()
+    at.query_params["drug1"] = "db01211"  # an id goes into the picker
+    at.query_params["drug2"] = "Simvastatine"  # other text into the text field
+    at.run()
+    assert_no_exception(at)
+    assert at.selectbox(key="pick1").value == "Clarithromycin (DB01211)"
+    assert at.text_input(key="free2").value == "Simvastatine"
+    [sentence] = texts(at.subheader)
+    assert "Clarithromycin" in sentence and "Simvastatin" in sentence
+    assert at.query_params == {"drug1": "DB01211", "drug2": "DB00641"}
+    at.text_input(key="free2").input("").run()
+    assert not at.subheader
+    assert at.query_params == {}, "no pair, no link"
+
+
 def test_unknown_drug_shows_the_error_and_suggestions_that_fix_it(served_model):
     at = app().run()
     at.selectbox(key="pick1").select("Clarithromycin (DB01211)")

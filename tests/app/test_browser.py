@@ -1,4 +1,5 @@
-"""The app in a real browser: start ``streamlit run``, pick two drugs in headless Chromium, read the answer.
+"""The app in a real browser: start ``streamlit run``, pick two drugs in headless Chromium, read the answer,
+open its link.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``) and the ``playwright`` Python package (no downloaded
 browser: Playwright drives the system Chromium). Saves a screenshot of the answer; with ``DDI_UPDATE_SCREENSHOT``
@@ -121,6 +122,12 @@ def test_pick_two_drugs_and_read_the_answer_in_a_browser(app_url, tmp_path):
             page.wait_for_timeout(1000)
             shot = tmp_path / "screenshot.png"
             page.screenshot(path=str(shot), full_page=True)
+            # The address bar links to the answer; opened in another tab, the link shows the pair again.
+            assert page.url.endswith("?drug1=DB01211&drug2=DB00641"), page.url
+            linked = browser.new_page()
+            linked.goto(f"{app_url}/?drug1=DB00682&drug2=aspirin")
+            answer = linked.locator("h3").filter(has_text="Warfarin").filter(has_text="Acetylsalicylic acid").first
+            answer.wait_for(timeout=ANSWER_MS)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
