@@ -25,6 +25,7 @@ SUBCOMMAND_MODULES = (
     "ddi.cli.featurize",
     "ddi.cli.paths",
     "ddi.cli.ask",
+    "ddi.cli.regimen",
     "ddi.cli.train",
     "ddi.cli.evaluate",
     "ddi.cli.predict",

@@ -886,17 +886,10 @@ def score_file(
         raise BatchInputError(f"chunksize must be at least 1, not {chunksize}")
     source = inspect_input(in_path, cols, max_bytes)
     out = Path(out_path)
-    file_format(out)
     if out.exists() and out.resolve() == source.path.resolve():
         raise BatchInputError(f"{out}: the output would overwrite the input; choose another --out")
-    if out.is_dir():
-        raise BatchInputError(f"{out} is a directory; give a file name such as {out / 'scored.csv'}")
-    input_schema = _input_schema(source)
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
-    try:
-        writer = _Writer(out, input_schema)
-    except OSError as exc:
-        raise BatchInputError(f"{out}: cannot write there ({exc.strerror or exc})") from exc
+    writer = _open_writer(out, _input_schema(source))
     rows = failed = 0
     start = time.perf_counter()
     bar = tqdm(total=source.rows, unit=" pairs", desc="scoring", disable=not progress)
@@ -919,6 +912,36 @@ def score_file(
     summary = BatchSummary(rows, rows - failed, failed, seconds, out)
     log.info("scored %d rows (%d failed) in %.1f s -> %s", rows, failed, seconds, out)
     return summary
+
+
+def write_table(df: pd.DataFrame, out_path: str | Path) -> Path:
+    """Write a scored table as ``.csv``, ``.tsv`` (either may end in ``.gz``) or ``.parquet``, by its name; the
+    file appears whole or not at all.
+
+    Raises
+    ------
+    BatchInputError
+        If the name has another extension, is a directory or cannot be written.
+    """
+    out = Path(out_path)
+    writer = _open_writer(out, None)
+    try:
+        writer.write(df)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return out
+
+
+def _open_writer(out: Path, input_schema: pa.Schema | None) -> _Writer:
+    if out.is_dir():
+        raise BatchInputError(f"{out} is a directory; give a file name such as {out / 'scored.csv'}")
+    file_format(out)
+    try:
+        return _Writer(out, input_schema)
+    except OSError as exc:
+        raise BatchInputError(f"{out}: cannot write there ({exc.strerror or exc})") from exc
 
 
 def _input_schema(source: InputFile) -> pa.Schema:

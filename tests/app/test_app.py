@@ -114,9 +114,29 @@ def test_a_structure_outside_the_graph_is_scored_and_marked_less_certain(served_
     assert any("DrugBank does not list this pair" in c for c in texts(at.caption))
 
 
+def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_model):
+    at = app().run()
+    at.switch_page("pages/1_Regimen.py").run()
+    assert_no_exception(at)
+    assert texts(at.info) == ["Choose at least two drugs."]
+    at.multiselect(key="regimen").select("Clarithromycin (DB01211)").select("Simvastatin (DB00641)")
+    at.multiselect(key="regimen").select("Warfarin (DB00682)").select("xyzzy")
+    at.run()
+    assert_no_exception(at)
+    [warning] = texts(at.warning)
+    assert warning.startswith("**xyzzy** is not used: unknown drug 'xyzzy'")
+    [heading] = texts(at.subheader)
+    assert heading.startswith("3 pair(s): ")
+    table = at.dataframe[0].value
+    assert len(table) == 3, "the pairs with the unusable drug are not shown, only downloaded"
+    assert "Clarithromycin" in " ".join(table["predicted interaction"])
+    [download] = at.get("download_button")
+    assert download.proto.label == "Download every pair (CSV)"
+
+
 def test_batch_page_scores_an_upload_and_offers_the_download(served_model):
     at = app().run()
-    at.switch_page("pages/1_Batch.py").run()
+    at.switch_page("pages/2_Batch.py").run()
     assert_no_exception(at)
     csv = b"drug1,drug2\nclarithromycin,simvastatin\nwarfarin,DB00945\nsimvastatinn,warfarin\n"
     at.get("file_uploader")[0].set_value(("pairs.csv", csv, "text/csv"))
@@ -132,7 +152,7 @@ def test_batch_page_scores_an_upload_and_offers_the_download(served_model):
 
 def test_batch_page_rejects_a_table_without_drug_columns(served_model):
     at = app().run()
-    at.switch_page("pages/1_Batch.py").run()
+    at.switch_page("pages/2_Batch.py").run()
     at.get("file_uploader")[0].set_value(("pairs.csv", b"a,b\n1,2\n", "text/csv"))
     at.run()
     assert_no_exception(at)
@@ -143,7 +163,7 @@ def test_batch_page_rejects_a_table_without_drug_columns(served_model):
 
 def test_model_page_shows_the_model_and_its_test_figures(served_model):
     at = app().run()
-    at.switch_page("pages/2_Model.py").run()
+    at.switch_page("pages/3_Model.py").run()
     assert_no_exception(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Split"] == "custom", "the tiny model is trained on a sampled split directory"
@@ -167,14 +187,14 @@ def test_model_page_shows_the_sparsity_of_a_pruned_model(tiny_model_dir, tmp_pat
     monkeypatch.setenv("DDI_MODEL_DIR", str(pruned))
     monkeypatch.setenv("DDI_TORCH_THREADS", str(torch.get_num_threads()))
     at = app().run()
-    at.switch_page("pages/2_Model.py").run()
+    at.switch_page("pages/3_Model.py").run()
     assert_no_exception(at)
     [sparsity] = [m for m in at.metric if m.label == "Sparsity"]
     assert 0.4 < float(sparsity.value.rstrip("%")) / 100 < 0.6
     assert "pruned with gmp, target 50%" in sparsity.help
 
 
-@pytest.mark.parametrize("page", ["main.py", "pages/1_Batch.py", "pages/2_Model.py"])
+@pytest.mark.parametrize("page", ["main.py", "pages/1_Regimen.py", "pages/2_Batch.py", "pages/3_Model.py"])
 def test_every_page_says_how_to_get_a_model_when_there_is_none(tmp_path, monkeypatch, page):
     monkeypatch.setenv("DDI_MODEL_DIR", str(tmp_path / "no-model"))
     at = app().run()

@@ -82,3 +82,27 @@ def test_top_k_must_be_positive(capsys):
         main(["ask", "a", "b", "--top-k", "0"])
     assert exc.value.code == 2
     assert "must be at least 1, not 0" in capsys.readouterr().err
+
+
+def test_regimen_ranks_the_pairs_and_reports_a_bad_drug_once(capsys, model_args, tmp_path):
+    out_file = tmp_path / "regimen.csv"
+    drugs = ["Clarithromycin", "Simvastatin", "Warfarin", "xyzzy"]
+    assert main(["regimen", *drugs, "--out", str(out_file), *model_args]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("6 pair(s): ") and lines[0].endswith("3 not scored; ranked by interaction score")
+    # Listed pairs first, each with DrugBank's sentence under it.
+    assert "%" in lines[1] and lines[2].startswith("        DrugBank lists: ")
+    [pair] = [i for i, line in enumerate(lines) if "Clarithromycin + Simvastatin:" in line]
+    assert lines[pair + 1].startswith("        DrugBank lists: The serum concentration of Simvastatin")
+    assert sum("xyzzy" in line for line in lines) == 1, "a bad drug is reported once, not per pair"
+    assert "not used: xyzzy: unknown drug 'xyzzy'" in out
+    import pandas as pd
+
+    written = pd.read_csv(out_file, keep_default_na=False)
+    assert len(written) == 6 and (written["error"] != "").sum() == 3
+
+
+def test_regimen_of_one_drug_is_one_clear_error_before_the_model_loads(capsys):
+    assert main(["regimen", "aspirin", "--model", "/nonexistent"]) == 2
+    assert _error_line(capsys.readouterr().err) == "ddi: error: a regimen needs at least two different drugs; got 1"

@@ -372,3 +372,18 @@ def test_precomputed_drug_projection_scores_like_the_full_heads(predictor):
     finally:
         predictor.encoded = enc
     assert torch.allclose(fast, slow, atol=1e-5) and torch.allclose(fast_exists, slow_exists, atol=1e-5)
+
+
+def test_write_table_writes_by_extension_or_says_why_not(tmp_path):
+    from ddi.serve.batch import write_table
+
+    df = pd.DataFrame({"drug1": ["a", "b"], "error": ["", "unknown drug 'b'"]})
+    for name in ("t.csv", "t.tsv.gz", "t.parquet"):
+        write_table(df, tmp_path / name)
+    assert pd.read_parquet(tmp_path / "t.parquet").equals(df)
+    assert pd.read_csv(tmp_path / "t.tsv.gz", sep="\t", keep_default_na=False).equals(df)
+    with pytest.raises(BatchInputError, match="is a directory"):
+        write_table(df, tmp_path)
+    with pytest.raises(BatchInputError, match="unsupported file type"):
+        write_table(df, tmp_path / "t.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet", "t.tsv.gz"], "no partial files"

@@ -1,0 +1,74 @@
+"""Regimen page: every pair among the drugs one patient takes, ranked, with a download of the whole table."""
+
+from __future__ import annotations
+
+import streamlit as st
+from appkit import require_service
+
+from ddi.errors import UserInputError
+from ddi.serve.regimen import MAX_REGIMEN_DRUGS, check_regimen
+
+st.set_page_config(page_title="ddi — regimen check", page_icon="💊", layout="wide")
+
+#: The table's columns, renamed for reading, in this order.
+SHOWN = {
+    "drug1": "drug 1",
+    "drug2": "drug 2",
+    "sentence": "predicted interaction",
+    "probability": "probability of the type",
+    "exists_score": "interaction score",
+    "known_sentence": "DrugBank lists",
+}
+
+
+def main() -> None:
+    service = require_service()
+    st.title("Check a regimen")
+    st.markdown(
+        f"Pick the drugs one patient takes (up to {MAX_REGIMEN_DRUGS}); every pair among them is scored. The "
+        "pairs DrugBank lists come first, then the others by the model's interaction score. Type a SMILES or "
+        "any other name and press Enter to add a drug outside the list."
+    )
+    chosen = st.multiselect(
+        "Drugs",
+        options=list(service.choices),
+        key="regimen",
+        placeholder="Type a name or synonym…",
+        accept_new_options=True,
+        max_selections=MAX_REGIMEN_DRUGS,
+    )
+    if len(chosen) < 2:
+        st.info("Choose at least two drugs.")
+        return
+    try:
+        with st.spinner("Scoring every pair…"):
+            check = check_regimen(service.predictor, service.resolver, [service.choices.get(c, c) for c in chosen])
+    except UserInputError as exc:
+        st.error(str(exc))
+        return
+    for text, problem in check.problems.items():
+        st.warning(f"**{text}** is not used: {problem}.")
+    pairs = check.pairs
+    scored = pairs[~pairs["error"].astype(bool)]
+    listed = int((scored["known_type"].astype(str) != "").sum())
+    st.subheader(f"{len(scored)} pair(s): {listed} listed by DrugBank, {len(scored) - listed} predicted")
+    percent = st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0)
+    st.dataframe(
+        scored[list(SHOWN)].rename(columns=SHOWN),
+        hide_index=True,
+        column_config={SHOWN["probability"]: percent, SHOWN["exists_score"]: percent},
+    )
+    st.caption(
+        "The interaction score is the model's probability that the pair interacts. DrugBank lists only reported "
+        "interactions: an unlisted pair is **not** a confirmed safe combination."
+    )
+    st.download_button(
+        "Download every pair (CSV)",
+        pairs.to_csv(index=False).encode("utf-8"),
+        file_name="regimen.csv",
+        mime="text/csv",
+        help="All the columns of the batch command, including the pairs that could not be scored.",
+    )
+
+
+main()

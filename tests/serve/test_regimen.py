@@ -1,0 +1,58 @@
+"""The regimen check: every pair among several drugs, ranked, each bad or repeated drug reported once."""
+
+from __future__ import annotations
+
+import pytest
+
+from ddi.serve.batch import score_table
+from ddi.serve.regimen import MAX_REGIMEN_DRUGS, RegimenError, check_regimen, regimen_drugs
+
+PHENOL = "CC(C)(C)c1ccc(O)cc1"  # 4-tert-butylphenol: in no drug table
+
+
+def test_every_pair_is_scored_as_the_batch_scores_it_and_ranked(predictor, resolver):
+    drugs = ["Clarithromycin", "Simvastatin", "Warfarin", "Aspirin", PHENOL]
+    check = check_regimen(predictor, resolver, drugs)
+    pairs = check.pairs
+    assert check.problems == {}
+    assert len(pairs) == 10
+    assert {frozenset(p) for p in zip(pairs["drug1"], pairs["drug2"], strict=True)} == {
+        frozenset((a, b)) for i, a in enumerate(drugs) for b in drugs[i + 1 :]
+    }
+    # The same figures as a batch of the same pairs.
+    batch = score_table(pairs[["drug1", "drug2"]], predictor, resolver)
+    assert pairs["predicted_type"].tolist() == batch["predicted_type"].tolist()
+    assert pairs["exists_score"].tolist() == pytest.approx(batch["exists_score"].tolist())
+    # Listed pairs first, then by interaction score.
+    listed = (pairs["known_type"] != "").tolist()
+    assert listed == sorted(listed, reverse=True)
+    assert any(listed), "clarithromycin + simvastatin is listed by DrugBank"
+    unlisted = pairs.loc[~pairs["known_type"].astype(bool), "exists_score"].tolist()
+    assert unlisted == sorted(unlisted, reverse=True)
+
+
+def test_a_bad_or_repeated_drug_is_reported_once_and_its_pairs_say_why(predictor, resolver):
+    drugs = ["Simvastatin", "aspirin", "Acetylsalicylic acid", "xyzzy", "C1CC(", " simvastatin "]
+    check = check_regimen(predictor, resolver, drugs)
+    assert list(check.problems) == ["Acetylsalicylic acid", "xyzzy", "C1CC("]
+    assert check.problems["Acetylsalicylic acid"].startswith("the same drug as 'aspirin'")
+    assert "unknown drug 'xyzzy'" in check.problems["xyzzy"]
+    assert "invalid SMILES" in check.problems["C1CC("]
+    pairs = check.pairs
+    assert len(pairs) == 6, "4 distinct usable-or-not drugs: the repeated name is left out"
+    failed = pairs["error"].astype(bool)
+    assert failed.tolist() == [False] + [True] * 5, "failed pairs come last"
+    assert all("xyzzy" in e or "C1CC(" in e for e in pairs.loc[failed, "error"])
+
+
+@pytest.mark.parametrize(
+    ("drugs", "message"),
+    [
+        (["aspirin"], "at least two different drugs; got 1"),
+        (["aspirin", " Aspirin ", ""], "at least two different drugs; got 1"),
+        ([f"drug{i}" for i in range(MAX_REGIMEN_DRUGS + 1)], f"too large (limit {MAX_REGIMEN_DRUGS})"),
+    ],
+)
+def test_a_regimen_too_small_or_too_large_is_refused(drugs, message):
+    with pytest.raises(RegimenError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        regimen_drugs(drugs)
