@@ -46,8 +46,8 @@ def main() -> None:
     except UserInputError as exc:
         st.error(str(exc))
         return
-    for text, problem in check.problems.items():
-        st.warning(f"**{text}** is not used: {problem}.")
+    for text, note in check.notes.items():
+        st.warning(f"**{text}**: {note}.")
     pairs = check.pairs
     scored = pairs[~pairs["error"].astype(bool)]
     listed = int((scored["known_type"].astype(str) != "").sum())

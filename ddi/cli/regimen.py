@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_table(check.pairs, args.out)
     if args.json:
-        print(json.dumps({"pairs": check.pairs.to_dict(orient="records"), "problems": check.problems}, indent=2))
+        print(json.dumps({"pairs": check.pairs.to_dict(orient="records"), "notes": check.notes}, indent=2))
     else:
         print(regimen_text(check))
     if args.out:
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 def regimen_text(check: RegimenCheck) -> str:
     """The ranked pairs as the terminal shows them: a line per scored pair, DrugBank's listing under a listed
-    one, and each drug that could not be used once, with why."""
+    one, and each drug not checked as given once, with why."""
     pairs = check.pairs
     failed = pairs["error"].astype(bool)
     listed = (pairs["known_type"].astype(str) != "") & ~failed
@@ -73,7 +73,9 @@ def regimen_text(check: RegimenCheck) -> str:
         )
         if is_listed:
             lines.append(f"        DrugBank lists: {row.known_sentence}")
-    lines.extend(f"  not used: {text}: {problem}" for text, problem in check.problems.items())
+    if check.notes:
+        lines.append("drugs not checked as given:")
+        lines.extend(f"  {text}: {note}" for text, note in check.notes.items())
     lines.append(
         "(The score is the model's probability that the pair interacts; an unlisted pair is not confirmed safe.)"
     )

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ddi.errors import UserInputError
 from ddi.serve.batch import BatchScorer
+from ddi.serve.resolve import CombinationDrugError
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -62,12 +63,13 @@ class RegimenCheck:
     Attributes
     ----------
     pairs: every pair of the regimen's drugs, ranked (see ``check_regimen``).
-    problems: each drug text that could not be used, or that names a drug listed before it -> why. The pairs of
-        an unusable drug say the same in their ``error`` column; a repeated drug is left out of the pairs.
+    notes: each drug text not checked as given -> why: it cannot be used (its pairs say the same in their
+        ``error`` column), it names a drug listed before it (left out of the pairs), or it is a combination
+        product (checked as its drugs).
     """
 
     pairs: pd.DataFrame
-    problems: dict[str, str]
+    notes: dict[str, str]
 
 
 def check_regimen(
@@ -75,29 +77,44 @@ def check_regimen(
 ) -> RegimenCheck:
     """Score every pair of ``drugs`` and rank the pairs: listed by DrugBank first, then by interaction score,
     failed pairs last. The columns are those of ``ddi.serve.batch.score_table`` (``top_k`` and ``explain`` as
-    there), with ``drug1`` and ``drug2`` the texts given.
+    there), with ``drug1`` and ``drug2`` the texts given (a combination product's drugs by their ids).
 
     Raises
     ------
     RegimenError
-        As ``regimen_drugs``. A drug that cannot be used never raises: it is in ``problems``.
+        As ``regimen_drugs``. A drug that cannot be used never raises: it is in ``notes``.
     """
     texts = regimen_drugs(drugs)
+    notes: dict[str, str] = {}
+    expanded: list[str] = []
+    for text in texts:
+        try:
+            resolver.resolve(text)
+        except CombinationDrugError as exc:
+            # "amoxicillin/clavulanate" in a patient's list means both drugs: each is checked with the others.
+            notes[text] = "a combination product: checked as " + ", ".join(f"{n} ({d})" for d, n in exc.candidates)
+            expanded.extend(drug_id for drug_id, _ in exc.candidates)
+            continue
+        except UserInputError:
+            pass  # the scorer says why, in the notes and in the pairs' error column
+        expanded.append(text)
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
-    problems: dict[str, str] = {}
     first_of_drug: dict[int, str] = {}
     kept = []
-    for text in texts:
+    for text in expanded:
         # The scorer remembers each text it resolves, so scoring the pairs below resolves none twice.
         side = scorer.side(text)
         if side.error:
-            problems[text] = side.error
+            notes[text] = side.error
         elif side.node in first_of_drug:
-            problems[text] = f"the same drug as {first_of_drug[side.node]!r} ({side.name}); checked once"
+            notes.setdefault(text, f"the same drug as {first_of_drug[side.node]!r} ({side.name}); checked once")
             continue
         else:
             first_of_drug[side.node] = text
         kept.append(text)
+    if len(first_of_drug) < 2:
+        why = "; ".join(f"{text}: {note}" for text, note in notes.items())
+        raise RegimenError(f"a regimen needs at least two different drugs it can use; got {len(first_of_drug)} ({why})")
     pairs = pd.DataFrame(list(itertools.combinations(kept, 2)), columns=["drug1", "drug2"])
     scored = scorer.score(pairs)
     order = pd.DataFrame(
@@ -108,4 +125,4 @@ def check_regimen(
         }
     )
     ranked = order.sort_values(["failed", "unlisted", "exists"], kind="stable").index
-    return RegimenCheck(scored.loc[ranked].reset_index(drop=True), problems)
+    return RegimenCheck(scored.loc[ranked].reset_index(drop=True), notes)

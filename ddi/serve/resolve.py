@@ -30,6 +30,7 @@ from ddi.chem.molecule import INCHI_PREFIX, MAX_STRUCTURE_LENGTH, InvalidStructu
 from ddi.data.benchmark import ALL_DRUGS_FILE, read_tsv
 from ddi.data.tables import Tables
 from ddi.errors import UserInputError
+from ddi.serve.drug_names import name_variants, without_dose
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -43,6 +44,8 @@ VOCABULARY_FILE = "drugbank_vocabulary.tsv"
 #: numbers (APRD00264) come last so that search lists them after every name.
 ID, MODEL_NAME, CATALOGUE_NAME, SYNONYM, ACCESSION = 0, 1, 2, 3, 4
 _KIND_OF_LEVEL = {ID: "id", MODEL_NAME: "name", CATALOGUE_NAME: "name", SYNONYM: "synonym", ACCESSION: "id"}
+#: Prefix of the kind of a drug found by its text without dose, dosage form or salt ("trimmed name").
+TRIMMED = "trimmed "
 #: Prefixes that mark text as a structure whatever it looks like ("smiles:CCO").
 STRUCTURE_PREFIXES = ("smiles:", "smiles=")
 
@@ -62,6 +65,8 @@ _SMILES_MARKS = re.compile(r"[()\[\]=#@/\\%]")
 _SMILES_WEAK = re.compile(r"^[BCNOPSFIclnops0-9+\-.]*\d[BCNOPSFIclnops0-9+\-.]*$")
 # Such a chain is still offered as a structure in the "unknown drug" message, with the prefix that forces it.
 _SMILES_CHAIN = re.compile(r"^[BCNOPSFIclnops+\-.]+$")
+# What joins the drugs of a combination product: "amoxicillin/clavulanate", "A + B", "A and B", "A with B".
+_COMBINED = re.compile(r"\s*(?:/|\+|&|\band\b|\bwith\b)\s*", re.IGNORECASE)
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "ω": "omega"}
 
 
@@ -96,6 +101,10 @@ class AmbiguousDrugError(UserInputError, LookupError):
         self.candidates = candidates
 
 
+class CombinationDrugError(AmbiguousDrugError):
+    """The text joins several drugs ("amoxicillin/clavulanate"); ``candidates`` are its drugs."""
+
+
 @dataclass(frozen=True, slots=True)
 class ResolvedDrug:
     """One drug as resolved from user text.
@@ -106,7 +115,9 @@ class ResolvedDrug:
     drugbank_id: the DrugBank id, or None for a structure that matches no DrugBank drug.
     name: the drug's name (its structure text when it has no DrugBank match).
     structure: a SMILES or InChI of the drug, or None when none is known.
-    kind: what the text was read as: "id", "name", "synonym", "inchikey" or "structure".
+    kind: what the text was read as: "id", "name", "synonym", "inchikey" or "structure"; "trimmed name" (or
+        "trimmed synonym", "trimmed id") when it named the drug only without its dose, dosage form, salt or
+        bracketed note ("Simvastatin 40mg tablet", see ``ddi.serve.drug_names``).
     in_model: whether the drug is one of the model's drugs (a node of its graph).
     """
 
@@ -316,23 +327,79 @@ class DrugResolver:
             return self._by_structure(query, stripped)
         if stripped[:7].lower() in STRUCTURE_PREFIXES:
             return self._by_structure(query, stripped[7:].strip())
-        for key_of, index in ((strict_key, self._strict), (loose_key, self._loose)):
-            found = index.get(key_of(stripped))
-            if found is not None:
-                level, ids = found
-                if len(ids) > 1:
-                    raise self._ambiguous(query, ids)
-                return self._resolved(query, ids[0], _KIND_OF_LEVEL[level])
+        named = self._by_name(query, stripped)
+        if named is not None:
+            return named
         if not any(c.isspace() for c in stripped):
             if _SMILES_MARKS.search(stripped):
-                return self._by_structure(query, stripped)
+                try:
+                    return self._by_structure(query, stripped)
+                except InvalidStructureError:
+                    # "Warfarin(Coumadin)", "amoxicillin/clavulanate": a name's brackets or slash, not a SMILES.
+                    named = self._by_trimmed_name(query, stripped)
+                    if named is not None:
+                        return named
+                    self._refuse_combination(query, stripped)
+                    raise
             if _SMILES_WEAK.match(stripped):
                 # "c1ccncc1" looks like SMILES, but so might an unknown code such as "B12": a failed parse
                 # here means "unknown drug", not "invalid SMILES".
                 mol, _ = parse_structure(stripped)
                 if mol is not None:
                     return self._by_structure(query, stripped, mol)
+        named = self._by_trimmed_name(query, stripped)
+        if named is not None:
+            return named
+        self._refuse_combination(query, stripped)
         raise self._unknown(query)
+
+    def _by_trimmed_name(self, query: str, text: str) -> ResolvedDrug | None:
+        """ "Simvastatin 40mg tablet", "warfarin sodium": the drug named once the prescription's details are
+        taken away (``name_variants``), or None."""
+        for variant in name_variants(text):
+            named = self._by_name(query, variant, TRIMMED)
+            if named is not None:
+                return named
+        return None
+
+    def _refuse_combination(self, query: str, text: str) -> None:
+        """Raise ``CombinationDrugError`` when ``text`` names two or more drugs joined ("amoxicillin/clavulanate",
+        "trimethoprim + sulfamethoxazole", "Amoxicillin-Clavulanate"): a pair has one drug on each side."""
+        text = without_dose(text)
+        parts = [p for p in _COMBINED.split(text) if p.strip()]
+        if len(parts) < 2:
+            parts = text.split("-")
+        if not 2 <= len(parts) <= 4:
+            return
+        drugs: dict[str, str] = {}
+        for part in parts:
+            try:
+                drug = self._by_name(query, part) or self._by_trimmed_name(query, part)
+            except AmbiguousDrugError:
+                return
+            if drug is None or drug.drugbank_id is None:
+                return
+            drugs[drug.drugbank_id] = drug.name
+        if len(drugs) < 2:
+            return
+        listed = ", ".join(f"{name} ({d})" for d, name in drugs.items())
+        raise CombinationDrugError(
+            f"{_shown(query)} combines {len(drugs)} drugs: {listed}; a pair has one drug on each side, so score each "
+            "of them as its own pair",
+            query,
+            tuple(drugs.items()),
+        )
+
+    def _by_name(self, query: str, name: str, kind_prefix: str = "") -> ResolvedDrug | None:
+        """The drug ``name`` names (strict key first, then loose), or None when it names none."""
+        for key_of, index in ((strict_key, self._strict), (loose_key, self._loose)):
+            found = index.get(key_of(name))
+            if found is not None:
+                level, ids = found
+                if len(ids) > 1:
+                    raise self._ambiguous(query, ids)
+                return self._resolved(query, ids[0], kind_prefix + _KIND_OF_LEVEL[level])
+        return None
 
     def _resolved(self, query: str, drug_id: str, kind: str) -> ResolvedDrug:
         drug = self._drugs[drug_id]

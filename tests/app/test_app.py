@@ -124,7 +124,7 @@ def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_mod
     at.run()
     assert_no_exception(at)
     [warning] = texts(at.warning)
-    assert warning.startswith("**xyzzy** is not used: unknown drug 'xyzzy'")
+    assert warning.startswith("**xyzzy**: unknown drug 'xyzzy'")
     [heading] = texts(at.subheader)
     assert heading.startswith("3 pair(s): ")
     table = at.dataframe[0].value

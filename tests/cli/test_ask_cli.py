@@ -96,7 +96,7 @@ def test_regimen_ranks_the_pairs_and_reports_a_bad_drug_once(capsys, model_args,
     [pair] = [i for i, line in enumerate(lines) if "Clarithromycin + Simvastatin:" in line]
     assert lines[pair + 1].startswith("        DrugBank lists: The serum concentration of Simvastatin")
     assert sum("xyzzy" in line for line in lines) == 1, "a bad drug is reported once, not per pair"
-    assert "not used: xyzzy: unknown drug 'xyzzy'" in out
+    assert "drugs not checked as given:\n  xyzzy: unknown drug 'xyzzy'" in out
     import pandas as pd
 
     written = pd.read_csv(out_file, keep_default_na=False)

@@ -14,7 +14,7 @@ def test_every_pair_is_scored_as_the_batch_scores_it_and_ranked(predictor, resol
     drugs = ["Clarithromycin", "Simvastatin", "Warfarin", "Aspirin", PHENOL]
     check = check_regimen(predictor, resolver, drugs)
     pairs = check.pairs
-    assert check.problems == {}
+    assert check.notes == {}
     assert len(pairs) == 10
     assert {frozenset(p) for p in zip(pairs["drug1"], pairs["drug2"], strict=True)} == {
         frozenset((a, b)) for i, a in enumerate(drugs) for b in drugs[i + 1 :]
@@ -34,10 +34,10 @@ def test_every_pair_is_scored_as_the_batch_scores_it_and_ranked(predictor, resol
 def test_a_bad_or_repeated_drug_is_reported_once_and_its_pairs_say_why(predictor, resolver):
     drugs = ["Simvastatin", "aspirin", "Acetylsalicylic acid", "xyzzy", "C1CC(", " simvastatin "]
     check = check_regimen(predictor, resolver, drugs)
-    assert list(check.problems) == ["Acetylsalicylic acid", "xyzzy", "C1CC("]
-    assert check.problems["Acetylsalicylic acid"].startswith("the same drug as 'aspirin'")
-    assert "unknown drug 'xyzzy'" in check.problems["xyzzy"]
-    assert "invalid SMILES" in check.problems["C1CC("]
+    assert list(check.notes) == ["Acetylsalicylic acid", "xyzzy", "C1CC("]
+    assert check.notes["Acetylsalicylic acid"].startswith("the same drug as 'aspirin'")
+    assert "unknown drug 'xyzzy'" in check.notes["xyzzy"]
+    assert "invalid SMILES" in check.notes["C1CC("]
     pairs = check.pairs
     assert len(pairs) == 6, "4 distinct usable-or-not drugs: the repeated name is left out"
     failed = pairs["error"].astype(bool)
@@ -56,3 +56,17 @@ def test_a_bad_or_repeated_drug_is_reported_once_and_its_pairs_say_why(predictor
 def test_a_regimen_too_small_or_too_large_is_refused(drugs, message):
     with pytest.raises(RegimenError, match=message.replace("(", r"\(").replace(")", r"\)")):
         regimen_drugs(drugs)
+
+
+def test_a_combination_product_is_checked_as_its_drugs(predictor, resolver):
+    check = check_regimen(predictor, resolver, ["Warfarin", "trimethoprim/sulfamethoxazole 800/160 mg"])
+    [note] = check.notes.values()
+    assert note == "a combination product: checked as Trimethoprim (DB00440), Sulfamethoxazole (DB01015)"
+    assert len(check.pairs) == 3
+    assert set(check.pairs["drug1_id"]) | set(check.pairs["drug2_id"]) == {"DB00682", "DB00440", "DB01015"}
+    assert not check.pairs["error"].astype(bool).any()
+
+
+def test_a_regimen_of_one_usable_drug_is_refused_with_why(predictor, resolver):
+    with pytest.raises(RegimenError, match=r"it can use; got 1 .*unknown drug 'xyzzy'"):
+        check_regimen(predictor, resolver, ["Warfarin", "xyzzy", "warfarin sodium"])

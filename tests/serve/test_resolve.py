@@ -8,7 +8,7 @@ import pytest
 
 from ddi.chem.molecule import InvalidStructureError
 from ddi.errors import UserInputError
-from ddi.serve.resolve import AmbiguousDrugError, DrugResolver, UnknownDrugError
+from ddi.serve.resolve import AmbiguousDrugError, CombinationDrugError, DrugResolver, UnknownDrugError
 
 ASPIRIN_SMILES = "CC(=O)OC1=CC=CC=C1C(O)=O"
 ASPIRIN_INCHI = "InChI=1S/C9H8O4/c1-6(10)13-8-5-3-2-4-7(8)9(11)12/h2-5H,1H3,(H,11,12)"
@@ -47,6 +47,56 @@ def test_resolves_what_a_user_types(resolver, text, drug_id, kind):
     assert (drug.drugbank_id, drug.kind, drug.in_model) == (drug_id, kind, True)
     assert drug.query == text
     assert drug.structure
+
+
+@pytest.mark.parametrize(
+    ("text", "drug_id", "kind"),
+    [
+        # Lines of prescriptions and health records: dose, dosage form, salt, a bracketed brand.
+        ("Simvastatin 40mg tablet", "DB00641", "trimmed name"),
+        ("aspirin 81 mg", "DB00945", "trimmed synonym"),
+        ("warfarin sodium", "DB00682", "trimmed name"),
+        ("Ciprofloxacin HCl 500mg tab", "DB00537", "trimmed name"),
+        ("Esomeprazole magnesium 40 mg DR capsule", "DB00736", "trimmed name"),
+        ("Metoprolol succinate ER 50 mg", "DB00264", "trimmed name"),
+        ("clopidogrel bisulfate", "DB00758", "trimmed name"),
+        ("Warfarin (Coumadin)", "DB00682", "trimmed name"),
+        ("Simvastatin-40mg", "DB00641", "trimmed name"),
+        # The whole text wins when it names a drug: a salt that is a drug of its own is not cut.
+        ("sodium chloride", "DB09153", "name"),
+        ("Fluticasone propionate", "DB00588", "name"),
+        ("Potassium chloride 20 mEq", "DB00761", "trimmed name"),
+    ],
+)
+def test_a_prescription_line_resolves_to_its_drug(resolver, text, drug_id, kind):
+    drug = resolver.resolve(text)
+    assert (drug.drugbank_id, drug.kind) == (drug_id, kind)
+    assert drug.query == text
+
+
+@pytest.mark.parametrize("text", ["HCl", "tablet 40 mg", "500 mg", "sodium"])
+def test_a_dose_form_or_salt_alone_names_no_drug_by_trimming(resolver, text):
+    try:
+        drug = resolver.resolve(text)
+    except UnknownDrugError:
+        return
+    assert not drug.kind.startswith("trimmed"), (text, drug)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "amoxicillin/clavulanate",
+        "Amoxicillin-Clavulanate 875 mg",
+        "clavulanate + amoxicillin",
+        "Amoxicillin and clavulanate potassium",
+    ],
+)
+def test_a_combination_product_names_its_drugs_instead_of_a_smiles_error(resolver, text):
+    with pytest.raises(CombinationDrugError) as caught:
+        resolver.resolve(text)
+    assert {d for d, _ in caught.value.candidates} == {"DB01060", "DB00766"}
+    assert "combines 2 drugs" in str(caught.value) and "score each of them as its own pair" in str(caught.value)
 
 
 def test_a_model_name_wins_over_a_catalogue_drug_of_the_same_name(resolver):
