@@ -1,7 +1,8 @@
-"""``ddi regimen DRUG DRUG [DRUG ...]``: check every pair among the drugs one patient takes.
+"""``ddi regimen DRUG DRUG [DRUG ...]``: check every pair among the drugs one patient takes;
+``ddi regimen --file LIST --out PAIRS``: every regimen of a medication list.
 
-A thin shell over ``ddi.serve.regimen.check_regimen``: the ranked pairs printed, and with ``--out`` the whole
-table written as ``ddi predict`` writes one.
+A thin shell over ``ddi.serve.regimen``: the ranked pairs printed, and with ``--out`` the whole table written as
+``ddi predict`` writes one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import TYPE_CHECKING
 from ddi.cli.main import add_data_dir_argument, positive_int
 
 if TYPE_CHECKING:
+    from ddi.predict.predictor import Predictor
     from ddi.serve.regimen import RegimenCheck
+    from ddi.serve.resolve import DrugResolver
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,27 +26,38 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Score every pair among the DRUGs one patient takes and rank them: the pairs DrugBank lists first, "
             "then the others by the model's interaction score. A drug may be a name, synonym, DrugBank id, "
-            "InChIKey, SMILES or InChI (quote SMILES for the shell); a pair that cannot be scored says why."
+            "InChIKey, SMILES or InChI (quote SMILES for the shell); a pair that cannot be scored says why. "
+            "With --file, check every regimen of a medication list (one drug per row, a column saying whose "
+            "regimen: patient, visit, ...) into --out."
         ),
     )
-    parser.add_argument("drugs", nargs="+", metavar="DRUG", help="two or more drugs")
+    parser.add_argument("drugs", nargs="*", metavar="DRUG", help="two or more drugs")
+    parser.add_argument("--file", help="a medication list instead: .csv, .tsv (or .gz) or .parquet, one drug per row")
+    parser.add_argument("--drug-col", help="the --file column of drugs, if not found by name (drug, medication, ...)")
+    parser.add_argument("--group-col", help="the --file column of whose regimen (patient, visit, ...), if not found")
     parser.add_argument("--model", default=None, help="model directory (default: models/default)")
     parser.add_argument("--top-k", type=positive_int, default=3, help="types listed per pair in --out (default 3)")
-    parser.add_argument("--out", help="also write the whole table: .csv, .tsv (or .gz) or .parquet")
+    parser.add_argument("--out", help="write the whole table: .csv, .tsv (or .gz) or .parquet (needed with --file)")
     parser.add_argument("--json", action="store_true", help="print the pairs as JSON records")
     add_data_dir_argument(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.predict.predictor import Predictor
-    from ddi.serve.batch import write_table
-    from ddi.serve.regimen import check_regimen, regimen_drugs
-    from ddi.serve.resolve import DrugResolver
+    from ddi.errors import UserInputError
+    from ddi.serve.regimen import regimen_drugs
 
+    if args.file:
+        if args.drugs:
+            raise UserInputError("give either DRUGs or --file, not both")
+        if not args.out:
+            raise UserInputError("--file needs --out: the pairs of every regimen go to a table")
+        return _run_file(args)
     regimen_drugs(args.drugs)  # a regimen of one drug should not cost loading the model
-    predictor = Predictor.load(args.model, data_dir=args.data_dir)
-    resolver = DrugResolver.for_predictor(predictor)
+    predictor, resolver = _load(args)
+    from ddi.serve.batch import write_table
+    from ddi.serve.regimen import check_regimen
+
     check = check_regimen(predictor, resolver, args.drugs, top_k=args.top_k)
     if args.out:
         write_table(check.pairs, args.out)
@@ -54,6 +68,40 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         print(f"-> {args.out}")
     return 0
+
+
+def _run_file(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from ddi.serve.batch import file_format, open_table, read_chunks, write_table
+    from ddi.serve.regimen import check_regimens, find_regimen_columns
+
+    # Check the list and the output name before the model loads: a typo should not cost a minute.
+    file_format(args.out)
+    source = open_table(args.file)
+    drug_col, group_col = find_regimen_columns(source.columns, args.drug_col, args.group_col)
+    table = pd.concat(list(read_chunks(source, 100_000)) or [pd.DataFrame(columns=source.columns)])
+    predictor, resolver = _load(args)
+    rows = check_regimens(predictor, resolver, table, drug_col, group_col, top_k=args.top_k)
+    write_table(rows, args.out)
+    is_pair = rows["drug2"] != ""
+    failed = is_pair & (rows["error"] != "")
+    listed = is_pair & ~failed & (rows["known_type"] != "")
+    regimens = rows[group_col].nunique() if group_col is not None else 1
+    print(
+        f"{regimens:,} regimen(s), {int(is_pair.sum()):,} pairs: {int(listed.sum()):,} listed by DrugBank, "
+        f"{int((is_pair & ~failed & ~listed).sum()):,} predicted, {int(failed.sum()):,} not scored; "
+        f"{int((~is_pair).sum()):,} note(s) -> {args.out}"
+    )
+    return 0
+
+
+def _load(args: argparse.Namespace) -> tuple[Predictor, DrugResolver]:
+    from ddi.predict.predictor import Predictor
+    from ddi.serve.resolve import DrugResolver
+
+    predictor = Predictor.load(args.model, data_dir=args.data_dir)
+    return predictor, DrugResolver.for_predictor(predictor)
 
 
 def regimen_text(check: RegimenCheck) -> str:

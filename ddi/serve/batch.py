@@ -572,8 +572,20 @@ def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes
     Raises
     ------
     BatchInputError
-        If the file is missing, empty, too large, binary (for CSV/TSV), not Parquet (for .parquet), or has no
-        drug columns.
+        As ``open_table``, or if the table has no drug columns.
+    """
+    source = open_table(path, max_bytes)
+    find_drug_columns(source.columns, cols)
+    return source
+
+
+def open_table(path: str | Path, max_bytes: int | None = None) -> InputFile:
+    """The format, columns and text encoding of the table at ``path``, for ``read_chunks``.
+
+    Raises
+    ------
+    BatchInputError
+        If the file is missing, empty, too large, binary (for CSV/TSV) or not Parquet (for .parquet).
     """
     path = Path(path)
     fmt = file_format(path)
@@ -589,7 +601,6 @@ def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes
         source = InputFile(path, fmt, columns, "", rows)
     else:
         source = _text_header(path, fmt)
-    find_drug_columns(source.columns, cols)
     return source
 
 

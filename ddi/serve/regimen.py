@@ -9,9 +9,10 @@ that could not be scored, with the reason in their ``error`` column.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -82,9 +83,128 @@ def check_regimen(
     Raises
     ------
     RegimenError
-        As ``regimen_drugs``. A drug that cannot be used never raises: it is in ``notes``.
+        As ``regimen_drugs``, or if fewer than two of the drugs can be used (the message says why).
     """
-    texts = regimen_drugs(drugs)
+    scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
+    pairs, notes = _pairs_to_score(scorer, resolver, regimen_drugs(drugs))
+    return RegimenCheck(_ranked(scorer.score(pairs)), notes)
+
+
+def check_regimens(
+    predictor: Predictor,
+    resolver: DrugResolver,
+    table: pd.DataFrame,
+    drug_column: Any,
+    group_column: Any | None = None,
+    top_k: int = 3,
+) -> pd.DataFrame:
+    """Check every regimen of a medication list: one row per drug taken, ``group_column`` saying whose regimen
+    (a patient, a visit), or one regimen for the whole table without it.
+
+    Returns one row per pair within each regimen (the group column, ``drug1``, ``drug2``, the columns of
+    ``ddi.serve.batch.score_table`` and a ``note`` column), regimens in the order of the table and pairs ranked
+    as ``check_regimen`` ranks them; then, per regimen, one row per drug not checked as given (its text in
+    ``drug1``, why in ``note``), or one row whose ``note`` says why the regimen could not be checked at all. A
+    row with an empty ``group_column`` belongs to no regimen and gets a note. Every drug of the table is in a pair
+    or a note.
+    """
+    groups = table[group_column] if group_column is not None else pd.Series("", index=table.index)
+    groups = groups.map(lambda g: "" if _is_blank(g) else str(g).strip())
+    drugs = table[drug_column].map(lambda d: "" if _is_blank(d) else str(d))
+    scorer = BatchScorer(predictor, resolver, top_k=top_k)
+    frames: list[pd.DataFrame] = []
+    notes: list[dict[str, str]] = []
+    order: dict[str, int] = {}
+    for group, texts in drugs.groupby(groups, sort=False):
+        order[str(group)] = len(order)
+        if group == "" and group_column is not None:
+            # Rows of unknown regimen: joining them into one would pair drugs of different patients.
+            why = f"no {group_column}: the drug belongs to no regimen, so it is not checked"
+            notes.extend({"group": group, "drug1": text, "note": why} for text in texts)
+            continue
+        try:
+            pairs, group_notes = _pairs_to_score(scorer, resolver, regimen_drugs(list(texts)))
+        except RegimenError as exc:
+            notes.append({"group": group, "drug1": "", "note": str(exc)})
+            continue
+        frames.append(pairs.assign(group=group))
+        notes.extend({"group": group, "drug1": text, "note": note} for text, note in group_notes.items())
+    pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["drug1", "drug2", "group"])
+    scored = scorer.score(pairs.drop(columns="group"), cols=["drug1", "drug2"]).assign(group=pairs["group"], note="")
+    rows = pd.concat([_ranked(scored, by="group", order=order), pd.DataFrame(notes)], ignore_index=True)
+    # The note rows' empty text cells; their numbers stay missing.
+    text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
+    rows[text] = rows[text].fillna("")
+    rows = rows.sort_values("group", key=lambda g: g.map(order), kind="stable")
+    rows = rows[["group", *[c for c in rows.columns if c != "group"]]].reset_index(drop=True)
+    if group_column is None:
+        return rows.drop(columns="group")
+    return rows.rename(columns={"group": group_column})
+
+
+#: Column names (case, spaces, ``_`` and ``-`` ignored) of a medication list's drug, and of whose regimen it is.
+# fmt: off
+DRUG_COLUMN_NAMES = (
+    "drug", "drugname", "drugid", "drugbankid", "medication", "medicationname", "medicine", "med", "drugs",
+    "medications", "substance", "ingredient", "name", "smiles", "inchi",
+)
+GROUP_COLUMN_NAMES = (
+    "patient", "patientid", "patientnumber", "mrn", "regimen", "regimenid", "person", "personid", "subject",
+    "subjectid", "encounter", "encounterid", "visit", "visitid", "case", "caseid", "group", "id",
+)
+# fmt: on
+
+
+def find_regimen_columns(
+    columns: Sequence[Any], drug: str | None = None, group: str | None = None
+) -> tuple[Any, Any | None]:
+    """The drug column of a medication list and the column saying whose regimen each row is (None: the whole
+    table is one regimen): ``drug`` and ``group`` when given, else found by name (``DRUG_COLUMN_NAMES``,
+    ``GROUP_COLUMN_NAMES``).
+
+    Raises
+    ------
+    RegimenError
+        If a named column is missing, or no drug column is found; the message lists the columns.
+    """
+    listed = ", ".join(repr(str(c)) for c in columns) or "none"
+    keys: dict[str, Any] = {}
+    for column in columns:
+        keys.setdefault(re.sub(r"[^0-9a-z]", "", str(column).casefold()), column)
+
+    def named(wanted: str) -> Any:
+        match = [c for c in columns if str(c) == wanted] or [
+            c for c in columns if str(c).casefold() == wanted.casefold()
+        ]
+        if not match:
+            raise RegimenError(f"no column {wanted!r}; the columns are {listed}")
+        return match[0]
+
+    drug_column = named(drug) if drug else next((keys[n] for n in DRUG_COLUMN_NAMES if n in keys), None)
+    if drug_column is None:
+        raise RegimenError(
+            f"no drug column found; the columns are {listed}. A medication list has one drug per row: name its "
+            "column 'drug' (and the column of whose regimen it is 'patient') in a header row, or choose them with "
+            "--drug-col and --group-col"
+        )
+    if group:
+        return drug_column, named(group)
+    group_column = next((keys[n] for n in GROUP_COLUMN_NAMES if n in keys and keys[n] != drug_column), None)
+    return drug_column, group_column
+
+
+def _pairs_to_score(
+    scorer: BatchScorer, resolver: DrugResolver, texts: list[str]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The pairs (``drug1``, ``drug2``) of a regimen's distinct texts, and a note for each text not checked as
+    given: a combination product is replaced by its drugs, a second name of a drug is dropped, and a text that
+    names no usable drug stays (its pairs fail with the reason) and is noted.
+
+    Raises
+    ------
+    RegimenError
+        If fewer than two drugs can be used.
+    """
     notes: dict[str, str] = {}
     expanded: list[str] = []
     for text in texts:
@@ -98,11 +218,10 @@ def check_regimen(
         except UserInputError:
             pass  # the scorer says why, in the notes and in the pairs' error column
         expanded.append(text)
-    scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
     first_of_drug: dict[int, str] = {}
     kept = []
     for text in expanded:
-        # The scorer remembers each text it resolves, so scoring the pairs below resolves none twice.
+        # The scorer remembers each text it resolves, so scoring the pairs later resolves none twice.
         side = scorer.side(text)
         if side.error:
             notes[text] = side.error
@@ -114,15 +233,30 @@ def check_regimen(
         kept.append(text)
     if len(first_of_drug) < 2:
         why = "; ".join(f"{text}: {note}" for text, note in notes.items())
-        raise RegimenError(f"a regimen needs at least two different drugs it can use; got {len(first_of_drug)} ({why})")
-    pairs = pd.DataFrame(list(itertools.combinations(kept, 2)), columns=["drug1", "drug2"])
-    scored = scorer.score(pairs)
-    order = pd.DataFrame(
+        raise RegimenError(
+            f"a regimen needs at least two different drugs it can use; got {len(first_of_drug)}"
+            + (f" ({why})" if why else "")
+        )
+    return pd.DataFrame(list(itertools.combinations(kept, 2)), columns=["drug1", "drug2"]), notes
+
+
+def _ranked(scored: pd.DataFrame, by: str | None = None, order: dict[str, int] | None = None) -> pd.DataFrame:
+    """``scored`` ranked: within each ``by`` group (in ``order``), listed pairs first, then by interaction score,
+    failed pairs last."""
+    keys = pd.DataFrame(
         {
             "failed": scored["error"].astype(bool),
             "unlisted": scored["known_type"].fillna("").astype(str) == "",
             "exists": -pd.to_numeric(scored["exists_score"], errors="coerce").fillna(0.0),
         }
     )
-    ranked = order.sort_values(["failed", "unlisted", "exists"], kind="stable").index
-    return RegimenCheck(scored.loc[ranked].reset_index(drop=True), notes)
+    columns = ["failed", "unlisted", "exists"]
+    if by is not None and order is not None:
+        keys.insert(0, "group", scored[by].map(order))
+        columns.insert(0, "group")
+    ranked = keys.sort_values(columns, kind="stable").index
+    return scored.loc[ranked].reset_index(drop=True)
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or not str(value).strip()

@@ -106,3 +106,41 @@ def test_regimen_ranks_the_pairs_and_reports_a_bad_drug_once(capsys, model_args,
 def test_regimen_of_one_drug_is_one_clear_error_before_the_model_loads(capsys):
     assert main(["regimen", "aspirin", "--model", "/nonexistent"]) == 2
     assert _error_line(capsys.readouterr().err) == "ddi: error: a regimen needs at least two different drugs; got 1"
+
+
+def test_regimen_file_checks_each_patient_into_a_table(capsys, model_args, tmp_path):
+    meds = tmp_path / "meds.csv"
+    meds.write_text(
+        "patient,medication\np1,Simvastatin 40mg tablet\np1,Clarithromycin\np1,warfarin sodium\n"
+        "p2,aspirin\np2,amoxicillin/clavulanate\n"
+    )
+    out_file = tmp_path / "pairs.tsv"
+    assert main(["regimen", "--file", str(meds), "--out", str(out_file), *model_args]) == 0
+    summary = capsys.readouterr().out.strip().splitlines()[-1]
+    assert summary.startswith("2 regimen(s), 6 pairs: ") and summary.endswith(f"1 note(s) -> {out_file}")
+    import pandas as pd
+
+    rows = pd.read_csv(out_file, sep="\t", keep_default_na=False)
+    assert rows["patient"].tolist() == ["p1"] * 3 + ["p2"] * 4
+    assert rows["note"].iloc[-1].startswith("a combination product: checked as Amoxicillin (DB01060)")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--out", "o.csv", "aspirin"], "give either DRUGs or --file, not both"),
+        ([], "--file needs --out: the pairs of every regimen go to a table"),
+    ],
+)
+def test_regimen_file_misuse_is_one_clear_error(capsys, tmp_path, extra, message):
+    meds = tmp_path / "meds.csv"
+    meds.write_text("drug\naspirin\nwarfarin\n")
+    assert main(["regimen", "--file", str(meds), *extra, "--model", "/nonexistent"]) == 2
+    assert _error_line(capsys.readouterr().err) == f"ddi: error: {message}"
+
+
+def test_regimen_file_without_a_drug_column_is_named_before_the_model_loads(capsys, tmp_path):
+    meds = tmp_path / "meds.csv"
+    meds.write_text("a,b\n1,2\n")
+    assert main(["regimen", "--file", str(meds), "--out", str(tmp_path / "o.csv"), "--model", "/nonexistent"]) == 2
+    assert _error_line(capsys.readouterr().err).startswith("ddi: error: no drug column found; the columns are 'a', 'b'")

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pytest
 
 from ddi.serve.batch import score_table
-from ddi.serve.regimen import MAX_REGIMEN_DRUGS, RegimenError, check_regimen, regimen_drugs
+from ddi.serve.regimen import (
+    MAX_REGIMEN_DRUGS,
+    RegimenError,
+    check_regimen,
+    check_regimens,
+    find_regimen_columns,
+    regimen_drugs,
+)
 
 PHENOL = "CC(C)(C)c1ccc(O)cc1"  # 4-tert-butylphenol: in no drug table
 
@@ -70,3 +80,62 @@ def test_a_combination_product_is_checked_as_its_drugs(predictor, resolver):
 def test_a_regimen_of_one_usable_drug_is_refused_with_why(predictor, resolver):
     with pytest.raises(RegimenError, match=r"it can use; got 1 .*unknown drug 'xyzzy'"):
         check_regimen(predictor, resolver, ["Warfarin", "xyzzy", "warfarin sodium"])
+
+
+def test_a_medication_list_is_checked_patient_by_patient(predictor, resolver):
+    meds = pd.DataFrame(
+        {
+            "Patient ID": ["p1", "p1", "p1", "p2", "p2", "p2", "p3", "p3", None, "p1"],
+            "medication": [
+                "Simvastatin 40mg tablet",
+                "Clarithromycin 500 mg",
+                "warfarin sodium",
+                "metformin HCl",
+                "xyzzy",
+                "Lisinopril",
+                "aspirin",
+                "Aspirin 81 mg",
+                "omeprazole",
+                "",
+            ],
+        }
+    )
+    drug_col, group_col = find_regimen_columns(list(meds.columns))
+    assert (drug_col, group_col) == ("medication", "Patient ID")
+    rows = check_regimens(predictor, resolver, meds, drug_col, group_col)
+    assert list(rows.columns[:3]) == ["Patient ID", "drug1", "drug2"] and rows.columns[-1] == "note"
+    assert rows["Patient ID"].tolist() == ["p1"] * 3 + ["p2"] * 4 + ["p3", ""], "regimens in the table's order"
+    p1 = rows[rows["Patient ID"] == "p1"]
+    assert set(p1["drug1_id"]) | set(p1["drug2_id"]) == {"DB00641", "DB01211", "DB00682"}
+    assert (p1["error"] == "").all() and (p1["note"] == "").all()
+    # Within a regimen the ranking of check_regimen: the same pairs, the same order.
+    alone = check_regimen(predictor, resolver, ["Simvastatin 40mg tablet", "Clarithromycin 500 mg", "warfarin sodium"])
+    assert p1["drug1"].tolist() == alone.pairs["drug1"].tolist()
+    assert p1["exists_score"].tolist() == pytest.approx(alone.pairs["exists_score"].tolist())
+    p2 = rows[rows["Patient ID"] == "p2"]
+    assert p2["error"].tolist()[:3] == ["", "drug2: unknown drug 'xyzzy'", "drug1: unknown drug 'xyzzy'"]
+    assert p2["note"].tolist() == ["", "", "", "unknown drug 'xyzzy'"], "the bad drug's note follows its pairs"
+    [p3] = rows.loc[rows["Patient ID"] == "p3", "note"]
+    assert p3.startswith("a regimen needs at least two different drugs it can use; got 1")
+    [orphan] = rows.loc[rows["Patient ID"] == "", "note"]
+    assert orphan.startswith("no Patient ID: the drug belongs to no regimen")
+
+
+def test_without_a_group_column_the_list_is_one_regimen(predictor, resolver):
+    meds = pd.DataFrame({"drug": ["Warfarin", "Aspirin", "Omeprazole"]})
+    assert find_regimen_columns(list(meds.columns)) == ("drug", None)
+    rows = check_regimens(predictor, resolver, meds, "drug")
+    assert len(rows) == 3 and "group" not in rows.columns
+
+
+@pytest.mark.parametrize(
+    ("columns", "drug", "group", "message"),
+    [
+        (["a", "b"], None, None, "no drug column found; the columns are 'a', 'b'"),
+        (["drug", "patient"], "med", None, "no column 'med'; the columns are 'drug', 'patient'"),
+        (["drug", "patient"], None, "visit", "no column 'visit'"),
+    ],
+)
+def test_medication_list_columns_that_are_missing_are_named(columns, drug, group, message):
+    with pytest.raises(RegimenError, match=re.escape(message)):
+        find_regimen_columns(columns, drug, group)
