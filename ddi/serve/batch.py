@@ -137,6 +137,15 @@ def output_columns(top_k: int = 3, explain: bool = False) -> list[str]:
     return [*cols, *(["paths", "rules"] if explain else []), "basis", "error"]
 
 
+#: Column names (case, spaces, ``_`` and ``-`` ignored) of the drug column of a medication list, one drug per row.
+# fmt: off
+MEDICATION_COLUMN_NAMES = (
+    "drug", "drugname", "drugid", "drugbankid", "medication", "medicationname", "medicine", "med", "drugs",
+    "medications", "substance", "ingredient", "name", "smiles", "inchi",
+)
+# fmt: on
+
+
 def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None) -> tuple[Any, Any]:
     """The two drug columns of a table: ``cols`` if given, else found by name.
 
@@ -172,9 +181,11 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
         names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
         column = next((keys[n] for n in names if n in keys), None)
         if column is None:
+            one_per_row = any(key in MEDICATION_COLUMN_NAMES for key in keys)
             raise BatchInputError(
                 f"no drug columns found; the columns are {listed}. Name them drug1 and drug2 in a header row "
                 "(or drug_a/drug_b, drug1_id, drug1_name, ...), or choose them with --cols A B"
+                + ("; a medication list, one drug per row, is checked with `ddi regimen --file`" if one_per_row else "")
             )
         found.append(column)
     return found[0], found[1]

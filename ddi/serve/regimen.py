@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ddi.errors import UserInputError
-from ddi.serve.batch import BatchScorer
+from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer
 from ddi.serve.resolve import CombinationDrugError
 
 if TYPE_CHECKING:
@@ -142,12 +142,8 @@ def check_regimens(
     return rows.rename(columns={"group": group_column})
 
 
-#: Column names (case, spaces, ``_`` and ``-`` ignored) of a medication list's drug, and of whose regimen it is.
+#: Column names (case, spaces, ``_`` and ``-`` ignored) of whose regimen a medication list's row is.
 # fmt: off
-DRUG_COLUMN_NAMES = (
-    "drug", "drugname", "drugid", "drugbankid", "medication", "medicationname", "medicine", "med", "drugs",
-    "medications", "substance", "ingredient", "name", "smiles", "inchi",
-)
 GROUP_COLUMN_NAMES = (
     "patient", "patientid", "patientnumber", "mrn", "regimen", "regimenid", "person", "personid", "subject",
     "subjectid", "encounter", "encounterid", "visit", "visitid", "case", "caseid", "group", "id",
@@ -159,7 +155,7 @@ def find_regimen_columns(
     columns: Sequence[Any], drug: str | None = None, group: str | None = None
 ) -> tuple[Any, Any | None]:
     """The drug column of a medication list and the column saying whose regimen each row is (None: the whole
-    table is one regimen): ``drug`` and ``group`` when given, else found by name (``DRUG_COLUMN_NAMES``,
+    table is one regimen): ``drug`` and ``group`` when given, else found by name (``MEDICATION_COLUMN_NAMES``,
     ``GROUP_COLUMN_NAMES``).
 
     Raises
@@ -180,7 +176,7 @@ def find_regimen_columns(
             raise RegimenError(f"no column {wanted!r}; the columns are {listed}")
         return match[0]
 
-    drug_column = named(drug) if drug else next((keys[n] for n in DRUG_COLUMN_NAMES if n in keys), None)
+    drug_column = named(drug) if drug else next((keys[n] for n in MEDICATION_COLUMN_NAMES if n in keys), None)
     if drug_column is None:
         raise RegimenError(
             f"no drug column found; the columns are {listed}. A medication list has one drug per row: name its "

@@ -162,8 +162,11 @@ def test_drug_columns_are_found_by_name(columns, expected):
 
 
 def test_missing_drug_columns_list_the_columns():
-    with pytest.raises(BatchInputError, match=r"no drug columns found; the columns are 'a', 'b'.*--cols"):
+    with pytest.raises(BatchInputError, match=r"no drug columns found; the columns are 'a', 'b'.*--cols A B$"):
         find_drug_columns(["a", "b"])
+    # A medication list (one drug per row) is pointed to the regimen check.
+    with pytest.raises(BatchInputError, match=r"'Patient', 'Medication'.*checked with `ddi regimen --file`$"):
+        find_drug_columns(["Patient", "Medication"])
     with pytest.raises(BatchInputError, match="no column 'c'"):
         find_drug_columns(["a", "b"], ("a", "c"))
     with pytest.raises(BatchInputError, match="must differ"):
