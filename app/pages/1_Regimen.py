@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from appkit import require_service
+from appkit import Service, require_service
 
 from ddi.errors import UserInputError
-from ddi.serve.regimen import MAX_REGIMEN_DRUGS, check_regimen
+from ddi.serve.regimen import MAX_REGIMEN_DRUGS, check_regimen, check_regimens, find_regimen_columns
+from ddi.serve.uploads import MAX_UPLOAD_BYTES, read_upload
 
 st.set_page_config(page_title="ddi — regimen check", page_icon="💊", layout="wide")
 
@@ -37,8 +38,16 @@ def main() -> None:
         accept_new_options=True,
         max_selections=MAX_REGIMEN_DRUGS,
     )
+    upload = st.file_uploader(
+        "…or a medication list: one drug per row, with a column saying whose regimen (patient, visit)",
+        type=["csv", "tsv", "txt", "parquet"],
+        max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024),
+    )
+    if upload is not None:
+        check_medication_list(upload.name, upload.getvalue(), service)
+        return
     if len(chosen) < 2:
-        st.info("Choose at least two drugs.")
+        st.info("Choose at least two drugs, or upload a medication list.")
         return
     try:
         with st.spinner("Scoring every pair…"):
@@ -68,6 +77,26 @@ def main() -> None:
         file_name="regimen.csv",
         mime="text/csv",
         help="All the columns of the batch command, including the pairs that could not be scored.",
+    )
+
+
+def check_medication_list(name: str, data: bytes, service: Service) -> None:
+    """Every regimen of an uploaded medication list, shown and offered for download."""
+    try:
+        table = read_upload(name, data, pairs=False)
+        drug_column, group_column = find_regimen_columns(list(table.columns))
+        with st.spinner(f"Checking {len(table):,} rows…"):
+            rows = check_regimens(service.predictor, service.resolver, table, drug_column, group_column)
+    except UserInputError as exc:
+        st.error(str(exc))
+        return
+    is_pair = rows["drug2"] != ""
+    regimens = rows[group_column].nunique() if group_column is not None else 1
+    st.subheader(f"{regimens:,} regimen(s), {int(is_pair.sum()):,} pairs, {int((~is_pair).sum()):,} note(s)")
+    st.dataframe(rows.head(500), hide_index=True)
+    stem = name.rsplit(".", 1)[0]
+    st.download_button(
+        "Download every pair (CSV)", rows.to_csv(index=False).encode("utf-8"), file_name=f"{stem}_pairs.csv"
     )
 
 

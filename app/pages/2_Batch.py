@@ -32,13 +32,12 @@ def main() -> None:
     try:
         table = read_upload(upload.name, upload.getvalue())
         bar = st.progress(0.0, text=f"Scoring {len(table):,} rows…")
+
+        def show_progress(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,}")
+
         scored = score_upload(
-            table,
-            service.predictor,
-            service.resolver,
-            top_k=int(top_k),
-            explain=explain,
-            on_progress=lambda done, total: bar.progress(done / max(total, 1), text=f"Scored {done:,} of {total:,}"),
+            table, service.predictor, service.resolver, top_k=int(top_k), explain=explain, on_progress=show_progress
         )
     except UserInputError as exc:
         st.error(str(exc))

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ddi.serve.answer import MODEL_LOCK
-from ddi.serve.batch import BatchInputError, BatchScorer, empty_frame, file_format, inspect_input, read_chunks
+from ddi.serve.batch import (
+    BatchInputError,
+    BatchScorer,
+    empty_frame,
+    file_format,
+    inspect_input,
+    open_table,
+    read_chunks,
+)
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -44,13 +52,16 @@ class ScoredTable:
         return self.table.to_csv(index=False).encode("utf-8")
 
 
-def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> pd.DataFrame:
+def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, pairs: bool = True) -> pd.DataFrame:
     """Read an uploaded CSV, TSV or Parquet file (by its extension) with every cell as text.
+
+    ``pairs``: the table must have two drug columns (a table of pairs); else any table is read (a medication
+    list, whose columns ``ddi.serve.regimen.find_regimen_columns`` finds).
 
     Raises
     ------
     BatchInputError
-        If the type is unsupported, the file is empty, too large, not a table, or has no drug columns.
+        If the type is unsupported, the file is empty, too large, not a table, or (``pairs``) has no drug columns.
     """
     name = Path(filename or "upload.csv").name
     fmt = file_format(name)
@@ -58,7 +69,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            source = inspect_input(path, max_bytes=max_bytes)
+            source = inspect_input(path, max_bytes=max_bytes) if pairs else open_table(path, max_bytes)
         except BatchInputError as exc:
             # The user knows the file by its name, not by this temporary path.
             raise BatchInputError(str(exc).replace(str(path), name)) from exc

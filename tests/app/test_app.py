@@ -118,7 +118,7 @@ def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_mod
     at = app().run()
     at.switch_page("pages/1_Regimen.py").run()
     assert_no_exception(at)
-    assert texts(at.info) == ["Choose at least two drugs."]
+    assert texts(at.info) == ["Choose at least two drugs, or upload a medication list."]
     at.multiselect(key="regimen").select("Clarithromycin (DB01211)").select("Simvastatin (DB00641)")
     at.multiselect(key="regimen").select("Warfarin (DB00682)").select("xyzzy")
     at.run()
@@ -132,6 +132,24 @@ def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_mod
     assert "Clarithromycin" in " ".join(table["predicted interaction"])
     [download] = at.get("download_button")
     assert download.proto.label == "Download every pair (CSV)"
+
+
+def test_regimen_page_checks_an_uploaded_medication_list(served_model):
+    at = app().run()
+    at.switch_page("pages/1_Regimen.py").run()
+    meds = (
+        b"patient,medication\np1,Simvastatin 40mg tablet\np1,Clarithromycin\np2,warfarin sodium\np2,aspirin\np3,xyzzy\n"
+    )
+    at.get("file_uploader")[0].set_value(("meds.csv", meds, "text/csv"))
+    at.run()
+    assert_no_exception(at)
+    assert not at.error
+    [heading] = texts(at.subheader)
+    assert heading == "3 regimen(s), 2 pairs, 1 note(s)"
+    table = at.dataframe[0].value
+    assert table["patient"].tolist() == ["p1", "p2", "p3"]
+    assert table["note"].iloc[2] == "a regimen needs at least two different drugs; got 1"
+    assert at.get("download_button")[0].proto.label == "Download every pair (CSV)"
 
 
 def test_batch_page_scores_an_upload_and_offers_the_download(served_model):
