@@ -6,7 +6,15 @@ import streamlit as st
 from appkit import Service, require_service
 
 from ddi.errors import UserInputError
-from ddi.serve.regimen import MAX_REGIMEN_DRUGS, check_regimen, check_regimens, find_regimen_columns
+from ddi.serve.answer import pair_link, picker_label
+from ddi.serve.regimen import (
+    MAX_REGIMEN_DRUGS,
+    check_regimen,
+    check_regimens,
+    drugs_from_regimen_link,
+    find_regimen_columns,
+    regimen_link_parameters,
+)
 from ddi.serve.uploads import MAX_UPLOAD_BYTES, read_upload
 
 st.set_page_config(page_title="ddi — regimen check", page_icon="💊", layout="wide")
@@ -22,8 +30,19 @@ SHOWN = {
 }
 
 
+def open_link(service: Service) -> None:
+    """Fill the picker from a shared link (``?drug=DB00682&drug=DB00945``), once per browser session."""
+    if st.session_state.get("regimen_link_opened"):
+        return
+    st.session_state["regimen_link_opened"] = True
+    texts = drugs_from_regimen_link(st.query_params)
+    if texts:
+        st.session_state["regimen"] = [picker_label(service.choices, t) or t for t in texts]
+
+
 def main() -> None:
     service = require_service()
+    open_link(service)
     st.title("Check a regimen")
     st.markdown(
         f"Pick the drugs one patient takes (up to {MAX_REGIMEN_DRUGS}); every pair among them is scored. The "
@@ -47,11 +66,14 @@ def main() -> None:
         check_medication_list(upload.name, upload.getvalue(), service)
         return
     if len(chosen) < 2:
+        st.query_params.clear()
         st.info("Choose at least two drugs, or upload a medication list.")
         return
+    drugs = [service.choices.get(c, c) for c in chosen]
+    st.query_params.from_dict(regimen_link_parameters(drugs))
     try:
         with st.spinner("Scoring every pair…"):
-            check = check_regimen(service.predictor, service.resolver, [service.choices.get(c, c) for c in chosen])
+            check = check_regimen(service.predictor, service.resolver, drugs)
     except UserInputError as exc:
         st.error(str(exc))
         return
@@ -62,14 +84,21 @@ def main() -> None:
     listed = int((scored["known_type"].astype(str) != "").sum())
     st.subheader(f"{len(scored)} pair(s): {listed} listed by DrugBank, {len(scored) - listed} predicted")
     percent = st.column_config.ProgressColumn(format="%.2f", min_value=0.0, max_value=1.0)
+    shown = scored[list(SHOWN)].rename(columns=SHOWN)
+    shown["why"] = [pair_link(a, b) for a, b in zip(scored["drug1"], scored["drug2"], strict=True)]
     st.dataframe(
-        scored[list(SHOWN)].rename(columns=SHOWN),
+        shown,
         hide_index=True,
-        column_config={SHOWN["probability"]: percent, SHOWN["exists_score"]: percent},
+        column_config={
+            SHOWN["probability"]: percent,
+            SHOWN["exists_score"]: percent,
+            "why": st.column_config.LinkColumn(display_text="explain", help="The pair's answer and its explanation"),
+        },
     )
     st.caption(
         "The interaction score is the model's probability that the pair interacts. DrugBank lists only reported "
-        "interactions: an unlisted pair is **not** a confirmed safe combination."
+        "interactions: an unlisted pair is **not** a confirmed safe combination. *explain* opens a pair's answer "
+        "with its relation paths and rules; the address bar links to this regimen."
     )
     st.download_button(
         "Download every pair (CSV)",

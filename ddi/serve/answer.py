@@ -17,6 +17,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -446,6 +447,12 @@ def link_parameters(answer: PairAnswer) -> dict[str, str]:
     text as given) when it matches no DrugBank drug. Opened later, the link scores the same two drugs."""
     texts = (drug.drugbank_id or drug.structure or drug.query.strip() for drug in (answer.drug1, answer.drug2))
     return dict(zip(LINK_PARAMETERS, texts, strict=True))
+
+
+def pair_link(drug1: str, drug2: str) -> str:
+    """The app's relative link to the answer for two drug texts (``./?drug1=DB01211&drug2=DB00641``), for a
+    page that lists pairs."""
+    return "./?" + urlencode(dict(zip(LINK_PARAMETERS, (drug1, drug2), strict=True)))
 
 
 def drugs_from_link(parameters: Any) -> tuple[str, str]:

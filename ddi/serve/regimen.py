@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 MAX_REGIMEN_DRUGS = 60
 
 
+#: The query parameter of a link to a regimen, once per drug: ``?drug=DB00682&drug=DB00945``.
+REGIMEN_LINK_PARAMETER = "drug"
+
+
 class RegimenError(UserInputError):
     """A regimen that cannot be checked: fewer than two drugs, or too many."""
 
@@ -55,6 +59,22 @@ def regimen_drugs(drugs: Sequence[str]) -> list[str]:
             "score a table of pairs with `ddi predict` instead"
         )
     return list(texts.values())
+
+
+def regimen_link_parameters(drugs: Sequence[str]) -> dict[str, list[str]]:
+    """The query parameters of a link that reopens a regimen check of ``drugs`` (texts or DrugBank ids)."""
+    return {REGIMEN_LINK_PARAMETER: [str(d) for d in drugs]}
+
+
+def drugs_from_regimen_link(parameters: Any) -> list[str]:
+    """The drug texts a regimen link carries (at most ``MAX_REGIMEN_DRUGS``); ``parameters`` maps names to values
+    as Streamlit's ``st.query_params`` does (``get_all`` for a repeated name) or as a plain dict of lists."""
+    if hasattr(parameters, "get_all"):
+        values = parameters.get_all(REGIMEN_LINK_PARAMETER)
+    else:
+        values = parameters.get(REGIMEN_LINK_PARAMETER, [])
+    values = [values] if isinstance(values, str) else list(values or [])
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()][:MAX_REGIMEN_DRUGS]
 
 
 @dataclass

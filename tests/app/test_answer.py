@@ -16,6 +16,7 @@ from ddi.serve.answer import (
     drugs_from_link,
     known_interactions,
     link_parameters,
+    pair_link,
     picker_label,
 )
 from ddi.serve.atoms import atom_importance
@@ -72,6 +73,12 @@ def test_a_link_reopens_the_same_answer_for_a_named_drug_and_a_structure(predict
     reopened = answer_pair(predictor, resolver, *drugs_from_link(link))
     assert (reopened.drug1_id, reopened.drug2_id) == (answer.drug1_id, answer.drug2_id)
     assert reopened.probability == pytest.approx(answer.probability)
+
+
+def test_a_pair_link_is_relative_and_quotes_its_texts():
+    assert pair_link("DB00682", "Omeprazole 20 mg") == "./?drug1=DB00682&drug2=Omeprazole+20+mg"
+    assert drugs_from_link({"drug1": "DB00682", "drug2": "C(=O)O&x"}) == ("DB00682", "C(=O)O&x")
+    assert pair_link("CC(=O)O", "a&b").endswith("drug1=CC%28%3DO%29O&drug2=a%26b")
 
 
 def test_a_link_without_both_drugs_gives_empty_texts():

@@ -134,6 +134,24 @@ def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_mod
     assert download.proto.label == "Download every pair (CSV)"
 
 
+def test_a_regimen_link_opens_the_check_and_each_pair_links_to_its_answer(served_model):
+    at = app()
+    at.query_params["drug"] = ["db00682", "aspirin", "Omeprazole 20 mg"]
+    at.switch_page("pages/1_Regimen.py").run()
+    assert_no_exception(at)
+    assert at.multiselect(key="regimen").value == ["Warfarin (DB00682)", "aspirin", "Omeprazole 20 mg"]
+    [heading] = texts(at.subheader)
+    assert heading.startswith("3 pair(s): ")
+    table = at.dataframe[0].value
+    assert table["why"].tolist()[0].startswith("./?drug1=")
+    assert set(table["why"]) == {
+        "./?drug1=DB00682&drug2=aspirin",
+        "./?drug1=DB00682&drug2=Omeprazole+20+mg",
+        "./?drug1=aspirin&drug2=Omeprazole+20+mg",
+    }
+    assert at.query_params == {"drug": ["DB00682", "aspirin", "Omeprazole 20 mg"]}
+
+
 def test_regimen_page_checks_an_uploaded_medication_list(served_model):
     at = app().run()
     at.switch_page("pages/1_Regimen.py").run()

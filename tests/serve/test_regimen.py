@@ -13,8 +13,10 @@ from ddi.serve.regimen import (
     RegimenError,
     check_regimen,
     check_regimens,
+    drugs_from_regimen_link,
     find_regimen_columns,
     regimen_drugs,
+    regimen_link_parameters,
 )
 
 PHENOL = "CC(C)(C)c1ccc(O)cc1"  # 4-tert-butylphenol: in no drug table
@@ -139,3 +141,11 @@ def test_without_a_group_column_the_list_is_one_regimen(predictor, resolver):
 def test_medication_list_columns_that_are_missing_are_named(columns, drug, group, message):
     with pytest.raises(RegimenError, match=re.escape(message)):
         find_regimen_columns(columns, drug, group)
+
+
+def test_a_regimen_link_carries_its_drugs_in_order():
+    link = regimen_link_parameters(["DB00682", "aspirin"])
+    assert drugs_from_regimen_link(link) == ["DB00682", "aspirin"]
+    assert drugs_from_regimen_link({"drug": " warfarin "}) == ["warfarin"]
+    assert drugs_from_regimen_link({"drug": ["", None, "x"] + ["y"] * 100}) == ["x"] + ["y"] * (MAX_REGIMEN_DRUGS - 1)
+    assert drugs_from_regimen_link({}) == []
