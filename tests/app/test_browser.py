@@ -128,6 +128,15 @@ def test_pick_two_drugs_and_read_the_answer_in_a_browser(app_url, tmp_path):
             linked.goto(f"{app_url}/?drug1=DB00682&drug2=aspirin")
             answer = linked.locator("h3").filter(has_text="Warfarin").filter(has_text="Acetylsalicylic acid").first
             answer.wait_for(timeout=ANSWER_MS)
+            # A regimen's link lists its pairs; a pair's "explain" opens that pair's answer.
+            regimen = browser.new_page()
+            regimen.goto(f"{app_url}/Regimen?drug=DB01211&drug=DB00641")
+            regimen.get_by_text("1 pair(s)").wait_for(timeout=ANSWER_MS)
+            regimen.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+            # The grid is drawn on a canvas, so follow the link as the browser resolves it from this page.
+            target = regimen.evaluate("new URL('./?drug1=DB01211&drug2=DB00641', location.href).href")
+            regimen.goto(target)
+            regimen.locator("h3").filter(has_text="Simvastatin").first.wait_for(timeout=ANSWER_MS)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
