@@ -7,13 +7,12 @@ index) and answers a batch by binary search.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from ddi.kg.graph import KnowledgeGraph
-from ddi.kg.rules import RULES, rule_features
-
-_CHUNK = 1 << 22  # pairs per rule_features call: bounds memory on exports with many drugs
+from ddi.kg.rules import RULES, RuleCounts
 
 
 class RuleTable:
@@ -28,15 +27,22 @@ class RuleTable:
         d = kg.num_drugs
         self.num_drugs = d
         self.width = len(RULES)
+        counts = RuleCounts(kg)
         keys, values = [], []
-        flat = torch.arange(d * d)
-        for start in range(0, d * d, _CHUNK):
-            chunk = flat[start : start + _CHUNK]
-            feats = rule_features(kg, torch.stack([chunk // d, chunk % d], dim=1))
-            fired = (feats > 0).any(dim=1)
-            keys.append(chunk[fired])
-            values.append(feats[fired])
-        self.keys = torch.cat(keys)
+        for start in range(0, d, RuleCounts.BLOCK):
+            heads = np.arange(start, min(start + RuleCounts.BLOCK, d))
+            per_rule = [m.tocoo() for m in counts.rows(heads)]
+            # The block's pairs where any rule fires, then each rule's count at those pairs.
+            flat = [(m.row.astype(np.int64) + start) * d + m.col for m in per_rule]
+            block_keys, where = np.unique(np.concatenate(flat), return_inverse=True)
+            block_values = np.zeros((len(block_keys), self.width), dtype=np.float32)
+            offset = 0
+            for r, m in enumerate(per_rule):
+                block_values[where[offset : offset + m.nnz], r] = m.data
+                offset += m.nnz
+            keys.append(torch.from_numpy(block_keys))
+            values.append(torch.log1p(torch.from_numpy(block_values)))
+        self.keys = torch.cat(keys) if keys else torch.zeros(0, dtype=torch.long)
         self.values = torch.cat(values) if values else torch.zeros(0, self.width)
 
     def lookup(self, heads: Tensor, tails: Tensor) -> Tensor:

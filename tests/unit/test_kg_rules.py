@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ddi.kg.graph import KnowledgeGraph
-from ddi.kg.rules import RULE_NAMES, RULES, RuleMatch, fired_rules, rule_features
+from ddi.kg.rules import RULE_NAMES, RULES, RuleCounts, RuleMatch, fired_rules, rule_features
+from ddi.models.rule_table import RuleTable
 
 TINY = Path(__file__).resolve().parents[1] / "fixtures" / "kg_tiny"
 INHIBITOROL, SUBSTRATIN, INDUCERIN, LONELYN, AGONISTOL, UNNAMED = range(6)
@@ -97,6 +98,18 @@ def test_rule_features_agree_with_fired_rules_on_every_pair(kg):
                 expected[RULE_NAMES.index(match.rule.name)] = len(match.proteins)
             assert torch.allclose(row, torch.log1p(expected)), (head, tail)
     assert features.sum() > 0
+
+
+def test_blocks_of_head_drugs_give_the_same_features_and_table(kg, monkeypatch):
+    pairs = torch.cartesian_prod(torch.arange(kg.num_drugs), torch.arange(kg.num_drugs))
+    whole, table = rule_features(kg, pairs), RuleTable(kg)
+    assert kg.num_drugs < RuleCounts.BLOCK, "the default is one block here"
+    monkeypatch.setattr(RuleCounts, "BLOCK", 2)  # as an export with many drugs is cut
+    assert torch.equal(rule_features(kg, pairs.flip(0)), whole.flip(0))
+    blocked = RuleTable(kg)
+    assert torch.equal(blocked.keys, table.keys) and torch.equal(blocked.values, table.values)
+    assert torch.equal(blocked.lookup(pairs[:, 0], pairs[:, 1]), whole)
+    assert len(table.keys) == int((whole > 0).any(dim=1).sum()), "the table keeps exactly the pairs that fire"
 
 
 def test_rule_features_edge_cases(kg):
