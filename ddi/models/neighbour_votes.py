@@ -40,7 +40,12 @@ DENSE_TABLE_MAX_DRUGS = 4096
 
 def tanimoto(queries: Tensor, pool: Tensor) -> Tensor:
     """``Q x M`` Tanimoto (Jaccard) similarity of 0/1 rows; 0 where both rows are empty."""
-    common = queries @ pool.t()
+    import scipy.sparse as sp
+
+    # Fingerprints, protein sets and label codes are mostly zeros: a sparse product counts the shared bits
+    # exactly as the dense one does, several times faster (and far faster on exports with many drugs).
+    shared = sp.csr_matrix(queries.numpy()) @ sp.csr_matrix(pool.numpy()).T
+    common = torch.from_numpy(shared.toarray()).to(queries.dtype)
     union = queries.sum(1, keepdim=True) + pool.sum(1).unsqueeze(0) - common
     return torch.where(union > 0, common / union.clamp(min=1e-9), torch.zeros_like(common))
 
