@@ -80,7 +80,7 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
             "proteins": ("uniprot_id",),
         }
         frames[name] = read_tsv(path, key_cols.get(name, ()))
-    frames["drugs"] = _fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE)
+    frames["drugs"] = _name_unnamed(_fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE))
     frames["proteins"] = complete_protein_names(frames["proteins"], frames["drug_protein"])
     tables = Tables(**frames, source=str(root))
     report = DropReport()
@@ -103,6 +103,21 @@ def _fill_inchi(drugs: pd.DataFrame, catalogue: Path) -> pd.DataFrame:
     inchi = dict(zip(cat["drugbank_id"], cat["inchi"], strict=True))
     drugs = drugs.copy()
     drugs["inchi"] = drugs["drugbank_id"].map(inchi).fillna("")
+    return drugs
+
+
+def _name_unnamed(drugs: pd.DataFrame) -> pd.DataFrame:
+    """Name a drug that the data leaves unnamed by its DrugBank id: an empty name would leave a hole in every
+    sentence, path and table that shows it."""
+    if "name" not in drugs.columns or drugs.empty:
+        return drugs
+    unnamed = drugs["name"].fillna("").astype(str).str.strip() == ""
+    if not unnamed.any():
+        return drugs
+    drugs = drugs.copy()
+    drugs.loc[unnamed, "name"] = drugs.loc[unnamed, "drugbank_id"]
+    ids = drugs.loc[unnamed, "drugbank_id"].tolist()
+    log.info("drugs: %d drug(s) have no name and are shown by their DrugBank id: %s", len(ids), ", ".join(ids[:5]))
     return drugs
 
 

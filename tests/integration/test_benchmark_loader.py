@@ -122,6 +122,13 @@ def test_drugs_without_any_structure_are_kept_and_reported(data_dir: Path) -> No
     assert all(d in note for d in unstructured)
 
 
+def test_a_drug_the_data_leaves_unnamed_is_named_by_its_id(benchmark_tables: Tables) -> None:
+    names = dict(zip(benchmark_tables.drugs["drugbank_id"], benchmark_tables.drugs["name"], strict=True))
+    assert names["DB09162"] == "DB09162", "drugs.tsv and the catalogues give it no name"
+    assert names["DB00641"] == "Simvastatin"
+    assert all(str(n).strip() for n in names.values())
+
+
 # --- a hand-made layout ---------------------------------------------------------------------------------------
 
 
