@@ -68,7 +68,7 @@ EXPLAIN_PATHS = 3
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 _SEPARATORS = {"csv": ",", "tsv": "\t"}
-# Drug-column names after ``_column_key`` (lower case, letters and digits only), best first for each side:
+# Drug-column names after ``column_key`` (lower case, letters and digits only), best first for each side:
 # an id column wins over a name column when a file has both.
 _SIDE_TAGS = (("1", "a"), ("2", "b"))
 _COLUMN_PATTERNS = (
@@ -163,20 +163,13 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
     if cols is not None:
         if len(cols) != 2:
             raise BatchInputError(f"give exactly two drug columns, not {len(cols)}")
-        found = []
-        for wanted in cols:
-            exact = [c for c in columns if str(c) == wanted]
-            loose = [c for c in columns if str(c).strip().casefold() == str(wanted).strip().casefold()]
-            match = exact or loose
-            if not match:
-                raise BatchInputError(f"no column {wanted!r}; the columns are {listed}")
-            found.append(match[0])
+        found = [column_named(columns, wanted) for wanted in cols]
         if found[0] == found[1]:
             raise BatchInputError(f"the two drug columns must differ (both are {str(found[0])!r})")
         return found[0], found[1]
     keys: dict[str, Any] = {}
     for c in columns:
-        keys.setdefault(_column_key(c), c)
+        keys.setdefault(column_key(c), c)
     found = []
     for tags in _SIDE_TAGS:
         names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
@@ -192,7 +185,25 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
     return found[0], found[1]
 
 
-def _column_key(column: Any) -> str:
+def column_named(columns: Sequence[Any], wanted: str) -> Any:
+    """The column called ``wanted`` (exactly, else ignoring case and surrounding spaces).
+
+    Raises
+    ------
+    BatchInputError
+        If there is none; the message lists the columns.
+    """
+    exact = [c for c in columns if str(c) == wanted]
+    loose = [c for c in columns if str(c).strip().casefold() == str(wanted).strip().casefold()]
+    match = exact or loose
+    if not match:
+        listed = ", ".join(repr(str(c)) for c in columns) or "none"
+        raise BatchInputError(f"no column {wanted!r}; the columns are {listed}")
+    return match[0]
+
+
+def column_key(column: Any) -> str:
+    """What a column name is matched by: its letters and digits, lower case (``"Drug 1_ID"`` -> ``"drug1id"``)."""
     return re.sub(r"[^0-9a-z]", "", str(column).casefold())
 
 
@@ -508,7 +519,7 @@ def _cells(column: pd.Series) -> pd.Series:
     is read as a structure, so that short chains such as ``CCO``, otherwise read as names, are molecules too. A
     DrugBank id there is still read as an id: no SMILES looks like one."""
     cells = column.astype(object)
-    if "smiles" not in _column_key(column.name):
+    if "smiles" not in column_key(column.name):
         return cells
 
     def as_structure(value: Any) -> Any:

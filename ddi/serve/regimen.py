@@ -9,7 +9,6 @@ that could not be scored, with the reason in their ``error`` column.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ddi.errors import UserInputError
-from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer
+from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer, column_key, column_named
 from ddi.serve.resolve import CombinationDrugError
 
 if TYPE_CHECKING:
@@ -26,8 +25,13 @@ if TYPE_CHECKING:
 
 #: Most drugs in one regimen: 60 drugs are 1,770 pairs, scored in seconds on a laptop CPU.
 MAX_REGIMEN_DRUGS = 60
-
-
+#: Column names (case, spaces, ``_`` and ``-`` ignored) of whose regimen a medication list's row is.
+# fmt: off
+GROUP_COLUMN_NAMES = (
+    "patient", "patientid", "patientnumber", "mrn", "regimen", "regimenid", "person", "personid", "subject",
+    "subjectid", "encounter", "encounterid", "visit", "visitid", "case", "caseid", "group", "id",
+)
+# fmt: on
 #: The query parameter of a link to a regimen, once per drug: ``?drug=DB00682&drug=DB00945``.
 REGIMEN_LINK_PARAMETER = "drug"
 
@@ -162,15 +166,6 @@ def check_regimens(
     return rows.rename(columns={"group": group_column})
 
 
-#: Column names (case, spaces, ``_`` and ``-`` ignored) of whose regimen a medication list's row is.
-# fmt: off
-GROUP_COLUMN_NAMES = (
-    "patient", "patientid", "patientnumber", "mrn", "regimen", "regimenid", "person", "personid", "subject",
-    "subjectid", "encounter", "encounterid", "visit", "visitid", "case", "caseid", "group", "id",
-)
-# fmt: on
-
-
 def find_regimen_columns(
     columns: Sequence[Any], drug: str | None = None, group: str | None = None
 ) -> tuple[Any, Any | None]:
@@ -180,31 +175,24 @@ def find_regimen_columns(
 
     Raises
     ------
-    RegimenError
-        If a named column is missing, or no drug column is found; the message lists the columns.
+    RegimenError, BatchInputError
+        If no drug column is found, or a named column is missing; the message lists the columns.
     """
-    listed = ", ".join(repr(str(c)) for c in columns) or "none"
     keys: dict[str, Any] = {}
     for column in columns:
-        keys.setdefault(re.sub(r"[^0-9a-z]", "", str(column).casefold()), column)
-
-    def named(wanted: str) -> Any:
-        match = [c for c in columns if str(c) == wanted] or [
-            c for c in columns if str(c).casefold() == wanted.casefold()
-        ]
-        if not match:
-            raise RegimenError(f"no column {wanted!r}; the columns are {listed}")
-        return match[0]
-
-    drug_column = named(drug) if drug else next((keys[n] for n in MEDICATION_COLUMN_NAMES if n in keys), None)
+        keys.setdefault(column_key(column), column)
+    drug_column = (
+        column_named(columns, drug) if drug else next((keys[n] for n in MEDICATION_COLUMN_NAMES if n in keys), None)
+    )
     if drug_column is None:
+        listed = ", ".join(repr(str(c)) for c in columns) or "none"
         raise RegimenError(
             f"no drug column found; the columns are {listed}. A medication list has one drug per row: name its "
             "column 'drug' (and the column of whose regimen it is 'patient') in a header row, or choose them with "
             "--drug-col and --group-col"
         )
     if group:
-        return drug_column, named(group)
+        return drug_column, column_named(columns, group)
     group_column = next((keys[n] for n in GROUP_COLUMN_NAMES if n in keys and keys[n] != drug_column), None)
     return drug_column, group_column
 

@@ -7,6 +7,7 @@ import re
 import pandas as pd
 import pytest
 
+from ddi.errors import UserInputError
 from ddi.serve.batch import score_table
 from ddi.serve.regimen import (
     MAX_REGIMEN_DRUGS,
@@ -139,7 +140,7 @@ def test_without_a_group_column_the_list_is_one_regimen(predictor, resolver):
     ],
 )
 def test_medication_list_columns_that_are_missing_are_named(columns, drug, group, message):
-    with pytest.raises(RegimenError, match=re.escape(message)):
+    with pytest.raises(UserInputError, match=re.escape(message)):
         find_regimen_columns(columns, drug, group)
 
 
