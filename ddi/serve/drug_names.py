@@ -20,6 +20,7 @@ _DOSE = re.compile(
 # A bracketed note: "(Coumadin)", "[oral]".
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _BRACKET_CONTENT = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
+_NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -68,7 +69,7 @@ def name_variants(text: str) -> list[str]:
         name = without_dose(name)
         add(name)
         words = name.split()
-        while len(words) > 1 and words[-1].casefold().strip(",.;") in DOSAGE_FORM_WORDS | SALT_WORDS:
+        while len(words) > 1 and _is_detail(words[-1]):
             words.pop()
             add(" ".join(words))
 
@@ -82,3 +83,10 @@ def name_variants(text: str) -> list[str]:
 def without_dose(text: str) -> str:
     """``text`` without its dose and what follows it: ``"warfarin 5 mg tablet"`` -> ``"warfarin"``."""
     return _DOSE.sub("", text)
+
+
+def _is_detail(word: str) -> bool:
+    """A trailing word of a prescription's details: a dosage form, a salt or hydrate, or a bare number (a
+    strength without its unit, "Aspirin EC 81")."""
+    word = word.casefold().strip(",.;")
+    return word in DOSAGE_FORM_WORDS or word in SALT_WORDS or _NUMBER.fullmatch(word) is not None

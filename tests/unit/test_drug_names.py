@@ -17,6 +17,7 @@ from ddi.serve.drug_names import name_variants
         ("Insulin glargine 100 units/ml", ["Insulin glargine"]),
         ("Nitroglycerin 0.4 mg sublingual", ["Nitroglycerin"]),
         ("  aspirin   81 mg ", ["aspirin"]),
+        ("Aspirin EC 81", ["Aspirin EC", "Aspirin"]),
     ],
 )
 def test_dose_form_salt_and_notes_are_taken_away(text, variants):
