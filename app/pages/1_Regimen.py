@@ -21,8 +21,8 @@ st.set_page_config(page_title="ddi — regimen check", page_icon="💊", layout=
 
 #: The table's columns, renamed for reading, in this order.
 SHOWN = {
-    "drug1": "drug 1",
-    "drug2": "drug 2",
+    "drug1_name": "drug 1",
+    "drug2_name": "drug 2",
     "sentence": "predicted interaction",
     "probability": "probability of the type",
     "exists_score": "interaction score",

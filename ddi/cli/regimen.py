@@ -116,7 +116,7 @@ def regimen_text(check: RegimenCheck) -> str:
     ]
     for row, is_listed in zip(pairs[~failed].itertuples(index=False), listed[~failed], strict=True):
         lines.append(
-            f"  {row.exists_score:4.0%}  {row.drug1} + {row.drug2}: {row.sentence} "
+            f"  {row.exists_score:4.0%}  {row.drug1_name} + {row.drug2_name}: {row.sentence} "
             f"(type {row.predicted_type}, {row.probability:.0%})"
         )
         if is_listed:
