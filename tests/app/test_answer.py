@@ -75,6 +75,14 @@ def test_a_link_reopens_the_same_answer_for_a_named_drug_and_a_structure(predict
     assert reopened.probability == pytest.approx(answer.probability)
 
 
+def test_a_combination_product_is_an_error_offering_each_of_its_drugs(predictor, resolver):
+    with pytest.raises(PairInputError) as caught:
+        answer_pair(predictor, resolver, "amoxicillin/clavulanate 875/125 mg", "warfarin")
+    assert caught.value.side == 1
+    assert "combines 2 drugs" in str(caught.value)
+    assert [text for _, text in caught.value.suggestions] == ["DB01060", "DB00766"]
+
+
 def test_a_pair_link_is_relative_and_quotes_its_texts():
     assert pair_link("DB00682", "Omeprazole 20 mg") == "./?drug1=DB00682&drug2=Omeprazole+20+mg"
     assert drugs_from_link({"drug1": "DB00682", "drug2": "C(=O)O&x"}) == ("DB00682", "C(=O)O&x")
