@@ -74,11 +74,11 @@ def _run_file(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ddi.serve.batch import file_format, open_table, read_chunks, write_table
-    from ddi.serve.regimen import check_regimens, find_regimen_columns
+    from ddi.serve.regimen import MAX_MEDICATION_LIST_BYTES, check_regimens, find_regimen_columns
 
     # Check the list and the output name before the model loads: a typo should not cost a minute.
     file_format(args.out)
-    source = open_table(args.file)
+    source = open_table(args.file, max_bytes=MAX_MEDICATION_LIST_BYTES)
     drug_col, group_col = find_regimen_columns(source.columns, args.drug_col, args.group_col)
     table = pd.concat(list(read_chunks(source, 100_000)) or [pd.DataFrame(columns=source.columns)])
     predictor, resolver = _load(args)

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 #: Most drugs in one regimen: 60 drugs are 1,770 pairs, scored in seconds on a laptop CPU.
 MAX_REGIMEN_DRUGS = 60
+#: Largest medication list read (bytes): it is held in memory whole, as a patient's rows may be anywhere in it.
+MAX_MEDICATION_LIST_BYTES = 512 * 1024 * 1024
 #: Column names (case, spaces, ``_`` and ``-`` ignored) of whose regimen a medication list's row is.
 # fmt: off
 GROUP_COLUMN_NAMES = (

@@ -144,3 +144,13 @@ def test_regimen_file_without_a_drug_column_is_named_before_the_model_loads(caps
     meds.write_text("a,b\n1,2\n")
     assert main(["regimen", "--file", str(meds), "--out", str(tmp_path / "o.csv"), "--model", "/nonexistent"]) == 2
     assert _error_line(capsys.readouterr().err).startswith("ddi: error: no drug column found; the columns are 'a', 'b'")
+
+
+def test_regimen_file_over_the_size_limit_is_refused_before_reading(capsys, tmp_path, monkeypatch):
+    import ddi.serve.regimen
+
+    monkeypatch.setattr(ddi.serve.regimen, "MAX_MEDICATION_LIST_BYTES", 10)
+    meds = tmp_path / "meds.csv"
+    meds.write_text("drug\naspirin\nwarfarin\n")
+    assert main(["regimen", "--file", str(meds), "--out", str(tmp_path / "o.csv"), "--model", "/nonexistent"]) == 2
+    assert "MB is over the 0.0 MB limit" in _error_line(capsys.readouterr().err)
