@@ -245,7 +245,7 @@ class BatchScorer:
 
     def side(self, value: Any) -> _Side:
         """Resolve one cell (cached by its text)."""
-        text = "" if _is_missing(value) else str(value).strip()
+        text = "" if is_missing(value) else str(value).strip()
         cached = self._sides.get(text)
         if cached is None:
             cached = self._resolve(text)
@@ -523,7 +523,7 @@ def _cells(column: pd.Series) -> pd.Series:
         return cells
 
     def as_structure(value: Any) -> Any:
-        if _is_missing(value):
+        if is_missing(value):
             return value
         text = str(value).strip()
         if not text or text[:7].lower() in STRUCTURE_PREFIXES or text.startswith("InChI=") or DRUGBANK_ID.match(text):
@@ -533,7 +533,8 @@ def _cells(column: pd.Series) -> pd.Series:
     return cells.map(as_structure)
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """Whether a table cell holds nothing: None, NaN or ``pd.NA`` (an array or other odd value is not missing)."""
     if value is None or value is pd.NA:
         return True
     try:

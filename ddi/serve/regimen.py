@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ddi.errors import UserInputError
-from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer, column_key, column_named
+from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer, column_key, column_named, is_missing
 from ddi.serve.resolve import CombinationDrugError
 
 if TYPE_CHECKING:
@@ -135,8 +135,8 @@ def check_regimens(
     or a note.
     """
     groups = table[group_column] if group_column is not None else pd.Series("", index=table.index)
-    groups = groups.map(lambda g: "" if _is_blank(g) else str(g).strip())
-    drugs = table[drug_column].map(lambda d: "" if _is_blank(d) else str(d))
+    groups = groups.map(lambda g: "" if is_missing(g) else str(g).strip())
+    drugs = table[drug_column].map(lambda d: "" if is_missing(d) else str(d))
     scorer = BatchScorer(predictor, resolver, top_k=top_k)
     frames: list[pd.DataFrame] = []
     notes: list[dict[str, str]] = []
@@ -262,7 +262,3 @@ def _ranked(scored: pd.DataFrame, by: str | None = None, order: dict[str, int] |
         columns.insert(0, "group")
     ranked = keys.sort_values(columns, kind="stable").index
     return scored.loc[ranked].reset_index(drop=True)
-
-
-def _is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or not str(value).strip()

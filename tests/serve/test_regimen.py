@@ -124,6 +124,15 @@ def test_a_medication_list_is_checked_patient_by_patient(predictor, resolver):
     assert orphan.startswith("no Patient ID: the drug belongs to no regimen")
 
 
+def test_missing_cells_of_a_typed_table_are_blank_not_text(predictor, resolver):
+    meds = pd.DataFrame(
+        {"patient": pd.array(["p1", "p1", pd.NA], dtype="string"), "drug": ["Warfarin", "Aspirin", "Omeprazole"]}
+    )
+    rows = check_regimens(predictor, resolver, meds, "drug", "patient")
+    assert rows["patient"].tolist() == ["p1", ""], "no regimen called '<NA>'"
+    assert rows["note"].iloc[1].startswith("no patient: the drug belongs to no regimen")
+
+
 def test_without_a_group_column_the_list_is_one_regimen(predictor, resolver):
     meds = pd.DataFrame({"drug": ["Warfarin", "Aspirin", "Omeprazole"]})
     assert find_regimen_columns(list(meds.columns)) == ("drug", None)
