@@ -17,7 +17,6 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
-from run_info import command_line
+from run_info import command_line, machine_info
 
 from ddi.predict.predictor import DEFAULT_MODEL_DIR, Predictor
 from ddi.serve.batch import BatchScorer, score_file
@@ -127,16 +125,7 @@ def main() -> int:
         "model": model_note,
         "sparse_layers": predictor.sparse_layers,  # multiplied as CSR (Predictor.load's sparse inference)
         "model_config": predictor.run.model.__dict__ | {"relation_groups": list(predictor.run.model.relation_groups)},
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            # Other work on the machine slows the run: compare figures only at a load near 0.
-            "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-        },
+        "machine": machine_info(load_before[0], load_after[0]),
         "command": command_line(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -15,15 +15,13 @@ import argparse
 import json
 import logging
 import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
-from run_info import command_line
+from run_info import command_line, machine_info
 
 from ddi.predict.predictor import Predictor
 from ddi.serve.regimen import check_regimen, check_regimens
@@ -89,16 +87,7 @@ def main() -> int:
             "what": "check_regimens of the whole list (patient, drug name rows), one scorer",
         },
         "model": str(predictor.model_dir),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            # Other work on the machine slows the run: compare figures only at a load near 0.
-            "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
-        },
+        "machine": machine_info(load_before[0], load_after[0]),
         "command": command_line(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

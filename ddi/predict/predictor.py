@@ -7,8 +7,10 @@ layer) is computed once at load time, so scoring a pair only gathers its rows an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -22,6 +24,8 @@ from ddi.train.context import TrainingContext
 from ddi.train.trainer import build_model, encode, pair_features, predict_type_probs
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The model the app and the batch command load when none is named.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
@@ -92,6 +96,14 @@ class Predictor:
         self.node_of = {d: i for i, d in enumerate(ctx.drug_ids)}
         self.names = dict(zip(ctx.tables.drugs["drugbank_id"], ctx.tables.drugs["name"], strict=True))
         self.structures: dict[str, str] = {}
+        self._derived: dict[Callable[[Predictor], Any], Any] = {}
+
+    def derived(self, build: Callable[[Predictor], T]) -> T:
+        """``build(self)``, computed on the first call and kept for the life of this predictor: indexes over its
+        data that serving reads per request (the known pairs) are built once per loaded model."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return self._derived[build]
 
     @classmethod
     def load(

@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -365,16 +364,6 @@ class _KnownIndex:
         self.subjects = dict(zip(types["type"].astype(int), types["subject"].astype(int), strict=True))
 
 
-_KNOWN: weakref.WeakKeyDictionary[Any, _KnownIndex] = weakref.WeakKeyDictionary()
-
-
-def _known_index(predictor: Predictor) -> _KnownIndex:
-    index = _KNOWN.get(predictor)
-    if index is None:
-        index = _KNOWN[predictor] = _KnownIndex(predictor)
-    return index
-
-
 def warm_up(predictor: Predictor) -> None:
     """Build what the first answer would otherwise build (rule features, the known-pair index)."""
     start = time.perf_counter()
@@ -382,7 +371,7 @@ def warm_up(predictor: Predictor) -> None:
         _ = predictor.ctx.rule_table
     if predictor.model.num_votes:
         _ = predictor.ctx.model_votes(predictor.model.config)
-    _known_index(predictor)
+    predictor.derived(_KnownIndex)
     log.info("warmed up in %.1f s", time.perf_counter() - start)
 
 
@@ -392,7 +381,7 @@ def known_interactions(predictor: Predictor, drug1_id: str, drug2_id: str) -> li
     A benchmark row (drug1, drug2, type) reads with drug1 as ``#Drug1`` when the type's subject is 1 or 3,
     as ``#Drug2`` when it is 2 (see the data README).
     """
-    index = _known_index(predictor)
+    index = predictor.derived(_KnownIndex)
     key = (drug1_id, drug2_id) if drug1_id <= drug2_id else (drug2_id, drug1_id)
     out = []
     for a, b, type_id in index.rows.get(key, []):

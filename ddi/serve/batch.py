@@ -38,7 +38,6 @@ import os
 import re
 import tempfile
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,7 +236,9 @@ class BatchScorer:
         self._type_ids = np.asarray(labels.type_ids)
         self._symmetric = labels.symmetric.numpy()
         self._num_graph_drugs = predictor.ctx.graph.num_drugs
-        self._known = _known_pairs(predictor)
+        # Built once per loaded model: it reads every listed interaction (a third of a second for DrugBank),
+        # more than scoring one patient's regimen takes.
+        self._known = predictor.derived(_KnownPairs)
         #: Seconds spent inside ``predictor.score_ids`` so far (the rest is resolution and formatting).
         self.model_seconds = 0.0
 
@@ -486,18 +487,6 @@ class _KnownPairs:
                 found.append((str(type_id), interaction_sentence(template, first, second, role) if template else ""))
             self._cache[pos] = ("|".join(t for t, _ in found), " | ".join(s for _, s in found if s))
         return self._cache[pos]
-
-
-# One index per loaded model: building it reads every listed interaction (a third of a second for DrugBank), more
-# than scoring one patient's regimen takes.
-_KNOWN_PAIRS: weakref.WeakKeyDictionary[Any, _KnownPairs] = weakref.WeakKeyDictionary()
-
-
-def _known_pairs(predictor: Predictor) -> _KnownPairs:
-    index = _KNOWN_PAIRS.get(predictor)
-    if index is None:
-        index = _KNOWN_PAIRS[predictor] = _KnownPairs(predictor)
-    return index
 
 
 def _append(df: pd.DataFrame, out: dict[str, Any]) -> pd.DataFrame:
