@@ -97,7 +97,11 @@ def show_input_error(exc: PairInputError, service: Service) -> None:
 
 def show_answer(answer: PairAnswer, service: Service) -> None:
     st.divider()
-    st.subheader(answer.sentence)
+    if not answer.interaction_likely:
+        st.subheader("An interaction is unlikely")
+        st.markdown(f"{answer.verdict}\n\nIf they do interact, most probably: **{answer.sentence}**")
+    else:
+        st.subheader(answer.sentence)
     c1, c2, c3 = st.columns(3)
     c1.metric("Probability of this type", f"{answer.probability:.0%}", help="Among the 86 types; they sum to 1.")
     c2.metric("Interaction score", f"{answer.exists:.0%}", help="The model's probability that the pair interacts.")
@@ -159,6 +163,8 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
             format="%.2f", min_value=0.0, max_value=1.0, help="Share of the listed look-alike votes"
         )
         st.dataframe(votes, hide_index=True, column_config={"share": share_bar})
+        if answer.look_alike_note:
+            st.caption(f"Note: {answer.look_alike_note}.")
 
     st.markdown("#### Atoms that weighed most")
     cols = st.columns(2)

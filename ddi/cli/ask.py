@@ -57,9 +57,12 @@ def answer_text(answer: PairAnswer) -> str:
     lines = [
         f"{answer.drug1_name} ({answer.drug1_id}) + {answer.drug2_name} ({answer.drug2_id})",
         "",
-        answer.sentence,
-        f"probability of this type {answer.probability:.0%}; interaction score {answer.exists:.0%}",
     ]
+    if answer.interaction_likely:
+        lines.append(answer.sentence)
+        lines.append(f"probability of this type {answer.probability:.0%}; interaction score {answer.exists:.0%}")
+    else:
+        lines += [answer.verdict, f"  {answer.sentence}", f"probability of this type {answer.probability:.0%}"]
     if answer.known:
         verdict = "agrees" if answer.agrees_with_known else "does NOT agree"
         lines.append(f"DrugBank lists this pair ({verdict} with the prediction):")
@@ -79,4 +82,6 @@ def answer_text(answer: PairAnswer) -> str:
     if answer.look_alikes:
         lines += ["", f"known interactions of look-alike drugs (similar {answer.look_alike_basis}):"]
         lines += [f"  {e.weight:4.0%}  {e.text}" for e in answer.look_alikes]
+        if answer.look_alike_note:
+            lines.append(f"  (note: {answer.look_alike_note}.)")
     return "\n".join(lines)

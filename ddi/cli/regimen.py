@@ -107,6 +107,8 @@ def _load(args: argparse.Namespace) -> tuple[Predictor, DrugResolver]:
 def regimen_text(check: RegimenCheck) -> str:
     """The ranked pairs as the terminal shows them: a line per scored pair, DrugBank's listing under a listed
     one, and each drug not checked as given once, with why."""
+    from ddi.serve.answer import LIKELY_INTERACTION
+
     pairs = check.pairs
     failed = pairs["error"].astype(bool)
     listed = (pairs["known_type"].astype(str) != "") & ~failed
@@ -114,7 +116,14 @@ def regimen_text(check: RegimenCheck) -> str:
         f"{len(pairs)} pair(s): {int(listed.sum())} listed by DrugBank, {int((~listed & ~failed).sum())} "
         f"predicted, {int(failed.sum())} not scored; ranked by interaction score"
     ]
+    unlikely_shown = False
     for row, is_listed in zip(pairs[~failed].itertuples(index=False), listed[~failed], strict=True):
+        if not is_listed and row.exists_score < LIKELY_INTERACTION and not unlikely_shown:
+            unlikely_shown = True
+            lines.append(
+                f"  below {LIKELY_INTERACTION:.0%} the model finds an interaction unlikely; the sentence says what "
+                "happens if they do interact:"
+            )
         lines.append(
             f"  {row.exists_score:4.0%}  {row.drug1_name} + {row.drug2_name}: {row.sentence} "
             f"(type {row.predicted_type}, {row.probability:.0%})"

@@ -192,6 +192,17 @@ class Predictor:
         """Whether the drug is a node of the model's knowledge graph (not only a structure)."""
         return self.node_of.get(drug_id, self.ctx.graph.num_nodes) < self.ctx.graph.num_drugs
 
+    def closest_look_alike(self, drug_id: str) -> tuple[str, float] | None:
+        """The name of the drug's closest look-alike and their similarity, as its votes compare drugs (None for a
+        model without neighbour votes, or a drug without a look-alike of similarity above 0)."""
+        if not self.model.num_votes:
+            return None
+        ids, similarities = self.ctx.model_votes(self.model.config).look_alikes(torch.tensor([self.node_of[drug_id]]))
+        drug_of = self.ctx.drug_ids
+        if ids.shape[1] == 0 or float(similarities[0, 0]) <= 0 or int(ids[0, 0]) >= len(drug_of):
+            return None
+        return self.names[drug_of[int(ids[0, 0])]], float(similarities[0, 0])
+
     def type_template(self, type_id: int) -> str:
         types = self.ctx.tables.interaction_types
         return str(types.loc[types["type"] == type_id, "template"].iloc[0])

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 
 #: Paths listed in an answer's explanation.
 EXPLAIN_PATHS = 5
+#: Below this interaction score the model expects no interaction: the exists head is trained against sampled
+#: unlisted pairs, so 0.5 is its own decision point.
+LIKELY_INTERACTION = 0.5
+#: A drug whose closest look-alike is less similar than this has no real look-alike: votes through it say little.
+WEAK_LOOK_ALIKE = 0.1
 # The predictor's node states grow when a structure is registered; one answer at a time touches the model.
 MODEL_LOCK = threading.RLock()
 _SUGGESTION = re.compile(r"^(?P<name>.*) \((?P<id>DB\d{5})\)$")
@@ -91,6 +96,7 @@ class PairAnswer:
     look_alike_basis: what the model's look-alikes are similar in ("structure, proteins and ATC class").
     paths_note: what the path list means for this model, or why it is empty (``paths_note`` of the predictor's
         model and the pair).
+    look_alike_note: set when a drug has no close look-alike, so the look-alike evidence says little about it.
     """
 
     drug1: ResolvedDrug
@@ -108,6 +114,7 @@ class PairAnswer:
     seconds: float = 0.0
     look_alike_basis: str = ""
     paths_note: str = ""
+    look_alike_note: str = ""
 
     @property
     def sentence(self) -> str:
@@ -139,6 +146,25 @@ class PairAnswer:
     @property
     def is_known(self) -> bool:
         return bool(self.known)
+
+    @property
+    def interaction_likely(self) -> bool:
+        """Whether the pair interacts as far as ddi can tell: DrugBank lists it, or the model's interaction score
+        reaches ``LIKELY_INTERACTION``."""
+        return self.is_known or self.exists >= LIKELY_INTERACTION
+
+    @property
+    def verdict(self) -> str:
+        """Whether the model expects an interaction at all, in words: the predicted type is what happens *if*
+        the two interact, so a low interaction score has to come first."""
+        if self.is_known:
+            return f"DrugBank lists an interaction for this pair (the model's interaction score: {self.exists:.0%})."
+        if self.interaction_likely:
+            return f"The model expects an interaction (interaction score {self.exists:.0%})."
+        return (
+            f"The model finds an interaction unlikely (interaction score {self.exists:.0%}). "
+            "If they do interact, the most probable type is the one below."
+        )
 
     @property
     def agrees_with_known(self) -> bool:
@@ -173,6 +199,8 @@ def answer_record(answer: PairAnswer, atoms: int = 5) -> dict[str, Any]:
         "type": answer.prediction.type_id,
         "probability": round(answer.probability, 4),
         "interaction_score": round(answer.exists, 4),
+        "interaction_likely": answer.interaction_likely,
+        "verdict": answer.verdict,
         "top": [{"type": t, "probability": round(p, 4), "sentence": text} for t, p, text in answer.top],
         "listed_by_drugbank": [{"type": k.type_id, "sentence": k.sentence} for k in answer.known],
         "less_certain": answer.less_certain_reason or None,
@@ -181,6 +209,7 @@ def answer_record(answer: PairAnswer, atoms: int = 5) -> dict[str, Any]:
         "rules": [{"rule": r.name, "text": r.text, "specific": r.specific} for r in answer.rules],
         "look_alikes": evidence(answer.look_alikes),
         "look_alike_basis": answer.look_alike_basis,
+        "look_alike_note": answer.look_alike_note or None,
         "seconds": round(answer.seconds, 3),
     }
 
@@ -256,6 +285,7 @@ def answer_pair(
         atoms=atoms,
         look_alike_basis=look_alike_basis(predictor.model.config.vote_annotations),
         paths_note=paths_note(predictor.model.config, bool(prediction.paths)),
+        look_alike_note=weak_look_alike_note(predictor, (id1, id2)) if prediction.look_alikes else "",
     )
     answer.seconds = time.perf_counter() - start
     log.info("answered %s + %s in %.0f ms", id1, id2, 1000 * answer.seconds)
@@ -308,6 +338,23 @@ def _less_certain_reason(
         elif not has_training_interactions(predictor, drug_id):
             reasons.append(f"{name} has no interactions in the model's training data")
     return "; ".join(reasons)
+
+
+def weak_look_alike_note(predictor: Predictor, ids: tuple[str, str]) -> str:
+    """Names each drug of the pair whose closest look-alike is under ``WEAK_LOOK_ALIKE``: the look-alike votes
+    through such a drug stand in for an unknown, not for evidence (a structure unlike any drug of the graph)."""
+    notes = []
+    for drug_id in dict.fromkeys(ids):
+        closest = predictor.closest_look_alike(drug_id)
+        name = predictor.names[drug_id]
+        if closest is None:
+            notes.append(f"no drug of the model's graph looks like {name}, so the look-alike evidence is not about it")
+        elif closest[1] < WEAK_LOOK_ALIKE:
+            notes.append(
+                f"no drug of the model's graph looks much like {name} (the closest, {closest[0]}, has similarity "
+                f"{closest[1]:.2f}), so the look-alike evidence says little about it"
+            )
+    return "; ".join(notes)
 
 
 def has_training_interactions(predictor: Predictor, drug_id: str) -> bool:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from rdkit import Chem
 from torch_geometric.data import Batch
 
+from ddi.cli.ask import answer_text
 from ddi.models.ddi_model import Encoded
 from ddi.serve.answer import (
     PairInputError,
     answer_pair,
+    answer_record,
     drug_choices,
     drugs_from_link,
     known_interactions,
@@ -63,6 +68,34 @@ def test_structure_outside_the_graph_is_scored_and_less_certain(predictor, resol
     assert "not in the model's knowledge graph" in answer.less_certain_reason
     assert answer.known == [] and answer.rules == [] and answer.paths == []
     assert answer.atoms[1] is not None and answer.atoms[1].smiles == predictor.structures[answer.drug2_id]
+
+
+def test_a_low_interaction_score_comes_first_unless_drugbank_lists_the_pair(predictor, resolver):
+    answer = answer_pair(predictor, resolver, "warfarin", PHENOL)
+    unlikely = dataclasses.replace(answer, prediction=dataclasses.replace(answer.prediction, exists=0.03))
+    assert not unlikely.interaction_likely
+    assert unlikely.verdict.startswith("The model finds an interaction unlikely (interaction score 3%)")
+    text = answer_text(unlikely).splitlines()
+    assert text[2] == unlikely.verdict and text[3] == f"  {unlikely.sentence}", "the verdict, then the type"
+    assert answer_record(unlikely)["interaction_likely"] is False
+    likely = dataclasses.replace(unlikely, prediction=dataclasses.replace(answer.prediction, exists=0.5))
+    assert likely.interaction_likely and answer_text(likely).splitlines()[2] == likely.sentence
+    listed = answer_pair(predictor, resolver, "clarithromycin", "simvastatin")
+    listed = dataclasses.replace(listed, prediction=dataclasses.replace(listed.prediction, exists=0.03))
+    assert listed.interaction_likely, "a pair DrugBank lists interacts, whatever the score"
+    assert listed.verdict.startswith("DrugBank lists an interaction for this pair")
+
+
+def test_a_structure_like_no_drug_of_the_graph_says_its_look_alikes_are_weak_evidence(predictor, resolver):
+    train = predictor.ctx.split.train
+    busiest = pd.concat([train["drug1_id"], train["drug2_id"]]).value_counts().index[:10]
+    # Methane against the tiny split's busiest drugs: its look-alikes (poor as they are) met some of them.
+    answers = [answer_pair(predictor, resolver, "InChI=1S/CH4/h1H4", str(other)) for other in busiest]
+    answer = next(a for a in answers if a.look_alikes)
+    assert answer.look_alike_note.startswith("no drug of the model's graph looks much like Methane (the closest, ")
+    assert answer_record(answer)["look_alike_note"] == answer.look_alike_note
+    drug = answer_pair(predictor, resolver, "clarithromycin", "simvastatin")
+    assert drug.look_alikes and drug.look_alike_note == "", "two drugs of the graph have close look-alikes"
 
 
 def test_a_link_reopens_the_same_answer_for_a_named_drug_and_a_structure(predictor, resolver):

@@ -154,3 +154,25 @@ def test_regimen_file_over_the_size_limit_is_refused_before_reading(capsys, tmp_
     meds.write_text("drug\naspirin\nwarfarin\n")
     assert main(["regimen", "--file", str(meds), "--out", str(tmp_path / "o.csv"), "--model", "/nonexistent"]) == 2
     assert "MB is over the 0.0 MB limit" in _error_line(capsys.readouterr().err)
+
+
+def test_regimen_text_marks_where_the_unlikely_pairs_begin():
+    import pandas as pd
+
+    from ddi.cli.regimen import regimen_text
+    from ddi.serve.regimen import RegimenCheck
+
+    def pair(names: str, score: float, known: str = "", error: str = "") -> dict[str, object]:
+        a, b = names.split("+")
+        sentence = f"{a} may increase the activities of {b}."
+        return {
+            "drug1_name": a, "drug2_name": b, "exists_score": score, "sentence": sentence, "predicted_type": 6,
+            "probability": 0.9, "known_type": known, "known_sentence": sentence if known else "", "error": error,
+        }  # fmt: skip
+
+    pairs = pd.DataFrame([pair("A+B", 0.2, known="6"), pair("A+C", 0.8), pair("B+C", 0.3), pair("A+D", 0.1)])
+    lines = regimen_text(RegimenCheck(pairs, {})).splitlines()
+    marker = [i for i, line in enumerate(lines) if "the model finds an interaction unlikely" in line]
+    assert len(marker) == 1, "one marker, before the first unlisted pair under 50 %"
+    assert "A + C" in lines[marker[0] - 1] and "B + C" in lines[marker[0] + 1]
+    assert "A + B" in lines[1], "a listed pair stays above the marker, whatever its score"
