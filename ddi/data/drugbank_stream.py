@@ -36,6 +36,8 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _ROOT_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?drugbank\s*>\s*\Z")
+#: How a whole export ends: its root, or (a run of records without a root) a drug, closed.
+_COMPLETE_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?(?:drugbank|drug)\s*>\s*\Z")
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b")
 #: Expat errors raised when the input stops inside an element or a tag.
 _TRUNCATION_ERRORS = frozenset(
@@ -117,7 +119,8 @@ class DrugBankXmlReader:
                     root.clear()
         except ParseError as exc:
             line, column = exc.position
-            hint = " (the file ends too early: is it truncated?)" if exc.code in _TRUNCATION_ERRORS else ""
+            truncated = exc.code in _TRUNCATION_ERRORS or not _ends_complete(self.path)
+            hint = " (the file ends too early: is it truncated?)" if truncated else ""
             reason = expat.ErrorString(exc.code)
             raise XmlImportError(
                 f"{self.path}: not well-formed XML at line {line}, column {column}: {reason}{hint}"
@@ -172,6 +175,15 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
     log.debug("%s has no <drugbank> root; reading it inside a synthetic one", path)
     chained = _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
     return cast(BinaryIO, chained)  # a RawIOBase reads like a binary file
+
+
+def _ends_complete(path: Path) -> bool:
+    """Whether the file ends as a whole export does (a closing root or drug tag): a download cut short does
+    not, and a synthetic root end then hides where the input really stopped."""
+    with path.open("rb") as file:
+        size = file.seek(0, io.SEEK_END)
+        file.seek(max(0, size - _TAIL_BYTES))
+        return bool(_COMPLETE_END_AT_TAIL.search(file.read()))
 
 
 def _first_element(head: bytes) -> tuple[int, bytes] | None:

@@ -274,6 +274,17 @@ def test_broken_files_raise_an_error_naming_the_problem(name: str, message: str)
     assert name in str(err.value)
 
 
+@pytest.mark.parametrize("cut", [0.25, 0.5, 0.9])
+def test_an_export_without_a_root_cut_short_is_called_truncated(tmp_path: Path, data_dir: Path, cut: float) -> None:
+    # The shared 4.2 excerpt has no opening root tag: the importer closes a synthetic one, which must not hide
+    # that the download stopped in the middle of a record.
+    whole = (data_dir / "drugbank_xml" / "subset_drugbank_4.2.xml").read_bytes()
+    cut_short = tmp_path / "cut.xml"
+    cut_short.write_bytes(whole[: int(len(whole) * cut)])
+    with pytest.raises(XmlImportError, match=r"not well-formed XML at line \d+, .* is it truncated\?"):
+        import_drugbank_xml(cut_short, progress=False)
+
+
 def test_a_zipped_export_is_recognised(tmp_path: Path) -> None:
     archive = tmp_path / "drugbank_all_full_database.xml.zip"
     with zipfile.ZipFile(archive, "w") as zf:
