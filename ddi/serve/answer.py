@@ -23,8 +23,8 @@ import numpy as np
 from ddi.chem.molecule import InvalidStructureError
 from ddi.errors import UserInputError
 from ddi.models.neighbour_votes import look_alike_basis
-from ddi.predict.sentences import interaction_sentence
 from ddi.serve.atoms import AtomImportance, atom_importance
+from ddi.serve.known import KnownInteraction, KnownPairs, known_interactions
 from ddi.serve.resolve import AmbiguousDrugError, ResolvedDrug, UnknownDrugError
 
 if TYPE_CHECKING:
@@ -59,14 +59,6 @@ class PairInputError(UserInputError):
         super().__init__(f"Drug {side}: {message}")
         self.side = side
         self.suggestions = suggestions
-
-
-@dataclass(frozen=True, slots=True)
-class KnownInteraction:
-    """An interaction DrugBank lists for the pair: its type and sentence (DrugBank's orientation)."""
-
-    type_id: int
-    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,19 +390,6 @@ def paths_note(config: ModelConfig, has_paths: bool) -> str:
     return "The weight is the model's attention on each path: its share in the pair's path summary."
 
 
-class _KnownIndex:
-    """DrugBank's listed interactions by unordered pair of DrugBank ids, and the types' templates."""
-
-    def __init__(self, predictor: Predictor) -> None:
-        inter = predictor.ctx.tables.interactions
-        self.rows: dict[tuple[str, str], list[tuple[str, str, int]]] = {}
-        for a, b, t in zip(inter["drug1_id"], inter["drug2_id"], inter["type"].astype(int), strict=True):
-            self.rows.setdefault((a, b) if a <= b else (b, a), []).append((a, b, int(t)))
-        types = predictor.ctx.tables.interaction_types
-        self.templates = dict(zip(types["type"].astype(int), types["template"].astype(str), strict=True))
-        self.subjects = dict(zip(types["type"].astype(int), types["subject"].astype(int), strict=True))
-
-
 def warm_up(predictor: Predictor) -> None:
     """Build what the first answer would otherwise build (rule features, the known-pair index)."""
     start = time.perf_counter()
@@ -418,25 +397,8 @@ def warm_up(predictor: Predictor) -> None:
         _ = predictor.ctx.rule_table
     if predictor.model.num_votes:
         _ = predictor.ctx.model_votes(predictor.model.config)
-    predictor.derived(_KnownIndex)
+    predictor.derived(KnownPairs)
     log.info("warmed up in %.1f s", time.perf_counter() - start)
-
-
-def known_interactions(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[KnownInteraction]:
-    """The interactions DrugBank lists for the unordered pair, each as its sentence.
-
-    A benchmark row (drug1, drug2, type) reads with drug1 as ``#Drug1`` when the type's subject is 1 or 3,
-    as ``#Drug2`` when it is 2 (see the data README).
-    """
-    index = predictor.derived(_KnownIndex)
-    key = (drug1_id, drug2_id) if drug1_id <= drug2_id else (drug2_id, drug1_id)
-    out = []
-    for a, b, type_id in index.rows.get(key, []):
-        template = index.templates.get(type_id)
-        role = "#Drug2" if index.subjects.get(type_id) == 2 else "#Drug1"
-        sentence = interaction_sentence(template, predictor.names[a], predictor.names[b], role) if template else ""
-        out.append(KnownInteraction(type_id, sentence))
-    return out
 
 
 # ------------------------------------------------------------------------------------------------ pickers

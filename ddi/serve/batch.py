@@ -48,6 +48,7 @@ import pandas as pd
 
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
+from ddi.serve.known import KnownPairs
 from ddi.serve.resolve import DRUGBANK_ID, STRUCTURE_PREFIXES, DrugResolver
 
 if TYPE_CHECKING:
@@ -236,9 +237,8 @@ class BatchScorer:
         self._type_ids = np.asarray(labels.type_ids)
         self._symmetric = labels.symmetric.numpy()
         self._num_graph_drugs = predictor.ctx.graph.num_drugs
-        # Built once per loaded model: it reads every listed interaction (a third of a second for DrugBank),
-        # more than scoring one patient's regimen takes.
-        self._known = predictor.derived(_KnownPairs)
+        # Built once per loaded model: it reads every listed interaction, more than one patient's regimen takes.
+        self._known = predictor.derived(KnownPairs)
         #: Seconds spent inside ``predictor.score_ids`` so far (the rest is resolution and formatting).
         self.model_seconds = 0.0
 
@@ -433,60 +433,6 @@ def _text_per_pair(
             done[pair] = text_of(pair)
         out[i] = done[pair]
     return out
-
-
-class _KnownPairs:
-    """The data's interactions by unordered pair of graph drug nodes: type ids and DrugBank sentences."""
-
-    def __init__(self, predictor: Predictor) -> None:
-        tables = predictor.ctx.tables
-        node_of = predictor.node_of
-        inter = tables.interactions
-        self._stride = max(len(node_of), 1)
-        a = inter["drug1_id"].map(node_of).to_numpy(dtype=np.int64)
-        b = inter["drug2_id"].map(node_of).to_numpy(dtype=np.int64)
-        keys = np.minimum(a, b) * self._stride + np.maximum(a, b)
-        order = np.argsort(keys, kind="stable")
-        self._keys = keys[order]
-        self._rows = order
-        self._drug1 = inter["drug1_id"].tolist()
-        self._drug2 = inter["drug2_id"].tolist()
-        self._type = inter["type"].astype(int).tolist()
-        self._names = predictor.names
-        types = tables.interaction_types
-        self._templates = dict(zip(types["type"].astype(int), types["template"], strict=True))
-        self._subject = dict(zip(types["type"].astype(int), types["subject"].astype(int), strict=True))
-        self._cache: dict[int, tuple[str, str]] = {}
-
-    def lookup(self, head: np.ndarray, tail: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        types = np.full(len(head), "", dtype=object)
-        sentences = np.full(len(head), "", dtype=object)
-        rows = np.flatnonzero(mask)
-        if not len(rows) or not len(self._keys):
-            return types, sentences
-        keys = np.minimum(head[rows], tail[rows]) * self._stride + np.maximum(head[rows], tail[rows])
-        pos = np.searchsorted(self._keys, keys).clip(max=len(self._keys) - 1)
-        hit = self._keys[pos] == keys
-        for row, p in zip(rows[hit].tolist(), pos[hit].tolist(), strict=True):
-            types[row], sentences[row] = self._describe(p)
-        return types, sentences
-
-    def _describe(self, pos: int) -> tuple[str, str]:
-        """Types and sentences of the pair whose rows start at ``pos`` (``searchsorted`` gives the first)."""
-        if pos not in self._cache:
-            key, found = self._keys[pos], []
-            # A pair can be listed with two types (one per direction): gather every row with this key.
-            for end in range(pos, len(self._keys)):
-                if self._keys[end] != key:
-                    break
-                row = int(self._rows[end])
-                type_id = self._type[row]
-                role = "#Drug2" if self._subject.get(type_id) == 2 else "#Drug1"
-                first, second = self._names[self._drug1[row]], self._names[self._drug2[row]]
-                template = self._templates.get(type_id)
-                found.append((str(type_id), interaction_sentence(template, first, second, role) if template else ""))
-            self._cache[pos] = ("|".join(t for t, _ in found), " | ".join(s for _, s in found if s))
-        return self._cache[pos]
 
 
 def _append(df: pd.DataFrame, out: dict[str, Any]) -> pd.DataFrame:
