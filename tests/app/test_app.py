@@ -114,6 +114,21 @@ def test_a_structure_outside_the_graph_is_scored_and_marked_less_certain(served_
     assert any("DrugBank does not list this pair" in c for c in texts(at.caption))
 
 
+def test_an_unlikely_interaction_is_said_before_the_type(served_model, monkeypatch):
+    import ddi.serve.answer
+
+    # Every score of the tiny model is "unlikely" under a threshold above 1.
+    monkeypatch.setattr(ddi.serve.answer, "LIKELY_INTERACTION", 1.01)
+    at = app().run()
+    at.selectbox(key="pick1").select("Warfarin (DB00682)")
+    at.text_input(key="free2").input("CC(C)(C)c1ccc(O)cc1").run()
+    assert_no_exception(at)
+    assert texts(at.subheader) == ["An interaction is unlikely"]
+    verdict = next(t for t in texts(at.markdown) if "If they do interact" in t)
+    assert verdict.startswith("The model finds an interaction unlikely (interaction score ")
+    assert "most probably: **" in verdict and "Warfarin" in verdict
+
+
 def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_model):
     at = app().run()
     at.switch_page("pages/1_Regimen.py").run()
