@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,8 @@ LAYOUT_FILES = {
     "proteins": "proteins.tsv",
 }
 REQUIRED = ("drugs", "interaction_types", "interactions")
+#: A DrugBank id: a header row that starts with one is data (a pair file written without its header).
+_DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
 #: Optional catalogue whose InChI fills in drugs that have no SMILES.
 ALL_DRUGS_FILE = "drugbank_all_drugs.tsv"
 
@@ -36,11 +39,18 @@ class DataFormatError(UserInputError, ValueError):
     """A data file is missing, unreadable, or lacks required columns."""
 
 
-def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Read a tab-separated file as strings; raise ``DataFormatError`` with the file named on any problem."""
+def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t", header: bool = True) -> pd.DataFrame:
+    """Read a tab-separated file as strings; raise ``DataFormatError`` with the file named on any problem.
+
+    ``header=False`` reads a file without a header row, its columns named ``required_columns`` in order.
+    """
     try:
         # Default CSV quoting: some catalogue fields are quoted because they contain tabs.
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        if header:
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, header=None)
+            df.columns = [*required_columns, *(f"column_{i + 1}" for i in range(len(required_columns), df.shape[1]))]
     except FileNotFoundError as exc:
         raise DataFormatError(f"{path}: file not found") from exc
     except OSError as exc:  # a directory, no permission, ...
@@ -55,6 +65,32 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = ()) -> pd.DataFrame
         hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
         raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {found}{hint}")
     return df
+
+
+def read_pair_file(path: Path, columns: tuple[str, ...] = ("drug1_id", "drug2_id", "type")) -> pd.DataFrame:
+    """Read a file of drug pairs (a split's ``train.tsv``, ...): tab-separated with a header row naming
+    ``columns``, or, as split files elsewhere are often written, without a header row (its first cell is then a
+    DrugBank id; the columns are read in order) or separated by commas. Says in the log which it read."""
+    first = _first_line(path)
+    sep = "," if "\t" not in first and "," in first else "\t"
+    cells = [c.strip().strip('"') for c in first.split(sep)]
+    header = not (len(cells) >= len(columns) and _DRUGBANK_ID.match(cells[0]))
+    if sep != "\t" or not header:
+        log.info(
+            "%s: read as %s%s", path, "comma-separated" if sep == "," else "tab-separated",
+            "" if header else f" without a header row (columns in order: {', '.join(columns)})",
+        )  # fmt: skip
+    return read_tsv(path, columns, sep=sep, header=header)
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as file:
+            return file.readline().rstrip("\r\n")
+    except FileNotFoundError as exc:
+        raise DataFormatError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) -> tuple[Tables, DropReport]:

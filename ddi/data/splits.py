@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ddi.data.benchmark import DataFormatError, read_tsv
+from ddi.data.benchmark import DataFormatError, read_pair_file
 from ddi.data.tables import OTHER_TYPE, DropReport, Tables, validate_interactions
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = Non
     parts = {}
     for filename in SPLIT_FILES:
         part = filename.removesuffix(".tsv")
-        raw = read_tsv(root / filename, ("drug1_id", "drug2_id", "type"))
+        raw = read_pair_file(root / filename)
         parts[part] = validate_interactions(raw, report, drug_ids, type_ids, table=f"{root.name}/{filename}")
     report.log(log)
     split = Split(name or str(root), **parts)

@@ -261,13 +261,31 @@ def test_a_user_split_missing_a_file_or_a_column_is_a_data_format_error(small_ta
     with pytest.raises(DataFormatError, match=r"valid\.tsv: missing column\(s\) type"):
         split_from_dir(user_dir, small_tables)
 
-    # A split saved from a spreadsheet as CSV: the message says what is wrong with the file.
-    (user_dir / "valid.tsv").write_text("drug1_id,drug2_id,type\nDB00004,DB00002,2\n")
-    with pytest.raises(DataFormatError, match="its header is separated by commas; this file must be tab-separated"):
-        split_from_dir(user_dir, small_tables)
-
     with pytest.raises(DataFormatError, match="does not exist"):
         split_from_dir(tmp_path / "nowhere", small_tables)
+
+
+def test_a_user_split_without_header_rows_or_with_commas_reads_as_the_tab_separated_one(
+    small_tables: Tables, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    user_dir = tmp_path / "mine"
+    shutil.copytree(TABLES_FIXTURES / "user_split", user_dir)
+    expected = split_from_dir(user_dir, small_tables)
+    for filename in SPLIT_FILES:  # written as many published splits are: no header row
+        path = user_dir / filename
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[1:]))
+    (user_dir / "valid.tsv").write_text((user_dir / "valid.tsv").read_text().replace("\t", ","))  # and a CSV
+    with caplog.at_level("INFO", logger="ddi.data.benchmark"):
+        back = split_from_dir(user_dir, small_tables)
+    for part in ("train", "valid", "test"):
+        pd.testing.assert_frame_equal(back.parts()[part], expected.parts()[part], obj=part)
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "train.tsv: read as tab-separated without a header row (columns in order: drug1_id" in said
+    assert "valid.tsv: read as comma-separated without a header row" in said
+    # A header of other names is still a header, and still named as what is wrong.
+    (user_dir / "test.tsv").write_text("drug_a\tdrug_b\tlabel\nDB00004\tDB00002\t2\n")
+    with pytest.raises(DataFormatError, match=r"test\.tsv: missing column\(s\) drug1_id, drug2_id, type"):
+        split_from_dir(user_dir, small_tables)
 
 
 def test_a_written_split_reads_back_identically(benchmark_tables: Tables, drug_splits: dict, tmp_path: Path) -> None:
