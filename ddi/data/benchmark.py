@@ -60,8 +60,8 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t"
     missing = [c for c in required_columns if c not in df.columns]
     if missing:
         found = ", ".join(map(str, df.columns))
-        header = str(df.columns[0]) if len(df.columns) == 1 else ""  # one column: maybe another separator
-        other = "commas" if "," in header else "semicolons" if ";" in header else ""
+        only = str(df.columns[0]) if len(df.columns) == 1 else ""  # one column: maybe another separator
+        other = "commas" if "," in only else "semicolons" if ";" in only else ""
         hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
         raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {found}{hint}")
     return df

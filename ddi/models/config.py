@@ -60,6 +60,8 @@ class ModelConfig:
     use_molecule / use_rules: ablation switches.
     relation_profile: add to each node's first state a projection of how many edges of each relation it has
         in the (leak-free) context graph: a cheap, strong summary of a drug's known pharmacology.
+    drug_id_embedding: add a learned vector per drug to the first state of each drug that has interactions in the
+        (leak-free) context graph: transductive memory of known drugs; a new drug (no interactions) gets none.
     max_paths: paths kept per pair (a seeded sample beyond that) to bound time on hub drugs.
     neighbour_votes: look-alike drugs per drug (mean Tanimoto of Morgan fingerprints, of protein sets and of the
         ``vote_annotations``) whose known interactions vote on the pair's class, given to the heads as features
@@ -91,6 +93,7 @@ class ModelConfig:
     use_molecule: bool = True
     use_rules: bool = True
     relation_profile: bool = True
+    drug_id_embedding: bool = False
     dropout: float = 0.1
     max_paths: int = 32
     neighbour_votes: int = 16

@@ -194,6 +194,7 @@ class DDIModel(nn.Module):
         self.protein_embedding = nn.Embedding(max(num_nodes - num_drugs, 1), d)
         self.relation_embedding = nn.Embedding(num_relations, d)
         self.profile = nn.Linear(num_relations, d) if config.relation_profile else None
+        self.drug_id_embedding = nn.Embedding(num_drugs, d) if config.drug_id_embedding else None
         self.context = nn.ModuleList(RelationalContextLayer(d, config.message) for _ in range(config.kg_layers))
         self.path_block = (
             RelationPathBlock(d, config.message, config.aggregation, config.attention, config.dropout)
@@ -256,6 +257,8 @@ class DDIModel(nn.Module):
         nn.init.normal_(self.relation_embedding.weight, mean=0.0, std=0.5)
         if self.drug_embedding is not None:
             nn.init.normal_(self.drug_embedding.weight, std=0.1)
+        if self.drug_id_embedding is not None:
+            nn.init.zeros_(self.drug_id_embedding.weight)  # starts as the model without it
 
     @property
     def pair_feature_width(self) -> int:
@@ -302,10 +305,12 @@ class DDIModel(nn.Module):
         drugs = self.drug_states(molecules, has_graph, fingerprints)
         node_state = torch.cat([drugs, self.protein_embedding.weight], dim=0)
         node_state = node_state[: graph.num_nodes]
-        if self.context or self.profile is not None:
+        if self.context or self.profile is not None or self.drug_id_embedding is not None:
             edge_index, edge_type = graph.context_edges(drop_pair_keys, hidden_drugs)
         if self.profile is not None:
             node_state = node_state + self.profile(relation_profile(edge_index[0], edge_type, graph))
+        if self.drug_id_embedding is not None:
+            node_state = node_state + self.known_drug_vectors(edge_index, edge_type, graph)
         for layer in self.context:
             node_state = layer(node_state, edge_index, edge_type, self.relation_embedding.weight)
         path_inputs = None
@@ -316,6 +321,17 @@ class DDIModel(nn.Module):
             proteins = pair_structure.new_zeros(graph.num_nodes - pair_structure.shape[0], pair_structure.shape[1])
             pair_structure = torch.cat([pair_structure, proteins])
         return Encoded(node_state, path_inputs, pair_structure)
+
+    def known_drug_vectors(self, edge_index: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
+        """``N x d``: each drug's learned vector where it has an interaction edge in the context graph, else 0
+        (proteins, new drugs, and hidden drugs in training, which imitate new ones)."""
+        assert self.drug_id_embedding is not None
+        interaction = graph.interaction_relations()[edge_type]
+        known = torch.zeros(graph.num_nodes, dtype=torch.bool)
+        known[edge_index[0][interaction]] = True
+        vectors = torch.zeros(graph.num_nodes, self.config.hidden_dim)
+        vectors[: self.num_drugs] = self.drug_id_embedding.weight
+        return vectors * known.unsqueeze(-1)
 
     def pair_structure(self, fingerprints: Tensor | None) -> Tensor | None:
         """``M x fingerprint_pair_dim`` fingerprint features the heads read directly (None if the model has none)."""

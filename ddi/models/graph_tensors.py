@@ -91,6 +91,14 @@ class ModelGraph:
             slot_types=slot_types,
         )
 
+    def interaction_relations(self) -> Tensor:
+        """``R`` bool: which relation types are interactions (of any type, either direction)."""
+        if getattr(self, "_interaction_relations", None) is None:
+            flags = torch.zeros(self.num_relations, dtype=torch.bool)
+            flags[self.edge_type[self.edge_is_interaction]] = True
+            self._interaction_relations = flags
+        return self._interaction_relations
+
     def context_edges(self, drop_pair_keys: Tensor | None, hidden_drugs: Tensor | None) -> tuple[Tensor, Tensor]:
         """Edges for the context layers, without the interactions of the pairs being predicted (no label leak)
         and without any interaction of a hidden drug."""

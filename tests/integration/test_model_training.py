@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,24 @@ def test_hidden_drugs_lose_their_interactions(context):
     rows = graph.slot_mask_rows(torch.arange(50), hidden)
     assert torch.equal(rows, graph.slot_protein[:50] >= 0)
     assert rows.sum() < (graph.slot_all[:50] >= 0).sum()  # their interaction cells are gone
+
+
+def test_drug_id_vectors_are_learned_and_reach_only_drugs_with_known_interactions(context, small_split_dir):
+    run = tiny_run(small_split_dir, epochs=1)
+    run.model = dataclasses.replace(TINY_MODEL, drug_id_embedding=True)
+    model = train(context, run, progress=False).model
+    model.eval()
+    vectors = model.drug_id_embedding.weight
+    assert vectors.abs().sum() > 0, "trained away from their zero start"
+    graph = context.graph
+    hidden = torch.zeros(graph.num_drugs, dtype=torch.bool)
+    hidden[:50] = True  # as new drugs are hidden in training: no interaction edges
+    with torch.no_grad():
+        added = model.known_drug_vectors(*graph.context_edges(None, hidden), graph)
+    given = added.abs().sum(-1) > 0
+    assert not given[:50].any(), "a drug without known interactions gets no vector"
+    assert not given[graph.num_drugs :].any(), "nor does a protein"
+    assert given[50 : graph.num_drugs].float().mean() > 0.5, "drugs with interactions get theirs"
 
 
 def test_saved_model_reloads_with_identical_predictions(tiny_model_dir):
