@@ -15,7 +15,7 @@ from ddi.serve.regimen import (
     find_regimen_columns,
     regimen_link_parameters,
 )
-from ddi.serve.uploads import MAX_UPLOAD_BYTES, read_upload
+from ddi.serve.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, read_upload
 
 st.set_page_config(page_title="ddi — regimen check", page_icon="💊", layout="wide")
 
@@ -59,7 +59,7 @@ def main() -> None:
     )
     upload = st.file_uploader(
         "…or a medication list: one drug per row, with a column saying whose regimen (patient, visit)",
-        type=["csv", "tsv", "txt", "parquet"],
+        type=UPLOAD_TYPES,
         max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024),
     )
     if upload is not None:

@@ -7,7 +7,7 @@ from appkit import require_service
 
 from ddi.errors import UserInputError
 from ddi.serve.batch import output_columns
-from ddi.serve.uploads import MAX_UPLOAD_BYTES, read_upload, score_upload
+from ddi.serve.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, read_upload, score_upload
 
 st.set_page_config(page_title="ddi — batch scoring", page_icon="💊", layout="wide")
 
@@ -24,9 +24,7 @@ def main() -> None:
     )
     top_k = st.number_input("Types listed per row", min_value=1, max_value=10, value=3)
     explain = st.checkbox("Add the explanation: relation paths and pharmacology rules (slower)", value=False)
-    upload = st.file_uploader(
-        "Table of pairs", type=["csv", "tsv", "txt", "parquet"], max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024)
-    )
+    upload = st.file_uploader("Table of pairs", type=UPLOAD_TYPES, max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024))
     if upload is None:
         return
     try:

@@ -66,6 +66,8 @@ MAX_CACHED_DRUGS = 200_000
 #: Paths listed per pair with ``explain=True``.
 EXPLAIN_PATHS = 3
 
+#: Workbooks a user may try first: named, with how to get a CSV out of them.
+SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 _SEPARATORS = {"csv": ",", "tsv": "\t"}
 # Drug-column names after ``column_key`` (lower case, letters and digits only), best first for each side:
@@ -525,6 +527,15 @@ def file_format(path: str | Path) -> str:
     return fmt
 
 
+def refuse_workbook(path: str | Path) -> None:
+    """Raise ``BatchInputError`` saying how to get a CSV out of a spreadsheet workbook (.xlsx, .ods, ...)."""
+    if Path(path).suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise BatchInputError(
+            f"{path}: a spreadsheet workbook; save the sheet as CSV (in Excel: File > Save As > 'CSV UTF-8') and "
+            "use the .csv file"
+        )
+
+
 @dataclass
 class InputFile:
     """A checked input table: its path, format, header, CSV separator, row count (Parquet only) and text encoding."""
@@ -559,6 +570,7 @@ def open_table(path: str | Path, max_bytes: int | None = None) -> InputFile:
         If the file is missing, empty, too large, binary (for CSV/TSV) or not Parquet (for .parquet).
     """
     path = Path(path)
+    refuse_workbook(path)
     fmt = file_format(path)
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")

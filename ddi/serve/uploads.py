@@ -18,6 +18,7 @@ import pandas as pd
 
 from ddi.serve.answer import MODEL_LOCK
 from ddi.serve.batch import (
+    SPREADSHEET_SUFFIXES,
     BatchInputError,
     BatchScorer,
     empty_frame,
@@ -25,6 +26,7 @@ from ddi.serve.batch import (
     inspect_input,
     open_table,
     read_chunks,
+    refuse_workbook,
 )
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: Largest upload the app scores (bytes).
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+#: What the upload widgets accept: the tables read, and workbooks, so that ``read_upload`` can say how to get a CSV.
+UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "gz", *(s.lstrip(".") for s in SPREADSHEET_SUFFIXES)]
 #: Rows scored between two progress updates.
 CHUNK_ROWS = 2_000
 
@@ -64,6 +68,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
         If the type is unsupported, the file is empty, too large, not a table, or (``pairs``) has no drug columns.
     """
     name = Path(filename or "upload.csv").name
+    refuse_workbook(name)
     fmt = file_format(name)
     with tempfile.TemporaryDirectory(prefix="ddi-upload-") as tmp:
         path = Path(tmp) / name

@@ -259,7 +259,8 @@ def test_a_header_only_file_gives_a_header_only_output(predictor, resolver, tmp_
         ("pairs.csv", b"a,b\n1,2\n", "no drug columns found; the columns are 'a', 'b'"),
         ("pairs.csv", b"DB00641,DB01211\nDB00945,DB00682\n", "no drug columns found"),
         ("pairs.parquet", b"drug1,drug2\nx,y\n", "not a readable Parquet file"),
-        ("pairs.xlsx", b"whatever", "unsupported file type; use .csv, .tsv or .parquet"),
+        ("pairs.xlsx", b"PK\x03\x04whatever", "a spreadsheet workbook; save the sheet as CSV"),
+        ("pairs.json", b"[]", "unsupported file type; use .csv, .tsv or .parquet"),
     ],
 )
 def test_unreadable_input_gives_one_clear_error(predictor, resolver, tmp_path, name, content, message):

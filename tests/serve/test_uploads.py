@@ -32,3 +32,16 @@ def test_a_windows_1252_upload_keeps_its_accents():
 def test_an_upload_is_read_as_text():
     table = read_upload("pairs.csv", b"drug1,drug2\nNA,00123\n")
     assert table.to_dict("records") == [{"drug1": "NA", "drug2": "00123"}]
+
+
+def test_a_gzipped_upload_is_read_and_a_workbook_says_how_to_get_a_csv():
+    import gzip
+
+    from ddi.serve.uploads import UPLOAD_TYPES
+
+    table = read_upload("pairs.csv.gz", gzip.compress(b"drug1,drug2\nsimvastatin,warfarin\n"))
+    assert table.to_dict("records") == [{"drug1": "simvastatin", "drug2": "warfarin"}]
+    # The upload widget lets a workbook through, so that the user reads this rather than "type not allowed".
+    assert {"gz", "xlsx", "ods"} <= set(UPLOAD_TYPES)
+    with pytest.raises(BatchInputError, match=r"^Book1\.xlsx: a spreadsheet workbook; save the sheet as CSV"):
+        read_upload("Book1.xlsx", b"PK\x03\x04 a zipped workbook")
