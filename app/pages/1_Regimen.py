@@ -6,7 +6,7 @@ import streamlit as st
 from appkit import Service, require_service
 
 from ddi.errors import UserInputError
-from ddi.serve.answer import pair_link, picker_label
+from ddi.serve.answer import LIKELY_INTERACTION, pair_link, picker_label
 from ddi.serve.regimen import (
     MAX_REGIMEN_DRUGS,
     check_regimen,
@@ -96,9 +96,10 @@ def main() -> None:
         },
     )
     st.caption(
-        "The interaction score is the model's probability that the pair interacts. DrugBank lists only reported "
-        "interactions: an unlisted pair is **not** a confirmed safe combination. *explain* opens a pair's answer "
-        "with its relation paths and rules; the address bar links to this regimen."
+        f"The interaction score is the model's probability that the pair interacts: under {LIKELY_INTERACTION:.0%} "
+        "it finds an interaction unlikely, and the sentence says what would happen if they do. DrugBank lists only "
+        "reported interactions: an unlisted pair is **not** a confirmed safe combination. *explain* opens a pair's "
+        "answer with its relation paths and rules; the address bar links to this regimen."
     )
     st.download_button(
         "Download every pair (CSV)",
