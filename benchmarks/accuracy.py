@@ -14,6 +14,11 @@ and the mean ± std of every (setting, variant, epochs) group measured so far, a
 ``benchmarks/results/accuracy_summary.json`` (the latest row of each seed counts):
 
     python benchmarks/accuracy.py --summary
+
+A model trained with ``ddi train`` on the benchmark's recipe (``ddi train --split s1 --split-seed 3 --config C
+--out M``) is recorded as a row of its own without training again:
+
+    python benchmarks/accuracy.py --record M --variants full --config C
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from pathlib import Path
 import torch
 
 from ddi.data.benchmark import load_benchmark
-from ddi.evaluate import type_metrics
+from ddi.evaluate import DETAIL_KEYS, type_metrics
 from ddi.models.config import RunConfig
 from ddi.models.fingerprint_baseline import train_fingerprint_baseline
 from ddi.models.neighbour_votes import vote_types
@@ -50,7 +55,13 @@ SETTING_RUNS = {"s0": 3, "s1": 5, "s2": 5}
 # apart by those fields (``votes_of``).
 VARIANTS = {
     "full": {},
-    "molecule_only": {"kg_layers": 0, "path_length": 0, "use_rules": False, "neighbour_votes": 0},
+    "molecule_only": {
+        "kg_layers": 0,
+        "path_length": 0,
+        "use_rules": False,
+        "neighbour_votes": 0,
+        "drug_id_embedding": False,
+    },
     "graph_only": {"use_molecule": False},
     "no_rules": {"use_rules": False},
     "no_votes": {"neighbour_votes": 0},
@@ -75,7 +86,8 @@ def append_result(row: dict) -> None:
 def votes_of(row: dict) -> str:
     """Look-alike votes of a row's model: ``"0"`` (none, or a row written before the field existed), ``"16"``
     (16 look-alikes by structure and proteins), ``"16+atc+categories"`` (also by those label annotations), and
-    ``"+pool256"`` after it where the first block searches 256 look-alikes for those with evidence."""
+    ``"+pool256"`` after it where the first block searches 256 look-alikes for those with evidence; then ``"+ids"``
+    where the model adds a learned vector per known drug (``drug_id_embedding``)."""
     model = (row.get("config") or {}).get("model", {})
     if row.get("variant") == "fingerprint":
         return "0"  # the baseline reads no votes, whatever its config says
@@ -83,7 +95,40 @@ def votes_of(row: dict) -> str:
     k = 16 if row.get("variant") == "look_alike_vote" else int(model.get("neighbour_votes", 0))
     pool = int(model.get("vote_pool", 0))
     label = str(k) + "".join(f"+{name}" for name in model.get("vote_annotations", ()))
-    return "0" if k == 0 else label + (f"+pool{pool}" if pool > k else "")
+    votes = "0" if k == 0 else label + (f"+pool{pool}" if pool > k else "")
+    # Per-drug vectors are another model, kept apart too; rows before the field existed have none.
+    ids = model.get("drug_id_embedding") and row.get("variant") != "look_alike_vote"
+    return votes + ("+ids" if ids else "")
+
+
+def recorded_row(model_dir: Path, variant: str, config_name: str | None) -> dict:
+    """A row for a model that ``ddi train`` trained and tested, as ``main`` writes for a run of its own: the
+    same figures (the test after the prior correction fitted on validation) from the directory's metrics."""
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    run = RunConfig.load(model_dir / "config.json", checkpoint=True)
+    setting = run.split
+    seed = run.train.seed if setting == "s0" else run.split_seed
+    if setting not in SETTING_RUNS or run.split_dir or (setting != "s0" and run.train.seed != 0):
+        raise SystemExit(f"{model_dir}: not a run of the benchmark's recipe (setting_run): {setting}, seed {seed}")
+    prior = metrics.get("prior_adjustment") or {}
+    seeds = f"--split-seed {seed}" if setting != "s0" else f"--seed {seed}"
+    return {
+        "setting": setting,
+        "seed": seed,
+        "variant": variant,
+        "machine": {**machine(), "cpus": metrics.get("torch_threads", run.train.threads)},  # the run's threads
+        "command": f"ddi train --split {setting} {seeds} --config {config_name or 'C'} --out {model_dir} "
+        "(recorded with benchmarks/accuracy.py --record)",
+        "test": {k: v for k, v in metrics["test"].items() if k not in (*DETAIL_KEYS, "seconds")},
+        "best_epoch": metrics.get("best_epoch"),
+        "epochs_run": len(metrics.get("history", [])),
+        "parameters": metrics.get("parameters"),
+        "prior_tau": prior.get("tau"),
+        "vote_blend": prior.get("vote_blend", 0.0),
+        "train_seconds": metrics.get("train_seconds"),
+        "epochs": run.train.epochs,
+        "config": run.to_dict(),
+    }
 
 
 def summarise(rows: list[dict]) -> list[dict]:
@@ -132,30 +177,33 @@ def summary_table(summary: list[dict]) -> str:
 # The one table of the issue: each row a model, each column a setting. A row lists the (variant, votes) groups
 # that are the same model (the default was run as "neighbour_votes" before votes became the default).
 LABEL_VOTES = "16+atc+categories"  # look-alikes also by label class (the default of 2026-11-24)
-DEFAULT_VOTES = LABEL_VOTES + "+pool256"  # and the first block searched in a pool of 256 (today's default)
+POOL_VOTES = LABEL_VOTES + "+pool256"  # and the first block searched in a pool of 256 (the default of 2026-11-25)
+DEFAULT_VOTES = POOL_VOTES + "+ids"  # and a learned vector per known drug (today's default, 2026-12-05)
 #: The shipped training budget: the one table shows runs of this many epochs where it has them.
 DEFAULT_EPOCHS = RunConfig().train.epochs
 
 TABLE_ROWS = (
     (
-        "ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256)",
+        "ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256; "
+        "a learned vector per known drug)",
         (("full", DEFAULT_VOTES),),
     ),
-    ("the same without the vote pool (the default of 2026-11-24)", (("full", LABEL_VOTES),)),
+    ("the same without per-drug vectors (the default of 2026-11-25)", (("full", POOL_VOTES),)),
+    ("the same without the vote pool either (the default of 2026-11-24)", (("full", LABEL_VOTES),)),
     ("look-alikes by structure and proteins only, no pool", (("full", "16"), ("neighbour_votes", "16"))),
     ("without the look-alike votes", (("full", "0"), ("no_votes", "0"))),
     ("ablation: molecule only (no knowledge graph: no paths, rules or votes)", (("molecule_only", "0"),)),
-    ("ablation: graph only (no molecule encoder or fingerprints)", (("graph_only", DEFAULT_VOTES),)),
+    ("ablation: graph only (no molecule encoder or fingerprints; no per-drug vectors)", (("graph_only", POOL_VOTES),)),
     ("ablation: graph only, no vote pool", (("graph_only", LABEL_VOTES),)),
     ("ablation: graph only, look-alikes by structure and proteins", (("graph_only", "16"),)),
-    ("ablation: no rule features", (("no_rules", DEFAULT_VOTES),)),
+    ("ablation: no rule features (no per-drug vectors)", (("no_rules", POOL_VOTES),)),
     ("ablation: no rule features, no vote pool", (("no_rules", LABEL_VOTES),)),
     ("ablation: no rule features, look-alikes by structure and proteins", (("no_rules", "16"),)),
     ("ablation: no rule features, without votes", (("no_rules", "0"),)),
     ("baseline: Morgan fingerprint + MLP", (("fingerprint", "0"),)),
     (
         "baseline: look-alike vote alone (untrained, as the default compares drugs)",
-        (("look_alike_vote", DEFAULT_VOTES),),
+        (("look_alike_vote", POOL_VOTES),),
     ),
     ("baseline: look-alike vote alone, no vote pool", (("look_alike_vote", LABEL_VOTES),)),
     ("baseline: look-alike vote alone, by structure and proteins", (("look_alike_vote", "16"),)),
@@ -196,6 +244,13 @@ def main() -> None:
     parser.add_argument("--config", help="base RunConfig JSON (default: the shipped defaults)")
     parser.add_argument("--epochs", type=int, help="override train.epochs")
     parser.add_argument("--summary", action="store_true", help="summarise the measured rows instead of training")
+    parser.add_argument(
+        "--record",
+        nargs="+",
+        metavar="MODEL_DIR",
+        help="record directories written by `ddi train --split ... --out DIR` as rows of the first --variants "
+        "(their setting and seed from their config) instead of training",
+    )
     args = parser.parse_args()
     if args.summary:
         summary = summarise(json.loads(RESULTS.read_text()) if RESULTS.is_file() else [])
@@ -205,6 +260,13 @@ def main() -> None:
         print(settings_table(summary))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.record:
+        for model_dir in args.record:
+            row = recorded_row(Path(model_dir), args.variants[0], args.config)
+            append_result(row)
+            logging.info("%s seed %d %s (recorded from %s): %s", row["setting"], row["seed"], row["variant"],
+                         model_dir, json.dumps(row["test"]))  # fmt: skip
+        return
     tables, _ = load_benchmark()
     base = RunConfig.load(args.config) if args.config else RunConfig()
     if args.epochs:

@@ -23,7 +23,7 @@ import json
 import logging
 from pathlib import Path
 
-from accuracy import DEFAULT_VOTES, RESULTS, votes_of
+from accuracy import POOL_VOTES, RESULTS, votes_of
 from run_info import command_line
 
 from ddi.models.config import RunConfig
@@ -39,7 +39,7 @@ def default_rows(space: SearchSpace, accuracy_rows: list[dict], settings: list[s
     """The default's latest run per (setting, seed) among the accuracy benchmark's rows, as ``final_runs`` rows."""
     latest: dict[tuple[str, int], dict] = {}
     for row in accuracy_rows:
-        if row["variant"] == "full" and votes_of(row) == DEFAULT_VOTES and row.get("epochs") == 16:
+        if row["variant"] == "full" and votes_of(row) == POOL_VOTES and row.get("epochs") == 16:
             latest[row["setting"], row["seed"]] = row
     key = space.key(space.from_model_config(space.base))
     return [

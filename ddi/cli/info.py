@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"  architecture: hidden {arch['hidden_dim']}, molecule layers {arch['mol_layers']}, context layers "
         f"{arch['kg_layers']}, paths up to {arch['path_length']} steps ({arch['message']}, {arch['aggregation']}), "
-        f"rules {'on' if arch['use_rules'] else 'off'}"
+        f"rules {'on' if arch['use_rules'] else 'off'}, "
+        f"per-drug vectors {'on' if arch.get('drug_id_embedding') else 'off'}"
     )
     print(f"  relation groups: {', '.join(arch['relation_groups'])}")
     if arch["neighbour_votes"]:

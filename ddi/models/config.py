@@ -27,7 +27,12 @@ VOTE_ANNOTATIONS = ("atc", "categories")
 
 #: Model fields added after checkpoints were first saved, with the value those older checkpoints were trained
 #: with: a checkpoint's config that lacks one means that value, whatever today's default is.
-CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {"neighbour_votes": 0, "vote_annotations": (), "vote_pool": 0}
+CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {
+    "neighbour_votes": 0,
+    "vote_annotations": (),
+    "vote_pool": 0,
+    "drug_id_embedding": False,
+}
 
 
 class ConfigError(UserInputError):
@@ -93,7 +98,7 @@ class ModelConfig:
     use_molecule: bool = True
     use_rules: bool = True
     relation_profile: bool = True
-    drug_id_embedding: bool = False
+    drug_id_embedding: bool = True
     dropout: float = 0.1
     max_paths: int = 32
     neighbour_votes: int = 16

@@ -147,6 +147,7 @@ def test_info_describes_the_shipped_model_and_a_new_one(capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "parameters: " in out and "trained on: split s0" in out and "test: macro_f1 0.9" in out
     assert "look-alike votes: 16 look-alikes per drug, by structure, proteins, ATC class and DrugBank categories" in out
+    assert "per-drug vectors on" in out
     assert main(["info", "--model", str(tiny_model_dir)]) == 0
     out = capsys.readouterr().out
     assert "look-alike votes: 16 look-alikes per drug, by structure, proteins, ATC class and DrugBank categories" in out

@@ -26,6 +26,7 @@ def _row(
     votes: int | None = None,
     annotations: tuple[str, ...] | None = None,
     pool: int | None = None,
+    ids: bool | None = None,
 ) -> dict:
     row = {"setting": setting, "variant": variant, "seed": seed, "epochs": epochs, "test": {"macro_f1": f1}}
     if votes is not None:
@@ -34,13 +35,20 @@ def _row(
             row["config"]["model"]["vote_annotations"] = list(annotations)
         if pool is not None:
             row["config"]["model"]["vote_pool"] = pool
+        if ids is not None:
+            row["config"]["model"]["drug_id_embedding"] = ids
     return row
 
 
 def _full(
-    f1: float, seed: int, votes: int, annotations: tuple[str, ...] | None = None, pool: int | None = None
+    f1: float,
+    seed: int,
+    votes: int,
+    annotations: tuple[str, ...] | None = None,
+    pool: int | None = None,
+    ids: bool | None = None,
 ) -> dict:
-    row = _row("s2", "full", seed, f1, votes=votes, annotations=annotations, pool=pool)
+    row = _row("s2", "full", seed, f1, votes=votes, annotations=annotations, pool=pool, ids=ids)
     row["test"].update(accuracy=f1 + 0.1, kappa=f1 - 0.1)
     return row
 
@@ -66,8 +74,8 @@ def test_groups_take_the_latest_row_of_each_seed_and_keep_budgets_apart(accuracy
 
 
 def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
-    """The default gained look-alike votes, then votes that also compare label annotations, then a vote pool:
-    rows of one variant name made under each must not be averaged together."""
+    """The default gained look-alike votes, then votes that also compare label annotations, then a vote pool,
+    then per-drug vectors: rows of one variant name made under each must not be averaged together."""
     rows = [
         _full(0.2, 0, votes=0),
         _full(0.3, 1, votes=0),
@@ -76,24 +84,28 @@ def test_rows_with_and_without_votes_are_different_models(accuracy) -> None:
         _full(0.6, 0, votes=16, annotations=("atc", "categories")),
         _full(0.7, 0, votes=16, annotations=("atc", "categories"), pool=256),
         _full(0.1, 1, votes=16, annotations=("atc", "categories"), pool=16),  # a pool of k: no pool at all
+        _full(0.8, 0, votes=16, annotations=("atc", "categories"), pool=256, ids=True),
+        _full(0.9, 1, votes=16, annotations=("atc", "categories"), pool=256, ids=False),  # stated off: as before
     ]
     by_votes = {e["neighbour_votes"]: e for e in accuracy.summarise(rows)}
     assert by_votes["0"]["macro_f1"]["mean"] == pytest.approx(0.25)
     assert by_votes["16"]["macro_f1"]["mean"] == pytest.approx(0.45)
     assert by_votes["16+atc+categories"]["seeds"] == [0, 1]
-    assert by_votes["16+atc+categories+pool256"]["seeds"] == [0]
+    assert by_votes["16+atc+categories+pool256"]["seeds"] == [0, 1]
+    assert by_votes["16+atc+categories+pool256+ids"]["seeds"] == [0]
     table = accuracy.settings_table(accuracy.summarise(rows))
-    default = "| ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256) |"
-    assert f"{default}  |  | 0.700 / 0.800 / 0.600 (1 of 5: 0) |" in table
-    assert "| the same without the vote pool (the default of 2026-11-24) |  |  | 0.350 ± 0.250 / 0.450" in table
+    default = "| ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256;"
+    assert f"{default} a learned vector per known drug) |  |  | 0.800 / 0.900 / 0.700 (1 of 5: 0) |" in table
+    assert "| the same without per-drug vectors (the default of 2026-11-25) |  |  | 0.800 ± 0.100 / 0.900" in table
+    assert "| the same without the vote pool either (the default of 2026-11-24) |  |  | 0.350 ± 0.250 / 0.450" in table
     assert "| look-alikes by structure and proteins only, no pool |  |  | 0.450 ± 0.050 / 0.550" in table
     assert "| without the look-alike votes |  |  | 0.250 ± 0.050 / 0.350" in table
 
 
 def test_the_table_shows_the_shipped_budget_before_a_longer_trial(accuracy) -> None:
-    trial = _full(0.9, 0, votes=16, annotations=("atc", "categories"), pool=256)
+    trial = _full(0.9, 0, votes=16, annotations=("atc", "categories"), pool=256, ids=True)
     trial["epochs"] = 32
-    shipped = _full(0.7, 0, votes=16, annotations=("atc", "categories"), pool=256)
+    shipped = _full(0.7, 0, votes=16, annotations=("atc", "categories"), pool=256, ids=True)
     shipped["epochs"] = accuracy.DEFAULT_EPOCHS
     table = accuracy.settings_table(accuracy.summarise([trial, shipped]))
     assert "|  |  | 0.700 / 0.800 / 0.600 (1 of 5: 0) |" in table
@@ -109,3 +121,27 @@ def test_the_fingerprint_baseline_reads_no_votes_whatever_its_config_says(accura
     ]
     (entry,) = accuracy.summarise(rows)
     assert entry["seeds"] == [0, 1, 2] and entry["neighbour_votes"] == "0"
+
+
+def test_a_ddi_train_directory_is_recorded_as_the_benchmark_would_write_its_row(accuracy, tmp_path) -> None:
+    import json
+
+    from ddi.models.config import RunConfig
+
+    run = RunConfig(split="s1", split_seed=3)
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text(json.dumps(run.to_dict()))
+    test = {"macro_f1": 0.7, "accuracy": 0.8, "kappa": 0.6, "n": 10, "per_type_f1": {"1": 1.0}, "confusions": []}
+    metrics = {"test": test, "best_epoch": 9, "history": [{}] * 10, "train_seconds": 60.0, "parameters": 5}
+    (model_dir / "metrics.json").write_text(json.dumps({**metrics, "prior_adjustment": {"tau": 0.2}}))
+    row = accuracy.recorded_row(model_dir, "full", "C10")
+    assert (row["setting"], row["seed"], row["variant"], row["epochs"]) == ("s1", 3, "full", run.train.epochs)
+    assert row["test"] == {"macro_f1": 0.7, "accuracy": 0.8, "kappa": 0.6, "n": 10}, "figures only, no detail"
+    assert row["command"].startswith(f"ddi train --split s1 --split-seed 3 --config C10 --out {model_dir}")
+    assert row["prior_tau"] == 0.2 and row["epochs_run"] == 10
+    assert accuracy.summarise([row])[0]["neighbour_votes"].endswith("+ids") == run.model.drug_id_embedding
+    run.train.seed = 1  # the benchmark trains every drug split with seed 0: another seed is another recipe
+    (model_dir / "config.json").write_text(json.dumps(run.to_dict()))
+    with pytest.raises(SystemExit, match="not a run of the benchmark's recipe"):
+        accuracy.recorded_row(model_dir, "full", "C10")
