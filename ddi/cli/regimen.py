@@ -107,7 +107,7 @@ def _load(args: argparse.Namespace) -> tuple[Predictor, DrugResolver]:
 def regimen_text(check: RegimenCheck) -> str:
     """The ranked pairs as the terminal shows them: a line per scored pair, DrugBank's listing under a listed
     one, and each drug not checked as given once, with why."""
-    from ddi.serve.answer import LIKELY_INTERACTION
+    from ddi.serve.answer import LIKELY_INTERACTION, interaction_likely
 
     pairs = check.pairs
     failed = pairs["error"].astype(bool)
@@ -118,7 +118,7 @@ def regimen_text(check: RegimenCheck) -> str:
     ]
     unlikely_shown = False
     for row, is_listed in zip(pairs[~failed].itertuples(index=False), listed[~failed], strict=True):
-        if not is_listed and row.exists_score < LIKELY_INTERACTION and not unlikely_shown:
+        if not interaction_likely(row.exists_score, is_listed) and not unlikely_shown:
             unlikely_shown = True
             lines.append(
                 f"  below {LIKELY_INTERACTION:.0%} the model finds an interaction unlikely; the sentence says what "

@@ -168,9 +168,7 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
     if first is None or first[1].rsplit(b":", 1)[-1] != b"drug":
         return file
     offset = first[0]
-    size = file.seek(0, io.SEEK_END)
-    file.seek(max(0, size - _TAIL_BYTES))
-    ending = b"" if _ROOT_END_AT_TAIL.search(file.read()) else _SYNTHETIC_ROOT_END
+    ending = b"" if _ROOT_END_AT_TAIL.search(_tail(file)) else _SYNTHETIC_ROOT_END
     file.seek(offset)
     log.debug("%s has no <drugbank> root; reading it inside a synthetic one", path)
     chained = _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
@@ -181,9 +179,14 @@ def _ends_complete(path: Path) -> bool:
     """Whether the file ends as a whole export does (a closing root or drug tag): a download cut short does
     not, and a synthetic root end then hides where the input really stopped."""
     with path.open("rb") as file:
-        size = file.seek(0, io.SEEK_END)
-        file.seek(max(0, size - _TAIL_BYTES))
-        return bool(_COMPLETE_END_AT_TAIL.search(file.read()))
+        return bool(_COMPLETE_END_AT_TAIL.search(_tail(file)))
+
+
+def _tail(file: BinaryIO) -> bytes:
+    """The last ``_TAIL_BYTES`` of a seekable file (where a whole export closes its root)."""
+    size = file.seek(0, io.SEEK_END)
+    file.seek(max(0, size - _TAIL_BYTES))
+    return file.read()
 
 
 def _first_element(head: bytes) -> tuple[int, bytes] | None:

@@ -61,6 +61,12 @@ class PairInputError(UserInputError):
         self.suggestions = suggestions
 
 
+def interaction_likely(score: float, listed: bool) -> bool:
+    """Whether a pair interacts as far as ddi can tell: DrugBank lists it, or the model's interaction score
+    reaches ``LIKELY_INTERACTION``. The pair page and the regimen draw the same line."""
+    return listed or score >= LIKELY_INTERACTION
+
+
 @dataclass(frozen=True, slots=True)
 class FiredRule:
     """A pharmacology rule that fires for the pair (``ddi.kg.rules``), written out."""
@@ -141,9 +147,8 @@ class PairAnswer:
 
     @property
     def interaction_likely(self) -> bool:
-        """Whether the pair interacts as far as ddi can tell: DrugBank lists it, or the model's interaction score
-        reaches ``LIKELY_INTERACTION``."""
-        return self.is_known or self.exists >= LIKELY_INTERACTION
+        """``interaction_likely`` of this pair's score and listing."""
+        return interaction_likely(self.exists, self.is_known)
 
     @property
     def verdict(self) -> str:
