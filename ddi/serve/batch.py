@@ -70,6 +70,8 @@ EXPLAIN_PATHS = 3
 SPREADSHEET_SUFFIXES = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet"}
 _SEPARATORS = {"csv": ",", "tsv": "\t"}
+#: The separator hint Excel writes as a CSV's first line (``sep=;``), quoted or not.
+_SEPARATOR_HINT = re.compile(r'"?sep=([,;\t|])"?')
 # Drug-column names after ``column_key`` (lower case, letters and digits only), best first for each side:
 # an id column wins over a name column when a file has both.
 _SIDE_TAGS = (("1", "a"), ("2", "b"))
@@ -546,6 +548,8 @@ class InputFile:
     sep: str
     rows: int | None
     encoding: str = "utf-8-sig"
+    #: 1 where the header follows Excel's ``sep=;`` separator hint line, else 0
+    skip_lines: int = 0
 
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
@@ -620,27 +624,34 @@ def _text_header(path: Path, fmt: str) -> InputFile:
     except (OSError, EOFError) as exc:
         raise BatchInputError(f"{path}: cannot be read ({_first_line(exc)})") from exc
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BatchInputError(f"{path}: UTF-16 text (a spreadsheet's 'Unicode text' export); save it as UTF-8 CSV")
-    if b"\x00" in head or head.startswith(b"PAR1"):
+        # A spreadsheet's "Unicode text" export: UTF-16 with a byte-order mark, which the codec reads and drops.
+        encoding = "utf-16"
+        log.info("%s is UTF-16 text; reading it as such", path)
+        head = head[: len(head) - len(head) % 2]
+    elif b"\x00" in head or head.startswith(b"PAR1"):
         raise BatchInputError(f"{path}: binary content, not a {fmt.upper()} text file")
-    encoding = _text_encoding(head, whole_file=len(head) < _HEAD_BYTES)
-    if encoding != "utf-8-sig":
-        log.info("%s is not UTF-8; reading it as Windows-1252", path)
+    else:
+        encoding = _text_encoding(head, whole_file=len(head) < _HEAD_BYTES)
+        if encoding != "utf-8-sig":
+            log.info("%s is not UTF-8; reading it as Windows-1252", path)
     text = head.decode(encoding, errors="replace")
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    hint = _SEPARATOR_HINT.fullmatch(text.split("\n", 1)[0].strip())
+    # Excel's first line "sep=;" names the separator; the header comes after it.
+    skip_lines = 1 if hint else 0
+    first = next((line for line in text.splitlines()[skip_lines:] if line.strip()), "")
     if not first:
         raise BatchInputError(f"{path}: no header row (the file holds only blank lines)")
-    sep = _SEPARATORS[fmt]
-    if fmt == "csv" and sep not in first:
+    sep = hint.group(1) if hint else _SEPARATORS[fmt]
+    if fmt == "csv" and not hint and sep not in first:
         # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv also happens.
         sep = max((";", "\t", ","), key=first.count)
     try:
         with _open_text(path) as handle:
-            options = {**TEXT_TABLE_OPTIONS, "sep": sep, "encoding": encoding}
+            options = {**TEXT_TABLE_OPTIONS, "sep": sep, "encoding": encoding, "skiprows": skip_lines}
             columns = list(pd.read_csv(handle, nrows=0, **options).columns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise BatchInputError(f"{path}: not a readable {fmt.upper()} file ({_first_line(exc)})") from exc
-    return InputFile(path, fmt, columns, sep, None, encoding)
+    return InputFile(path, fmt, columns, sep, None, encoding, skip_lines)
 
 
 def read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -675,6 +686,8 @@ def _read_text_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFram
         io.TextIOWrapper(raw, encoding=source.encoding, errors="replace", newline="") as text,
     ):
         records = _text_records(text, source.sep)
+        if source.skip_lines:  # the separator hint line, which is not a row
+            next(records, None)
         next(records, None)  # the header: ``source.columns`` has it, with pandas' names for blank/repeated ones
         for line, cells, problem in records:
             if len(cells) != width or problem:  # rare: keep the common row's path short

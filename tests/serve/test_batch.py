@@ -232,6 +232,28 @@ def test_a_semicolon_csv_from_a_spreadsheet_is_read(predictor, resolver, tmp_pat
     assert (out["drug1_id"].iloc[0], out["drug2_id"].iloc[0]) == ("DB00641", "DB01211")
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        # Excel's "Unicode text" export: UTF-16 with a byte-order mark, tab-separated
+        ("pairs.txt", "drug1\tdrug2\r\nsimvastatin\tclarithromycin\r\nwarfarin\tnot a drug\r\n".encode("utf-16")),
+        # Excel's separator hint as the first line, before the header
+        ("pairs.csv", b"sep=;\r\ndrug1;drug2\r\nsimvastatin;clarithromycin\r\nwarfarin;not a drug\r\n"),
+        ("pairs.csv", b'"sep=,"\ndrug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n'),
+    ],
+)
+def test_spreadsheet_exports_are_read_with_their_encoding_and_separator(predictor, resolver, tmp_path, name, content):
+    in_path = tmp_path / name
+    in_path.write_bytes(content)
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert (summary.rows, summary.failed) == (2, 1)
+    assert list(out.columns[:2]) == ["drug1", "drug2"]
+    assert out["drug1_id"].tolist() == ["DB00641", "DB00682"]
+    assert out["drug2_id"].iloc[0] == "DB01211"
+    assert out["error"].iloc[1] == "drug2: unknown drug 'not a drug'"
+
+
 def test_short_rows_are_scored_as_empty_cells(predictor, resolver, tmp_path):
     in_path = tmp_path / "pairs.csv"
     in_path.write_text("drug1,drug2,note\nsimvastatin\nsimvastatin,warfarin,ok\n")
@@ -255,7 +277,6 @@ def test_a_header_only_file_gives_a_header_only_output(predictor, resolver, tmp_
         ("pairs.csv", bytes(range(256)) * 40, "binary content, not a CSV text file"),
         ("pairs.csv", b"PAR1\x15\x04garbage", "binary content"),
         ("pairs.csv", b"\n\n\n", "no header row"),
-        ("pairs.csv", "drug1,drug2\n".encode("utf-16"), "UTF-16 text"),
         ("pairs.csv", b"a,b\n1,2\n", "no drug columns found; the columns are 'a', 'b'"),
         ("pairs.csv", b"DB00641,DB01211\nDB00945,DB00682\n", "no drug columns found"),
         ("pairs.parquet", b"drug1,drug2\nx,y\n", "not a readable Parquet file"),
