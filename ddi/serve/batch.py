@@ -642,8 +642,9 @@ def _text_header(path: Path, fmt: str) -> InputFile:
     if not first:
         raise BatchInputError(f"{path}: no header row (the file holds only blank lines)")
     sep = hint.group(1) if hint else _SEPARATORS[fmt]
-    if fmt == "csv" and not hint and sep not in first:
-        # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv also happens.
+    if not hint and sep not in first:
+        # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv or a comma-separated .txt
+        # also happens.
         sep = max((";", "\t", ","), key=first.count)
     try:
         with _open_text(path) as handle:
