@@ -7,19 +7,23 @@ reads it (no pickled classes). Layout::
      "order": [name, ...],                       # the state dict's key order
      "dense": {name: tensor, ...},
      "sparse": {name: {"shape": [d0, d1, ...], "dtype": "float32", "values": tensor,
-                       and either "indices": int32/int64 tensor or "bitmask": uint8 tensor}, ...}}
+                       and one of "indices": int32/int64 tensor, "bitmask": uint8 tensor,
+                       "bitmask_deflate": uint8 tensor}, ...}}
 
-Where the non-zeros are located is stored the cheaper way: flat indices (4 bytes per non-zero) or a packed
-bitmask over the whole tensor (1 bit per entry, numpy ``packbits`` order), which wins above ~3 % density, so at
-90 % sparsity a weight costs 4 bytes of value plus 1.25 bytes of position instead of 8. A tensor is stored
-sparse when at least ``min_zero_fraction`` of it is zero *and* that takes fewer bytes than the dense tensor.
-Values keep their dtype, so the round trip is exact; ``half=True`` stores floating values as float16 (lossy).
+Where the non-zeros are located is stored the cheapest of three ways: flat indices (4 bytes per non-zero), a
+packed bitmask over the whole tensor (1 bit per entry, numpy ``packbits`` order), which wins above ~3 % density,
+or that bitmask deflated (zlib), which comes within 10-25 % of the mask's entropy: 0.36 bits per entry at 95 %
+sparsity instead of 1, 0.78 at 80 %. So at 90 % sparsity a kept weight costs its value plus about 0.7 bytes of
+position. A tensor is stored sparse when at least ``min_zero_fraction`` of it is zero *and* that takes fewer bytes
+than the dense tensor. Values keep their dtype, so the round trip is exact; ``half=True`` stores floating values as
+float16 (lossy).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,10 +68,11 @@ def _encode(tensor: Tensor, half: bool, min_zero_fraction: float) -> dict | None
     if half and values.is_floating_point():
         values = values.half()
     indices = nonzero.to(_index_dtype(flat.numel()))
-    bitmask = torch.from_numpy(np.packbits((flat != 0).numpy()))
-    position: tuple[str, Tensor] = ("indices", indices)
-    if bitmask.numel() < indices.numel() * indices.element_size():
-        position = ("bitmask", bitmask)
+    packed = np.packbits((flat != 0).numpy())
+    bitmask = torch.from_numpy(packed)
+    deflated = torch.frombuffer(bytearray(zlib.compress(packed.tobytes(), 9)), dtype=torch.uint8)
+    candidates = [("indices", indices), ("bitmask", bitmask), ("bitmask_deflate", deflated)]
+    position = min(candidates, key=lambda c: c[1].numel() * c[1].element_size())
     sparse_bytes = position[1].numel() * position[1].element_size() + values.numel() * values.element_size()
     if sparse_bytes >= flat.numel() * flat.element_size():
         return None
@@ -121,18 +126,30 @@ def save_sparse_state(
     return report
 
 
+def _inflate(data: Tensor, size: int) -> np.ndarray:
+    """The ``size`` bytes of a deflated bitmask; never more (a crafted file cannot expand without bound)."""
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(data.numpy().tobytes(), size)
+    if len(raw) != size or inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError(f"the deflated bitmask does not hold {size} bytes")
+    return np.frombuffer(raw, dtype=np.uint8)
+
+
 def _decode(name: str, record: Mapping) -> Tensor:
     try:
         dtype = getattr(torch, str(record["dtype"]))
         shape = [int(s) for s in record["shape"]]
         values = record["values"]
         numel = int(np.prod(shape))
-        if "bitmask" in record:
+        if "bitmask_deflate" in record:
+            bits = np.unpackbits(_inflate(record["bitmask_deflate"], (numel + 7) // 8), count=numel)
+            indices = torch.from_numpy(np.flatnonzero(bits))
+        elif "bitmask" in record:
             bits = np.unpackbits(record["bitmask"].numpy(), count=numel)
             indices = torch.from_numpy(np.flatnonzero(bits))
         else:
             indices = record["indices"]
-    except (KeyError, AttributeError, TypeError, ValueError) as exc:
+    except (KeyError, AttributeError, TypeError, ValueError, zlib.error) as exc:
         raise ValueError(f"sparse entry {name!r} is malformed: {exc}") from exc
     if not isinstance(dtype, torch.dtype) or indices.shape != values.shape:
         raise ValueError(f"sparse entry {name!r} is malformed")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import zlib
+
 import pytest
 import torch
 from sparse_toy import toy_model
 
 from ddi.sparse import Pruner, is_sparse_state, load_sparse_state, save_sparse_state, unpack_sparse_state
 from ddi.sparse.compress import FORMAT
+
+POSITION_KEYS = ("indices", "bitmask", "bitmask_deflate")
 
 
 def pruned_state(sparsity: float = 0.9) -> dict[str, torch.Tensor]:
@@ -37,18 +41,34 @@ def test_round_trip_is_exact_and_the_file_is_smaller(tmp_path):
     assert report.sparse_tensors == 4
 
 
-@pytest.mark.parametrize("density", [0.001, 0.02, 0.1, 0.45])
-def test_positions_are_stored_the_cheaper_way_and_read_back_exactly(tmp_path, density):
-    """Very sparse tensors keep flat indices, denser ones a packed bitmask; both read back bit for bit, including
-    sizes that are not a multiple of 8."""
+@pytest.mark.parametrize(
+    ("density", "position"),
+    [(0.0002, "indices"), (0.02, "bitmask_deflate"), (0.1, "bitmask_deflate"), (0.45, "bitmask"), (1.0, "dense")],
+)
+def test_positions_are_stored_the_cheapest_way_and_read_back_exactly(tmp_path, density, position):
+    """Very sparse tensors keep flat indices, sparse ones a deflated bitmask, half-full ones a plain bitmask (random
+    bits do not deflate); all read back bit for bit, including sizes that are not a multiple of 8."""
     generator = torch.Generator().manual_seed(0)
     weight = torch.randn(333, 97, generator=generator)
     weight[torch.rand(weight.shape, generator=generator) > density] = 0.0
     save_sparse_state({"w": weight}, tmp_path / "w.pt")
-    record = torch.load(tmp_path / "w.pt", weights_only=True)["sparse"]["w"]
-    nonzeros = int((weight != 0).sum())
-    assert ("bitmask" in record) == (weight.numel() / 8 < 4 * nonzeros)
+    raw = torch.load(tmp_path / "w.pt", weights_only=True)
+    stored = "dense" if "w" in raw["dense"] else next(k for k in raw["sparse"]["w"] if k in POSITION_KEYS)
+    assert stored == position
     assert torch.equal(load_sparse_state(tmp_path / "w.pt")["w"], weight)
+
+
+def test_a_deflated_bitmask_of_the_wrong_size_is_refused(tmp_path):
+    """A crafted file whose deflated bitmask expands past its tensor is malformed, not a memory bomb."""
+    weight = torch.zeros(100, 100)
+    weight[::7, ::3] = 1.0
+    save_sparse_state({"w": weight}, tmp_path / "w.pt")
+    raw = torch.load(tmp_path / "w.pt", weights_only=True)
+    assert "bitmask_deflate" in raw["sparse"]["w"]
+    bomb = zlib.compress(bytes(10_000_000))
+    raw["sparse"]["w"]["bitmask_deflate"] = torch.frombuffer(bytearray(bomb), dtype=torch.uint8)
+    with pytest.raises(ValueError, match="deflated bitmask does not hold 1250 bytes"):
+        unpack_sparse_state(raw)
 
 
 def test_positions_outside_the_tensor_are_refused(tmp_path):
@@ -56,7 +76,10 @@ def test_positions_outside_the_tensor_are_refused(tmp_path):
     weight[0, :3] = 1.0
     save_sparse_state({"w": weight}, tmp_path / "w.pt")
     raw = torch.load(tmp_path / "w.pt", weights_only=True)
-    raw["sparse"]["w"]["indices"] = torch.tensor([0, 1, 500], dtype=torch.int32)
+    record = raw["sparse"]["w"]
+    for key in POSITION_KEYS:
+        record.pop(key, None)
+    record["indices"] = torch.tensor([0, 1, 500], dtype=torch.int32)
     with pytest.raises(ValueError, match="outside its shape"):
         unpack_sparse_state(raw)
 
@@ -68,7 +91,7 @@ def test_file_is_plain_data_for_weights_only_loading(tmp_path):
     assert raw["format"] == FORMAT and is_sparse_state(raw)
     assert all(torch.equal(a, b) for a, b in zip(unpack_sparse_state(raw).values(), state.values(), strict=True))
     record = raw["sparse"]["0.weight"]
-    assert record["bitmask"].dtype == torch.uint8 and record["values"].dtype == torch.float32  # 10 % dense
+    assert record["bitmask_deflate"].dtype == torch.uint8 and record["values"].dtype == torch.float32  # 10 % dense
     assert not (record["values"] == 0).any()
 
 
