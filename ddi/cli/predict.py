@@ -13,9 +13,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="score a file of drug pairs (CSV, TSV or Parquet)",
         description=(
             "Predict the interaction type of every drug pair in a table. The two drug columns are found by "
-            "name (drug1/drug2, drug_a/drug_b, drug1_id, drug1_name, ...) or chosen with --cols; a drug may be "
-            "a DrugBank id, a name, a synonym, an InChIKey, a SMILES or an InChI. Every input row is written "
-            "to --out with the input columns first; a row that cannot be scored says why in its 'error' column."
+            "name (drug1/drug2, drug_a/drug_b, drug1_id, drug1_name, precipitant/object drug, ...) or chosen "
+            "with --cols; a drug may be a DrugBank id, a name, a synonym, an InChIKey, a SMILES or an InChI. "
+            "Every input row is written to --out with the input columns first; a row that cannot be scored says "
+            "why in its 'error' column."
         ),
     )
     parser.add_argument("input", metavar="PAIRS", help="table of drug pairs: .csv, .tsv (or .csv.gz) or .parquet")

@@ -87,7 +87,14 @@ _COLUMN_PATTERNS = (
     "smiles{t}",
     "drug{t}structure",
     "drug{t}inchi",
+    "medication{t}",
+    "med{t}",
+    "compound{t}",
 )
+# Pharmacology's names for the two sides of an interaction ("precipitant drug" acts on "object drug"), each with
+# the suffixes after ``column_key``; the acting drug is read as drug 1.
+_ROLE_NAMES = (("precipitant", "perpetrator"), ("object", "victim"))
+_ROLE_SUFFIXES = ("", "drug", "drugname", "drugid", "name")
 # Bytes read to sniff a text table's separator and encoding.
 _HEAD_BYTES = 64 * 1024
 #: ``DataFrame.attrs`` key of a chunk from ``read_chunks``: ``{index label: why that row was not read cleanly}``.
@@ -155,8 +162,9 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
     """The two drug columns of a table: ``cols`` if given, else found by name.
 
     Recognised names (case, spaces, ``_`` and ``-`` ignored) are ``drug1``/``drug2``, ``drug_a``/``drug_b``,
-    ``drug1_id``, ``drug1_name``, ``drug1_smiles``, ``smiles1`` and similar; an id column is preferred over a
-    name column when a file has both.
+    ``drug1_id``, ``drug1_name``, ``drug1_smiles``, ``smiles1``, ``medication1`` and similar, and the
+    interaction's roles (``precipitant drug``/``object drug``, ``perpetrator``/``victim``); an id column is
+    preferred over a name column when a file has both.
 
     Raises
     ------
@@ -175,8 +183,9 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
     for c in columns:
         keys.setdefault(column_key(c), c)
     found = []
-    for tags in _SIDE_TAGS:
+    for tags, roles in zip(_SIDE_TAGS, _ROLE_NAMES, strict=True):
         names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
+        names += [role + suffix for role in roles for suffix in _ROLE_SUFFIXES]
         column = next((keys[n] for n in names if n in keys), None)
         if column is None:
             one_per_row = any(key in MEDICATION_COLUMN_NAMES for key in keys)

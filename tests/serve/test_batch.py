@@ -155,6 +155,10 @@ def test_explain_adds_paths_and_rules(predictor, resolver):
         (["DRUG1_ID", "DRUG2_ID"], ("DRUG1_ID", "DRUG2_ID")),
         (["drug1_name", "drug2_name", "drug1_id", "drug2_id"], ("drug1_id", "drug2_id")),  # ids first
         (["smiles1", "smiles2"], ("smiles1", "smiles2")),
+        (["Medication 1", "Medication 2"], ("Medication 1", "Medication 2")),
+        # pharmacology's roles: the acting drug is drug 1, whichever column comes first
+        (["Object drug", "Precipitant drug", "Severity"], ("Precipitant drug", "Object drug")),
+        (["victim", "perpetrator"], ("perpetrator", "victim")),
     ],
 )
 def test_drug_columns_are_found_by_name(columns, expected):
