@@ -644,7 +644,7 @@ def _text_header(path: Path, fmt: str) -> InputFile:
         if encoding != "utf-8-sig":
             log.info("%s is not UTF-8; reading it as Windows-1252", path)
     text = head.decode(encoding, errors="replace")
-    hint = _SEPARATOR_HINT.fullmatch(text.split("\n", 1)[0].strip())
+    hint = _SEPARATOR_HINT.fullmatch(text.split("\n", 1)[0].strip(" \r"))
     # Excel's first line "sep=;" names the separator; the header comes after it.
     skip_lines = 1 if hint else 0
     first = next((line for line in text.splitlines()[skip_lines:] if line.strip()), "")

@@ -244,6 +244,7 @@ def test_a_semicolon_csv_from_a_spreadsheet_is_read(predictor, resolver, tmp_pat
         # Excel's separator hint as the first line, before the header
         ("pairs.csv", b"sep=;\r\ndrug1;drug2\r\nsimvastatin;clarithromycin\r\nwarfarin;not a drug\r\n"),
         ("pairs.csv", b'"sep=,"\ndrug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n'),
+        ("pairs.csv", b"sep=\t\ndrug1\tdrug2\nsimvastatin\tclarithromycin\nwarfarin\tnot a drug\n"),
         # a comma-separated text file
         ("pairs.txt", b"drug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n"),
     ],
