@@ -141,14 +141,15 @@ def _decode(name: str, record: Mapping) -> Tensor:
         shape = [int(s) for s in record["shape"]]
         values = record["values"]
         numel = int(np.prod(shape))
+        packed = None
         if "bitmask_deflate" in record:
-            bits = np.unpackbits(_inflate(record["bitmask_deflate"], (numel + 7) // 8), count=numel)
-            indices = torch.from_numpy(np.flatnonzero(bits))
+            packed = _inflate(record["bitmask_deflate"], (numel + 7) // 8)
         elif "bitmask" in record:
-            bits = np.unpackbits(record["bitmask"].numpy(), count=numel)
-            indices = torch.from_numpy(np.flatnonzero(bits))
-        else:
+            packed = record["bitmask"].numpy()
+        if packed is None:
             indices = record["indices"]
+        else:
+            indices = torch.from_numpy(np.flatnonzero(np.unpackbits(packed, count=numel)))
     except (KeyError, AttributeError, TypeError, ValueError, zlib.error) as exc:
         raise ValueError(f"sparse entry {name!r} is malformed: {exc}") from exc
     if not isinstance(dtype, torch.dtype) or indices.shape != values.shape:
