@@ -69,6 +69,9 @@ class DrugRecord:
     proteins: tuple[ProteinRelation, ...]
     #: Targets, enzymes, ... listed without a polypeptide (DNA, rRNA, ...): no UniProt id to relate to.
     interactants_without_polypeptide: int = 0
+    #: Names of the marketed products that list this drug ("Lipitor"), each once; a combination product is
+    #: listed under each of its ingredients, so only the whole export can tell which names are this drug's alone.
+    products: tuple[str, ...] = ()
 
 
 def parse_drug(drug: Element) -> DrugRecord:
@@ -85,8 +88,8 @@ def parse_drug(drug: Element) -> DrugRecord:
     ns = _namespace(drug.tag)
     ids = drug.findall(_qualified(ns, "drugbank-id"))
     primary = [i for i in ids if i.get("primary") == "true"] or ids
-    # 4.x brands are the element's text, 5.x puts them in <name>. Product names are left out: a
-    # combination product is listed under each ingredient, and a drug can have thousands of them.
+    # 4.x brands are the element's text, 5.x puts them in <name>. Product names are kept apart (``products``): a
+    # combination product is listed under each ingredient, and a drug can have thousands of entries.
     brands = [
         (brand.findtext(_qualified(ns, "name")) or brand.text or "").strip()
         for brand in drug.iterfind(_qualified(ns, "international-brands/international-brand"))
@@ -112,6 +115,7 @@ def parse_drug(drug: Element) -> DrugRecord:
         interactions=_interactions(drug, ns),
         proteins=proteins,
         interactants_without_polypeptide=without_polypeptide,
+        products=_unique(_texts(drug, "products/product/name", ns)),
     )
 
 

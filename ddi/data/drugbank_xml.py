@@ -56,6 +56,10 @@ class ImportStats:
     #: Interaction rows kept, per type (``OTHER_TYPE`` = matched no template).
     interactions_by_type: dict[int, int] = field(default_factory=dict)
     pairs_with_several_types: int = 0
+    #: Product names added as synonyms (each names one drug only), and those left out because several drugs
+    #: list them (combination products, product lines).
+    product_names_added: int = 0
+    product_names_shared: int = 0
     protein_relations: int = 0
     interactants_without_uniprot: int = 0
     proteins: int = 0
@@ -92,6 +96,11 @@ class ImportStats:
             f"drug-protein relations: {self.protein_relations:,} with {self.proteins:,} proteins "
             f"({self.interactants_without_uniprot:,} interactant(s) without a UniProt polypeptide skipped)",
         ]
+        if self.product_names_added or self.product_names_shared:
+            lines.append(
+                f"product names: {self.product_names_added:,} added as synonyms, {self.product_names_shared:,} "
+                "listed under several drugs (combination products) left out"
+            )
         if self.pairs_with_several_types:
             lines.append(f"pairs listed with more than one type (all kept): {self.pairs_with_several_types:,}")
         if self.unmatched_examples:
@@ -120,6 +129,8 @@ class _TableBuilder:
         self._codes: dict[str, int] = {}
         self._exported_codes: list[int] = []
         self._partner_names: dict[str, str] = {}
+        #: product name (casefolded) -> (its first spelling, index in ``drug_rows`` of each drug listing it)
+        self._products: dict[str, tuple[str, set[int]]] = {}
         self._drug1 = array("q")
         self._drug2 = array("q")
         self._types = array("q")
@@ -151,6 +162,9 @@ class _TableBuilder:
                 "synonyms": " | ".join(record.synonyms),
             }
         )
+        row = len(self.drug_rows) - 1
+        for product in record.products:
+            self._products.setdefault(product.casefold(), (product, set()))[1].add(row)
         for entry in record.interactions:
             self._add_interaction(drug_code, record.name, entry)
         stats.interactants_without_uniprot += record.interactants_without_polypeptide
@@ -200,6 +214,22 @@ class _TableBuilder:
                 "species": relation.species,
             },
         )
+
+    def add_product_synonyms(self) -> None:
+        """Add each product name that one drug alone lists to that drug's synonyms, so that a brand ("Lipitor")
+        resolves to its ingredient; a name several drugs list is a combination product or a product line and
+        would resolve to one ingredient of several, so it is left out."""
+        for name, rows in self._products.values():
+            if len(rows) > 1:
+                self.stats.product_names_shared += 1
+                continue
+            row = self.drug_rows[next(iter(rows))]
+            known = [row["name"], *row["synonyms"].split(" | ")]
+            if name.casefold() in {k.casefold() for k in known}:
+                continue
+            row["synonyms"] = " | ".join(filter(None, [row["synonyms"], name]))
+            self.stats.product_names_added += 1
+        self._products.clear()
 
     def interactions(self) -> pd.DataFrame:
         """Listings reduced to interaction rows: both drugs exported, each unordered pair and type once."""
@@ -283,6 +313,7 @@ def import_drugbank_xml(
     stats.drugbank_version = reader.version
     if not builder.drug_rows:
         raise XmlImportError(f"{xml_path}: no <drug> records with a DrugBank id; is this a DrugBank XML export?")
+    builder.add_product_synonyms()
 
     tables = Tables(
         drugs=pd.DataFrame(builder.drug_rows),

@@ -65,6 +65,8 @@ _SMILES_MARKS = re.compile(r"[()\[\]=#@/\\%]")
 _SMILES_WEAK = re.compile(r"^[BCNOPSFIclnops0-9+\-.]*\d[BCNOPSFIclnops0-9+\-.]*$")
 # Such a chain is still offered as a structure in the "unknown drug" message, with the prefix that forces it.
 _SMILES_CHAIN = re.compile(r"^[BCNOPSFIclnops+\-.]+$")
+# A capitalised word such as "Lipitor": an unknown one is likely a brand, which the benchmark's vocabulary lacks.
+_BRAND_LIKE = re.compile(r"^[A-Z][a-z]{3,}$")
 # What joins the drugs of a combination product: "amoxicillin/clavulanate", "A + B", "A and B", "A with B".
 _COMBINED = re.compile(r"\s*(?:/|\+|&|\band\b|\bwith\b)\s*", re.IGNORECASE)
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "κ": "kappa", "ω": "omega"}
@@ -448,6 +450,8 @@ class DrugResolver:
         if _SMILES_CHAIN.match(stripped) and parse_structure(stripped)[0] is not None:
             forced = f"'smiles:{stripped}'" if len(stripped) <= SHOWN_CHARACTERS else "'smiles:' followed by it"
             hint += f"; if it is a SMILES, write it as {forced}"
+        elif _BRAND_LIKE.match(stripped):
+            hint += "; if it is a brand name, write its active ingredient (the data may list no brands)"
         return UnknownDrugError(f"unknown drug {_shown(query)}{hint}", query, tuple(suggestions))
 
     def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:

@@ -156,13 +156,27 @@ def test_5x_drug_fields(export_5) -> None:
         "Anticholesteremic Agents",
         "Hydroxymethylglutaryl-CoA Reductase Inhibitors",
     ]
-    # 5.x international brands sit in <name>; product names are not synonyms.
+    # 5.x international brands sit in <name>; the product names Zocor and Simvastatin are already known, and the
+    # fixture's combination pack, listed under simvastatin and clarithromycin, names neither alone.
     assert simvastatin["synonyms"] == "Simvastatin | Simvastatina | Simvastatinum | Zocor"
     assert simvastatin["inchikey"] == "RYMZZMVNJRMUDD-HGQWONQESA-N"
     assert simvastatin["inchi"].startswith("InChI=1S/C25H38O5/")
     assert drugs.loc[TRANILAST, "smiles"] == "COC1=CC=C(\\C=C\\C(=O)NC2=CC=CC=C2C(O)=O)C=C1OC"
     assert drugs.loc[TRANILAST, "inchi"] == ""
     assert drugs.loc[TRANILAST, "synonyms"] == ""
+
+
+def test_5x_brand_names_of_single_drug_products_become_synonyms(export_5) -> None:
+    """A brand a user types ("Coumadin") must resolve after an import: product names one drug alone lists are
+    added to its synonyms; a name listed under several drugs (a combination product) is not."""
+    tables, stats = export_5
+    synonyms = tables.drugs.set_index("drugbank_id")["synonyms"].str.split(" | ", regex=False)
+    assert synonyms[WARFARIN][-1] == "Coumadin"
+    assert synonyms[RIFAMPICIN][-1] == "Rifadin"
+    assert synonyms[CLARITHROMYCIN][-2:] == ["Klacid", "Biaxin"]
+    assert not any("Fixture Combination Pack" in names for names in synonyms)
+    assert (stats.product_names_added, stats.product_names_shared) == (3, 1)
+    assert "product names: 3 added as synonyms, 1 listed under several drugs" in str(stats)
 
 
 def test_5x_targets_enzymes_transporters_and_carriers(export_5) -> None:

@@ -128,6 +128,15 @@ def test_a_typo_suggests_the_drug(resolver):
     assert isinstance(caught.value, UserInputError)
 
 
+def test_an_unknown_brand_like_name_is_pointed_to_its_active_ingredient(resolver):
+    """The benchmark's vocabulary has no brands: a user typing "Lipitor" learns to write the generic name."""
+    with pytest.raises(UnknownDrugError, match=r"^unknown drug 'Lipitor'.*; if it is a brand name, write its active "):
+        resolver.resolve("Lipitor")
+    with pytest.raises(UnknownDrugError) as caught:
+        resolver.resolve("xyzzy")
+    assert "brand" not in str(caught.value)
+
+
 def test_a_typo_in_the_first_letter_still_suggests_the_drug(resolver):
     with pytest.raises(UnknownDrugError, match=r"Clarithromycin \(DB01211\)"):
         resolver.resolve("klarithromycin")
