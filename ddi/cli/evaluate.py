@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 
 from ddi.cli.main import add_data_dir_argument
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +37,18 @@ def run(args: argparse.Namespace) -> int:
         split_seed=args.split_seed,
     )
     report = test_report(predictor.model, predictor.ctx, args.part)
+    seen = predictor.pairs_seen_in_training(args.part)
+    if seen:
+        report["pairs_seen_in_training"] = seen
+        split, seed, split_dir = predictor.trained_split
+        log.warning(
+            "%s of the %s %s pairs were training pairs of this model (trained on %s): these figures do not "
+            "measure how it does on pairs it has not seen",
+            f"{seen:,}",
+            f"{report['n']:,}",
+            args.part,
+            split_dir or (split if split == "s0" else f"{split}, split seed {seed}"),
+        )
     if args.json:
         print(json.dumps(report, indent=2))
         return 0

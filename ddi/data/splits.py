@@ -210,6 +210,15 @@ def _pair_key(pairs: pd.DataFrame, codes: dict[str, int] | None = None) -> pd.Se
     return pd.Series(np.minimum(a, b) * len(codes) + np.maximum(a, b), index=pairs.index)
 
 
+def pairs_in(part: pd.DataFrame, other: pd.DataFrame) -> int:
+    """How many rows of ``part`` name a drug pair (in either order) that ``other`` also has."""
+    if part.empty or other.empty:
+        return 0
+    both = pd.concat([part[["drug1_id", "drug2_id"]], other[["drug1_id", "drug2_id"]]])
+    codes = {d: i for i, d in enumerate(pd.unique(both.to_numpy().ravel()))}
+    return int(np.isin(_pair_key(part, codes).to_numpy(), _pair_key(other, codes).to_numpy()).sum())
+
+
 def _check_no_pair_overlap(split: Split) -> None:
     """Warn when a valid/test row repeats a training row (the model would see its label)."""
     every = pd.concat([p[["drug1_id", "drug2_id"]] for p in split.parts().values()])

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from ddi.data.splits import load_split, pairs_in
+from ddi.errors import UserInputError
 from ddi.models.checkpoint import CheckpointError, read_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
@@ -76,6 +78,7 @@ class Predictor:
         model_dir: Path,
         metrics: dict,
         sparse_inference: bool = True,
+        trained_split: tuple[str, int, str | None] | None = None,
     ) -> None:
         self.model = model.eval()
         # A pruned model multiplies its very sparse layers as CSR matrices where that measures faster here; the
@@ -85,6 +88,8 @@ class Predictor:
             log.info("sparse inference: %d layers multiplied as CSR (%s)", len(self.sparse_layers), self.sparse_layers)
         self.ctx = ctx
         self.run = run
+        #: (split, split seed, split directory) the model was trained on; ``run`` holds the one loaded now
+        self.trained_split = trained_split or (run.split, run.split_seed, run.split_dir)
         self.model_dir = model_dir
         self.metrics = metrics
         with torch.no_grad():
@@ -129,6 +134,7 @@ class Predictor:
         if data_dir:
             run.data_dir = data_dir
         same_data = not (split or split_dir or split_seed is not None)
+        trained_split = (run.split, run.split_seed, run.split_dir)
         if split:
             run.split, run.split_dir = split, None
         if split_dir:
@@ -150,7 +156,23 @@ class Predictor:
         except RuntimeError as exc:
             raise CheckpointError(f"{root}: the weights do not fit the configured model ({exc})") from exc
         log.info("loaded model %s (%s split)", root, ctx.split.name)
-        return cls(model, ctx, run, root, metrics, sparse_inference=sparse_inference)
+        return cls(model, ctx, run, root, metrics, sparse_inference=sparse_inference, trained_split=trained_split)
+
+    def pairs_seen_in_training(self, part: str = "test") -> int:
+        """How many pairs of the loaded split's ``part`` were training pairs of the model: 0 on the split it was
+        trained on; on another split (``Predictor.load(split=...)``) its figures on those pairs are not a test."""
+        if self.trained_split == (self.run.split, self.run.split_seed, self.run.split_dir):
+            return 0
+        split, seed, split_dir = self.trained_split
+        try:
+            trained = load_split(split, self.ctx.tables, seed=seed, split_dir=split_dir)
+        except (UserInputError, OSError) as exc:
+            log.warning("cannot rebuild the split the model was trained on (%s); its overlap is unknown", exc)
+            return 0
+        columns = ["drug1_id", "drug2_id", "type"]
+        if trained.train[columns].equals(self.ctx.split.train[columns]):  # the same split, named another way
+            return 0
+        return pairs_in(getattr(self.ctx.split, part), trained.train)
 
     @torch.no_grad()
     def register_structure(self, structure: str, name: str | None = None) -> str:

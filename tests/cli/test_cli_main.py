@@ -153,6 +153,35 @@ def test_info_describes_the_shipped_model_and_a_new_one(capsys: pytest.CaptureFi
     assert "look-alike votes: 16 look-alikes per drug, by structure, proteins, ATC class and DrugBank categories" in out
 
 
+def test_evaluate_on_another_split_counts_the_test_pairs_the_model_trained_on(
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path
+) -> None:
+    """A researcher evaluating a model on a split it was not trained on is told which figures are not a test."""
+    import json
+
+    import pandas as pd
+
+    trained = {
+        part: pd.read_csv(tiny_model_dir.parent / "tiny-split" / f"{part}.tsv", sep="\t")
+        for part in ("train", "valid", "test")
+    }
+    other = tmp_path / "other-split"
+    other.mkdir()
+    trained["train"].iloc[40:].to_csv(other / "train.tsv", sep="\t", index=False)
+    trained["valid"].to_csv(other / "valid.tsv", sep="\t", index=False)
+    # 40 of the model's training pairs, each in the other order, beside its own 200 test pairs
+    swapped = trained["train"].iloc[:40].rename(columns={"drug1_id": "drug2_id", "drug2_id": "drug1_id"})
+    pd.concat([trained["test"], swapped]).to_csv(other / "test.tsv", sep="\t", index=False)
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--split-dir", str(other), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["pairs_seen_in_training"] == 40
+    assert "40 of the 240 test pairs were training pairs of this model (trained on " in captured.err
+    # on its own split nothing is said
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert "pairs_seen_in_training" not in json.loads(captured.out) and "training pairs of" not in captured.err
+
+
 def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:
     import json
 
