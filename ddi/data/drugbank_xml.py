@@ -219,16 +219,17 @@ class _TableBuilder:
         """Add each product name that one drug alone lists to that drug's synonyms, so that a brand ("Lipitor")
         resolves to its ingredient; a name several drugs list is a combination product or a product line and
         would resolve to one ingredient of several, so it is left out."""
-        for name, rows in self._products.values():
+        # A product named like a drug or a synonym ("Aspirin" under a combination's other ingredient) would make
+        # that name ambiguous: only new names are added.
+        known = {row["name"].casefold() for row in self.drug_rows}
+        known |= {s.casefold() for row in self.drug_rows for s in row["synonyms"].split(" | ") if s}
+        for key, (name, rows) in self._products.items():
             if len(rows) > 1:
                 self.stats.product_names_shared += 1
-                continue
-            row = self.drug_rows[next(iter(rows))]
-            known = [row["name"], *row["synonyms"].split(" | ")]
-            if name.casefold() in {k.casefold() for k in known}:
-                continue
-            row["synonyms"] = " | ".join(filter(None, [row["synonyms"], name]))
-            self.stats.product_names_added += 1
+            elif key not in known:
+                row = self.drug_rows[next(iter(rows))]
+                row["synonyms"] = " | ".join(filter(None, [row["synonyms"], name]))
+                self.stats.product_names_added += 1
         self._products.clear()
 
     def interactions(self) -> pd.DataFrame:

@@ -175,6 +175,8 @@ def test_5x_brand_names_of_single_drug_products_become_synonyms(export_5) -> Non
     assert synonyms[RIFAMPICIN][-1] == "Rifadin"
     assert synonyms[CLARITHROMYCIN][-2:] == ["Klacid", "Biaxin"]
     assert not any("Fixture Combination Pack" in names for names in synonyms)
+    # a product named like another drug would make that drug's name ambiguous
+    assert "WARFARIN" not in synonyms[RIFAMPICIN]
     assert (stats.product_names_added, stats.product_names_shared) == (3, 1)
     assert "product names: 3 added as synonyms, 1 listed under several drugs" in str(stats)
 
