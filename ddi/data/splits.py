@@ -210,20 +210,25 @@ def _pair_key(pairs: pd.DataFrame, codes: dict[str, int] | None = None) -> pd.Se
     return pd.Series(np.minimum(a, b) * len(codes) + np.maximum(a, b), index=pairs.index)
 
 
+def _drug_codes(*parts: pd.DataFrame) -> dict[str, int]:
+    """One integer per drug of the given pair tables, for ``_pair_key`` keys that agree across them."""
+    every = pd.concat([p[["drug1_id", "drug2_id"]] for p in parts])
+    return {d: i for i, d in enumerate(pd.unique(every.to_numpy().ravel()))}
+
+
 def pairs_in(part: pd.DataFrame, other: pd.DataFrame) -> int:
     """How many rows of ``part`` name a drug pair (in either order) that ``other`` also has."""
     if part.empty or other.empty:
         return 0
-    both = pd.concat([part[["drug1_id", "drug2_id"]], other[["drug1_id", "drug2_id"]]])
-    codes = {d: i for i, d in enumerate(pd.unique(both.to_numpy().ravel()))}
+    codes = _drug_codes(part, other)
     return int(np.isin(_pair_key(part, codes).to_numpy(), _pair_key(other, codes).to_numpy()).sum())
 
 
 def _check_no_pair_overlap(split: Split) -> None:
     """Warn when a valid/test row repeats a training row (the model would see its label)."""
-    every = pd.concat([p[["drug1_id", "drug2_id"]] for p in split.parts().values()])
-    codes = {d: i for i, d in enumerate(pd.unique(every.to_numpy().ravel()))}
-    num_types = int(every.shape[0] and max(int(p["type"].max()) for p in split.parts().values() if len(p))) + 1
+    parts = list(split.parts().values())
+    codes = _drug_codes(*parts)
+    num_types = max((int(p["type"].max()) for p in parts if len(p)), default=0) + 1
     train_keys = _pair_key(split.train, codes).to_numpy()
     train_rows = train_keys * num_types + split.train["type"].to_numpy(dtype=np.int64)
     for part in ("valid", "test"):
