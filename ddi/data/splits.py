@@ -203,8 +203,7 @@ def _usable_interactions(tables: Tables) -> pd.DataFrame:
 def _pair_key(pairs: pd.DataFrame, codes: dict[str, int] | None = None) -> pd.Series:
     """Integer key of each row's unordered drug pair (integers: string keys are slow on large splits)."""
     if codes is None:
-        ids = pd.unique(pairs[["drug1_id", "drug2_id"]].to_numpy().ravel())
-        codes = {d: i for i, d in enumerate(ids)}
+        codes = _drug_codes(pairs)
     a = pairs["drug1_id"].map(codes).to_numpy(dtype=np.int64)
     b = pairs["drug2_id"].map(codes).to_numpy(dtype=np.int64)
     return pd.Series(np.minimum(a, b) * len(codes) + np.maximum(a, b), index=pairs.index)
