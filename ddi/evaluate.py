@@ -132,3 +132,77 @@ def macro_f1_of_tested_types(
     """
     kept = [f1 for t, f1 in per_type.items() if test_counts.get(t, 0) >= minimum]
     return MacroF1OfTestedTypes(float(np.mean(kept)) if kept else float("nan"), len(kept))
+
+
+#: The figures ``paired_bootstrap`` compares, in the order of ``type_metrics``.
+BOOTSTRAP_METRICS = ("macro_f1", "accuracy", "kappa")
+
+
+class BootstrapDifference(NamedTuple):
+    """One figure of model B minus model A on the same test pairs, and how sure that difference is.
+
+    ``low``/``high`` bound the central 95 % of the resampled differences; ``b_better`` is the share of resamples in
+    which B scored strictly higher (near 1 or 0: a margin the test set supports; near 0.5: a coin toss)."""
+
+    difference: float
+    low: float
+    high: float
+    b_better: float
+
+
+def _bootstrap_figures(y_true: np.ndarray, y_pred: np.ndarray, types: int) -> tuple[float, float, float]:
+    """Macro-F1 (over the types present in ``y_true``), accuracy and Cohen's kappa of type codes ``0..types-1``,
+    the same figures as ``type_metrics`` computed with counts alone, fast enough to run a thousand times."""
+    n = len(y_true)
+    correct = y_true == y_pred
+    true_per_type = np.bincount(y_true, minlength=types)
+    predicted_per_type = np.bincount(y_pred, minlength=types)
+    hits = np.bincount(y_true[correct], minlength=types)
+    present = true_per_type > 0
+    f1 = 2 * hits[present] / (true_per_type[present] + predicted_per_type[present])
+    accuracy = correct.sum() / n
+    chance = float(true_per_type @ predicted_per_type) / (n * n)
+    kappa = (accuracy - chance) / (1 - chance) if chance < 1 else 0.0
+    return float(f1.mean()), float(accuracy), float(kappa)
+
+
+def paired_bootstrap(
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, BootstrapDifference]:
+    """Macro-F1, accuracy and kappa of predictions B minus predictions A on the same test pairs, with a paired
+    bootstrap over the pairs: each resample draws the test pairs with replacement and scores both models on the
+    same draw, so what the two share (easy and hard pairs) cancels and only their disagreements count.
+
+    One training seed per model says nothing about the spread between seeds; this says whether the test set
+    itself supports a difference, e.g. that 0.5 points of macro-F1 made by three pairs of a rare type is noise.
+    """
+    y_true, pred_a, pred_b = (np.asarray(a, dtype=np.int64) for a in (y_true, pred_a, pred_b))
+    if not len(y_true) == len(pred_a) == len(pred_b) or len(y_true) == 0:
+        raise ValueError("paired_bootstrap needs the same, non-empty list of test pairs for both models")
+    if resamples < 1:
+        raise ValueError("paired_bootstrap needs at least one resample")
+    _, codes = np.unique(np.concatenate([y_true, pred_a, pred_b]), return_inverse=True)
+    n = len(y_true)
+    true_codes, a_codes, b_codes = codes[:n], codes[n : 2 * n], codes[2 * n :]
+    types = int(codes.max()) + 1
+    observed = np.subtract(
+        _bootstrap_figures(true_codes, b_codes, types), _bootstrap_figures(true_codes, a_codes, types)
+    )
+    rng = np.random.default_rng(seed)
+    differences = np.empty((resamples, len(BOOTSTRAP_METRICS)))
+    for r in range(resamples):
+        draw = rng.integers(0, n, size=n)
+        differences[r] = np.subtract(
+            _bootstrap_figures(true_codes[draw], b_codes[draw], types),
+            _bootstrap_figures(true_codes[draw], a_codes[draw], types),
+        )
+    low, high = np.percentile(differences, [2.5, 97.5], axis=0)
+    better = (differences > 0).mean(axis=0)
+    return {
+        name: BootstrapDifference(float(observed[i]), float(low[i]), float(high[i]), float(better[i]))
+        for i, name in enumerate(BOOTSTRAP_METRICS)
+    }

@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from typing import TYPE_CHECKING, Any
 
 from ddi.cli.main import add_data_dir_argument
+from ddi.errors import UserInputError
+
+if TYPE_CHECKING:
+    from ddi.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +24,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--split-dir", help="directory with your own train.tsv, valid.tsv, test.tsv")
     p.add_argument("--split-seed", type=int, help="seed of the s1/s2 drug split")
     p.add_argument("--part", choices=["test", "valid"], default="test")
+    p.add_argument(
+        "--against",
+        metavar="REF",
+        help="also score model directory REF on the same pairs and say, with a paired bootstrap over them, "
+        "whether the model's margin over REF is real or a few lucky pairs",
+    )
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of --against (default 1000)")
     p.add_argument("--json", action="store_true", help="print all figures as JSON")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -29,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from ddi.predict.predictor import Predictor
     from ddi.train.pipeline import test_report
 
+    if args.resamples < 1:
+        raise UserInputError(f"--resamples must be at least 1 (got {args.resamples})")
     predictor = Predictor.load(
         args.model,
         data_dir=args.data_dir,
@@ -37,18 +51,11 @@ def run(args: argparse.Namespace) -> int:
         split_seed=args.split_seed,
     )
     report = test_report(predictor.model, predictor.ctx, args.part)
-    seen = predictor.pairs_seen_in_training(args.part)
+    seen = warn_pairs_seen(predictor, args.part)
     if seen:
         report["pairs_seen_in_training"] = seen
-        split, seed, split_dir = predictor.trained_split
-        log.warning(
-            "%s of the %s %s pairs were training pairs of this model (trained on %s): these figures do not "
-            "measure how it does on pairs it has not seen",
-            f"{seen:,}",
-            f"{report['n']:,}",
-            args.part,
-            split_dir or (split if split == "s0" else f"{split}, split seed {seed}"),
-        )
+    if args.against:
+        report["against"] = against_report(predictor, args)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -67,4 +74,58 @@ def run(args: argparse.Namespace) -> int:
         common = ", ".join(f"{c['true']} as {c['predicted']}: {c['pairs']:,}" for c in report["confusions"][:5])
         print(f"  commonest mistakes (true type as predicted type: pairs): {common}")
     print(f"  evaluated in {report['seconds']:.1f} s")
+    if args.against:
+        print_against(report, args.part)
     return 0
+
+
+def warn_pairs_seen(predictor: Predictor, part: str) -> int:
+    """How many of the loaded ``part`` pairs the model trained on, with a warning when there are any."""
+    seen = predictor.pairs_seen_in_training(part)
+    if seen:
+        split, seed, split_dir = predictor.trained_split
+        log.warning(
+            "%s of the %s %s pairs were training pairs of %s (trained on %s): these figures do not measure how it "
+            "does on pairs it has not seen",
+            f"{seen:,}",
+            f"{len(getattr(predictor.ctx.split, part)):,}",
+            part,
+            predictor.model_dir,
+            split_dir or (split if split == "s0" else f"{split}, split seed {seed}"),
+        )
+    return seen
+
+
+def against_report(predictor: Predictor, args: argparse.Namespace) -> dict[str, Any]:
+    """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences."""
+    from ddi.predict.comparison import compare_predictors
+    from ddi.predict.predictor import Predictor
+
+    run = predictor.run
+    reference = Predictor.load(
+        args.against,
+        data_dir=run.data_dir,
+        split=None if run.split_dir else run.split,
+        split_dir=run.split_dir,
+        split_seed=run.split_seed,
+    )
+    comparison = compare_predictors(predictor, reference, args.part, args.resamples)
+    return {
+        "reference": str(reference.model_dir),
+        "reference_pairs_seen_in_training": warn_pairs_seen(reference, args.part),
+        "resamples": args.resamples,
+        "reference_figures": comparison.reference_figures,
+        "difference": {name: d._asdict() for name, d in comparison.differences.items()},
+    }
+
+
+def print_against(report: dict[str, Any], part: str) -> None:
+    against = report["against"]
+    print(f"against {against['reference']} (this model minus it; paired bootstrap over the {part} pairs):")
+    for name, d in against["difference"].items():
+        verdict = "the pairs support it" if d["low"] > 0 or d["high"] < 0 else "within what chance gives"
+        print(
+            f"  {name:<9} {against['reference_figures'][name]:.4f} vs {report[name]:.4f}: "
+            f"{100 * d['difference']:+.2f} points (95 % interval {100 * d['low']:+.2f} to {100 * d['high']:+.2f}, "
+            f"ahead in {100 * d['b_better']:.0f} % of resamples; {verdict})"
+        )

@@ -229,7 +229,9 @@ class Predictor:
         types = self.ctx.tables.interaction_types
         return str(types.loc[types["type"] == type_id, "template"].iloc[0])
 
-    def score_ids(self, heads: np.ndarray, tails: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def score_ids(
+        self, heads: np.ndarray | torch.Tensor, tails: np.ndarray | torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Oriented class probabilities ``B x 2T`` and exists probabilities ``B`` of drug node id pairs."""
         return predict_type_probs(
             self.model, self.ctx, torch.as_tensor(heads), torch.as_tensor(tails), encoded=self.encoded

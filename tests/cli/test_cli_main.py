@@ -175,11 +175,48 @@ def test_evaluate_on_another_split_counts_the_test_pairs_the_model_trained_on(
     assert main(["evaluate", "--model", str(tiny_model_dir), "--split-dir", str(other), "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["pairs_seen_in_training"] == 40
-    assert "40 of the 240 test pairs were training pairs of this model (trained on " in captured.err
+    assert f"40 of the 240 test pairs were training pairs of {tiny_model_dir} (trained on " in captured.err
     # on its own split nothing is said
     assert main(["evaluate", "--model", str(tiny_model_dir), "--json"]) == 0
     captured = capsys.readouterr()
     assert "pairs_seen_in_training" not in json.loads(captured.out) and "training pairs of" not in captured.err
+
+
+def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path
+) -> None:
+    """A researcher comparing a retrained model with another learns whether its margin is more than chance."""
+    import json
+    import shutil
+
+    import torch
+
+    # A reference that always leans to one type: clearly worse than the model on the same pairs.
+    worse = tmp_path / "worse-model"
+    shutil.copytree(tiny_model_dir, worse)
+    state = torch.load(worse / "model.pt", weights_only=True)
+    state["heads.type_head.bias"] = state["heads.type_head.bias"].clone()
+    state["heads.type_head.bias"][0] += 50.0
+    torch.save(state, worse / "model.pt")
+    args = ["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "200"]
+    assert main([*args, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    against = report["against"]
+    assert against["reference"] == str(worse) and against["resamples"] == 200
+    accuracy = against["difference"]["accuracy"]
+    assert accuracy["difference"] == pytest.approx(report["accuracy"] - against["reference_figures"]["accuracy"])
+    assert accuracy["low"] > 0 and accuracy["b_better"] == 1.0
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"against {worse} (this model minus it; paired bootstrap over the test pairs):" in out
+    assert "the pairs support it" in out
+    # Against itself every difference is zero, and said to be chance.
+    itself = ["evaluate", "--model", str(tiny_model_dir), "--against", str(tiny_model_dir), "--resamples", "20"]
+    assert main(itself) == 0
+    out = capsys.readouterr().out
+    assert out.count("+0.00 points (95 % interval +0.00 to +0.00") == 3 and "the pairs support it" not in out
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "0"]) == 2
+    assert "--resamples must be at least 1" in capsys.readouterr().err
 
 
 def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ddi.evaluate import f1_by_type_frequency, macro_f1_of_tested_types, pairs_per_type, top_confusions, type_metrics
+from ddi.evaluate import (
+    f1_by_type_frequency,
+    macro_f1_of_tested_types,
+    paired_bootstrap,
+    pairs_per_type,
+    top_confusions,
+    type_metrics,
+)
 
 
 def test_top_confusions_counts_each_mistake_commonest_first() -> None:
@@ -61,3 +68,40 @@ def test_macro_f1_of_tested_types_leaves_out_types_with_few_test_pairs() -> None
 def test_pairs_per_type_counts_each_type() -> None:
     assert pairs_per_type(np.array([73, 47, 73, 73])) == {47: 1, 73: 3}
     assert pairs_per_type([]) == {}
+
+
+def _noisy_predictions(rng: np.random.Generator, y: np.ndarray, error_rate: float) -> np.ndarray:
+    wrong = rng.random(len(y)) < error_rate
+    return np.where(wrong, rng.integers(1, 87, size=len(y)), y)
+
+
+def test_paired_bootstrap_observed_differences_are_the_figures_of_type_metrics() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(1, 87, size=3000)
+    a, b = _noisy_predictions(rng, y, 0.2), _noisy_predictions(rng, y, 0.1)
+    result = paired_bootstrap(y, a, b, resamples=50)
+    fa, fb = type_metrics(y, a), type_metrics(y, b)
+    for name in ("macro_f1", "accuracy", "kappa"):
+        assert result[name].difference == pytest.approx(fb[name] - fa[name], abs=1e-9)
+        assert result[name].low <= result[name].difference <= result[name].high
+
+
+def test_paired_bootstrap_tells_a_real_margin_from_a_few_lucky_pairs() -> None:
+    rng = np.random.default_rng(2)
+    y = rng.integers(1, 87, size=5000)
+    a = _noisy_predictions(rng, y, 0.10)
+    clearly_better = np.where(rng.random(len(y)) < 0.5, y, a)  # fixes half of A's mistakes
+    barely_different = a.copy()
+    barely_different[np.flatnonzero(a != y)[:2]] = y[np.flatnonzero(a != y)[:2]]  # two pairs
+    clear = paired_bootstrap(y, a, clearly_better, resamples=200)
+    assert clear["accuracy"].b_better == 1.0 and clear["accuracy"].low > 0.03
+    tiny = paired_bootstrap(y, a, barely_different, resamples=200)
+    assert tiny["accuracy"].low <= 0.0  # two pairs right: the interval reaches zero
+    assert tiny["accuracy"].b_better < 0.95
+    same = paired_bootstrap(y, a, a, resamples=20)
+    assert same["macro_f1"] == (0.0, 0.0, 0.0, 0.0)
+
+
+def test_paired_bootstrap_refuses_unpaired_predictions() -> None:
+    with pytest.raises(ValueError, match="same, non-empty"):
+        paired_bootstrap(np.array([1, 2]), np.array([1, 2]), np.array([1]))

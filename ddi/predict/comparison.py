@@ -1,0 +1,57 @@
+"""Two models on the same pairs, and whether one's margin over the other is real (``ddi evaluate --against``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ddi.errors import UserInputError
+from ddi.evaluate import BootstrapDifference, paired_bootstrap, type_metrics
+from ddi.predict.predictor import Predictor
+
+#: what makes two split parts the same list of pairs
+PAIR_COLUMNS = ["drug1_id", "drug2_id", "type"]
+
+
+@dataclass
+class Comparison:
+    """Macro-F1 / accuracy / kappa of a model and of a reference on the same pairs, and the model's differences
+    from the reference with their paired-bootstrap intervals."""
+
+    figures: dict[str, float]
+    reference_figures: dict[str, float]
+    differences: dict[str, BootstrapDifference]
+
+
+def part_predictions(predictor: Predictor, part: str = "test") -> tuple[np.ndarray, np.ndarray]:
+    """True and predicted interaction types of the pairs of a split part (the model's full decision)."""
+    heads, tails, types = predictor.ctx.rows(getattr(predictor.ctx.split, part))
+    probs, _ = predictor.score_ids(heads, tails)
+    return np.asarray(types), predictor.ctx.labels.predicted_types(probs)
+
+
+def _figures(types: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {k: v for k, v in type_metrics(types, predicted).items() if k != "n"}
+
+
+def compare_predictors(
+    model: Predictor, reference: Predictor, part: str = "test", resamples: int = 1000, seed: int = 0
+) -> Comparison:
+    """Score ``model`` and ``reference`` on the same split part and bootstrap their differences.
+
+    Both must have loaded the same pairs (same data and split); otherwise the figures would not be comparable."""
+    ours = getattr(model.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
+    theirs = getattr(reference.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
+    if not ours.equals(theirs):
+        raise UserInputError(
+            f"{reference.model_dir} was loaded with other {part} pairs ({len(theirs):,}) than {model.model_dir} "
+            f"({len(ours):,}); compare models on the same data and split (--data-dir, --split, --split-dir)"
+        )
+    types, predicted = part_predictions(model, part)
+    _, reference_predicted = part_predictions(reference, part)
+    return Comparison(
+        figures=_figures(types, predicted),
+        reference_figures=_figures(types, reference_predicted),
+        differences=paired_bootstrap(types, reference_predicted, predicted, resamples, seed),
+    )
