@@ -27,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "interaction description to a benchmark interaction type, and write drugs.tsv, ddi.tsv, "
         "interaction_types.tsv, drug_protein.tsv and proteins.tsv into OUT.",
     )
-    parser.add_argument("xml", type=Path, help="the DrugBank XML export (extracted, not the .zip)")
+    parser.add_argument(
+        "xml",
+        type=Path,
+        help="the DrugBank XML export: the .xml, or the .zip DrugBank distributes (one .xml inside), or a .gz",
+    )
     parser.add_argument("--out", type=Path, required=True, help="directory to write the layout into")
     parser.add_argument(
         "--types",

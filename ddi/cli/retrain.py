@@ -8,7 +8,7 @@ import json
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("retrain", help="import a DrugBank XML export and train a model on it", description=__doc__)
-    p.add_argument("xml", help='the export, e.g. "full database.xml"')
+    p.add_argument("xml", help='the export, e.g. "full database.xml" (or the .zip it came in)')
     p.add_argument("--out", required=True, help="model directory to write (e.g. models/drugbank-5.1)")
     p.add_argument("--data-out", help="where the imported tables go (default: data/<model name>)")
     p.add_argument("--config", help="JSON RunConfig (default: the shipped defaults)")

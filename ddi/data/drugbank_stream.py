@@ -8,9 +8,12 @@ told to refuse any document type declaration: that rules out external entities (
 
 from __future__ import annotations
 
+import gzip
 import io
 import logging
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -38,7 +41,10 @@ _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _ROOT_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?drugbank\s*>\s*\Z")
 #: How a whole export ends: its root, or (a run of records without a root) a drug, closed.
 _COMPLETE_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?(?:drugbank|drug)\s*>\s*\Z")
-_ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b")
+_ZIP_MAGIC = b"PK\x03\x04"
+_GZIP_MAGIC = b"\x1f\x8b"
+#: What a damaged archive raises while it is read (bad CRC, truncated or corrupt deflate data).
+_ARCHIVE_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile)
 #: Expat errors raised when the input stops inside an element or a tag.
 _TRUNCATION_ERRORS = frozenset(
     expat.errors.codes[message]
@@ -69,7 +75,7 @@ class DrugBankXmlReader:
     Raises
     ------
     XmlImportError
-        While iterating: the file is missing, empty, compressed, not well-formed (the message gives the
+        While iterating: the file is missing, empty, a damaged archive, not well-formed (the message gives the
         line), or declares a DTD.
     """
 
@@ -79,10 +85,17 @@ class DrugBankXmlReader:
         self.version = ""
 
     def __iter__(self) -> Iterator[DrugRecord]:
-        with _open(self.path) as file:
+        try:
+            yield from self._records()
+        except _ARCHIVE_ERRORS as exc:  # raised wherever the decompressed stream is read
+            raise XmlImportError(f"{self.path}: the archive is damaged ({exc}); download it again") from None
+
+    def _records(self) -> Iterator[DrugRecord]:
+        file, size = _open(self.path)
+        with file:
             source = _parse_source(file, self.path)
             bar = tqdm(
-                total=self.path.stat().st_size,
+                total=size,
                 unit="B",
                 unit_scale=True,
                 unit_divisor=1024,
@@ -136,7 +149,11 @@ class DrugBankXmlReader:
             raise XmlImportError(f"{self.path}: no XML element found")
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> tuple[BinaryIO, int | None]:
+    """The export's XML as a seekable binary stream, and its size in bytes when known (for the progress bar).
+
+    DrugBank distributes its exports zipped: a ``.zip`` holding one ``.xml`` and a gzip file are read as they are,
+    decompressed while parsed, never extracted to disk."""
     try:
         file = path.open("rb")
     except FileNotFoundError as exc:
@@ -148,7 +165,42 @@ def _open(path: Path) -> BinaryIO:
     if not file.seekable():
         file.close()
         raise XmlImportError(f"{path}: not a regular file (a pipe or device cannot be imported)")
-    return file
+    magic = file.read(len(_ZIP_MAGIC))
+    file.seek(0)
+    if magic.startswith(_GZIP_MAGIC):
+        file.close()  # reopened by name, so that closing the decompressed stream closes the file
+        return cast(BinaryIO, gzip.GzipFile(path, mode="rb")), None
+    if magic == _ZIP_MAGIC:
+        file.close()
+        return _open_zip_member(path)
+    return file, path.stat().st_size
+
+
+def _open_zip_member(path: Path) -> tuple[BinaryIO, int]:
+    """The one ``.xml`` file inside a zip archive, opened for reading (closing it closes the archive's file)."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise XmlImportError(f"{path}: not a readable zip archive ({exc})") from None
+    with archive:  # the member keeps the file open until it is closed itself
+        names = [
+            info
+            for info in archive.infolist()
+            if info.filename.lower().endswith(".xml") and not info.is_dir() and "__MACOSX/" not in info.filename
+        ]
+        if len(names) != 1:
+            listed = ", ".join(i.filename for i in names[:5]) or "none; it holds " + (
+                ", ".join(archive.namelist()[:5]) or "nothing"
+            )
+            raise XmlImportError(
+                f"{path}: a zip archive must hold exactly one .xml file (the DrugBank export) to be read as it "
+                f"is; it holds {len(names)} ({listed}). Extract the export and pass its .xml"
+            )
+        try:
+            member = archive.open(names[0])
+        except (NotImplementedError, RuntimeError, zipfile.BadZipFile) as exc:  # encrypted, unknown compression
+            raise XmlImportError(f"{path}: cannot read {names[0].filename} inside the archive ({exc})") from None
+    return cast(BinaryIO, member), names[0].file_size
 
 
 def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
@@ -161,8 +213,6 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
     head = file.read(_HEAD_BYTES)
     if not head.strip():
         raise XmlImportError(f"{path}: the file is empty")
-    if head.startswith(_ARCHIVE_MAGIC):
-        raise XmlImportError(f"{path}: this is a compressed archive; extract the .xml file inside it first")
     first = _first_element(head)
     file.seek(0)
     if first is None or first[1].rsplit(b":", 1)[-1] != b"drug":
@@ -178,7 +228,8 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
 def _ends_complete(path: Path) -> bool:
     """Whether the file ends as a whole export does (a closing root or drug tag): a download cut short does
     not, and a synthetic root end then hides where the input really stopped."""
-    with path.open("rb") as file:
+    file, _ = _open(path)
+    with file:
         return bool(_COMPLETE_END_AT_TAIL.search(_tail(file)))
 
 

@@ -92,6 +92,25 @@ def test_errors_exit_2_with_one_line_and_no_traceback(
     assert captured.out == ""
 
 
+def test_the_zip_drugbank_ships_imports_and_a_damaged_one_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import zipfile
+
+    archive = tmp_path / "drugbank_all_full_database.xml.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(DRUGBANK_5, "full database.xml")
+    assert main(["-q", "import-drugbank", str(archive), "--out", str(tmp_path / "out")]) == 0
+    assert len(load_benchmark(tmp_path / "out")[0].drugs) == 5
+    capsys.readouterr()
+    damaged = tmp_path / "damaged.xml.zip"
+    damaged.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])  # a download cut short
+    assert main(["import-drugbank", str(damaged), "--out", str(tmp_path / "out2")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "ddi: error: " in err and "damaged.xml.zip: not a readable zip archive" in err
+
+
 DUPLICATE_TEMPLATES = (
     "type\ttemplate\tsubject\n"
     "1\t#Drug1 may increase the sedative activities of #Drug2.\t1\n"

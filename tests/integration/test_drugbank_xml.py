@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
 import time
 import tracemalloc
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from xml.etree.ElementTree import fromstring
 
@@ -301,12 +303,74 @@ def test_an_export_without_a_root_cut_short_is_called_truncated(tmp_path: Path, 
         import_drugbank_xml(cut_short, progress=False)
 
 
-def test_a_zipped_export_is_recognised(tmp_path: Path) -> None:
-    archive = tmp_path / "drugbank_all_full_database.xml.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.write(DRUGBANK_5, "full database.xml")
-    with pytest.raises(XmlImportError, match="compressed archive"):
-        import_drugbank_xml(archive, progress=False)
+def _tables_equal(a, b) -> None:
+    for name in ("drugs", "interactions", "drug_protein", "proteins"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+@pytest.mark.parametrize("packing", ["zip", "gzip", "zip of a rootless excerpt"])
+def test_a_zipped_or_gzipped_export_is_read_as_it_is(
+    tmp_path: Path, data_dir: Path, export_5, excerpt_4_2, packing: str
+) -> None:
+    """DrugBank distributes its exports zipped: the archive imports the same as the extracted XML."""
+    types = data_dir / "interaction_types.tsv"
+    if packing == "gzip":
+        archive = tmp_path / "full database.xml.gz"
+        archive.write_bytes(gzip.compress(DRUGBANK_5.read_bytes()))
+        expected = export_5
+    else:
+        archive = tmp_path / "drugbank_all_full_database.xml.zip"
+        rootless = packing == "zip of a rootless excerpt"
+        source = data_dir / "drugbank_xml" / "subset_drugbank_4.2.xml" if rootless else DRUGBANK_5
+        with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("__MACOSX/._full database.xml", b"resource fork")  # what a Mac's zip adds
+            zf.write(source, "full database.xml")
+        expected = excerpt_4_2 if rootless else export_5
+    tables, stats = import_drugbank_xml(archive, types if expected is export_5 else None, progress=False)
+    _tables_equal(tables, expected[0])
+    assert stats.source == str(archive)
+    assert replace(stats, source=expected[1].source) == expected[1]
+
+
+def test_an_archive_that_is_not_one_export_is_refused_with_what_it_holds(tmp_path: Path) -> None:
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.write(DRUGBANK_5, "a.xml")
+        zf.write(DRUGBANK_5, "b.xml")
+    with pytest.raises(XmlImportError, match=r"exactly one \.xml file .* it holds 2 \(a\.xml, b\.xml\)"):
+        import_drugbank_xml(two, progress=False)
+    none = tmp_path / "none.zip"
+    with zipfile.ZipFile(none, "w") as zf:
+        zf.writestr("drug links.csv", "DrugBank ID,Name\n")
+    with pytest.raises(XmlImportError, match=r"it holds 0 \(none; it holds drug links\.csv\)"):
+        import_drugbank_xml(none, progress=False)
+
+
+@pytest.mark.parametrize("packing", ["zip", "gzip"])
+def test_a_damaged_archive_is_named_as_such(tmp_path: Path, packing: str) -> None:
+    """A download cut short or corrupted ends with one clear message, not a decompression traceback."""
+    whole = DRUGBANK_5.read_bytes() * 1  # deflate data long enough to cut in the middle
+    if packing == "gzip":
+        data = gzip.compress(whole)
+        damaged = tmp_path / "export.xml.gz"
+        damaged.write_bytes(data[: len(data) // 2])
+        message = "the archive is damaged"
+    else:
+        buffer = tmp_path / "whole.zip"
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("full database.xml", whole)
+        data = bytearray(buffer.read_bytes())
+        data[len(data) // 2] ^= 0xFF  # one flipped byte in the compressed XML
+        damaged = tmp_path / "export.zip"
+        damaged.write_bytes(bytes(data))
+        message = "the archive is damaged|not well-formed XML"
+    with pytest.raises(XmlImportError, match=message) as err:
+        import_drugbank_xml(damaged, progress=False)
+    assert damaged.name in str(err.value)
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(XmlImportError, match="not a readable zip archive"):
+        import_drugbank_xml(cut, progress=False)
 
 
 def test_xml_that_is_not_drugbank_is_refused(tmp_path: Path) -> None:
