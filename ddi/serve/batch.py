@@ -164,7 +164,8 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
     Recognised names (case, spaces, ``_`` and ``-`` ignored) are ``drug1``/``drug2``, ``drug_a``/``drug_b``,
     ``drug1_id``, ``drug1_name``, ``drug1_smiles``, ``smiles1``, ``medication1`` and similar, and the
     interaction's roles (``precipitant drug``/``object drug``, ``perpetrator``/``victim``); an id column is
-    preferred over a name column when a file has both.
+    preferred over a name column when a file has both. A header that names one drug column twice ("Drug,Drug")
+    gives the pair in order.
 
     Raises
     ------
@@ -188,6 +189,9 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
         names += [role + suffix for role in roles for suffix in _ROLE_SUFFIXES]
         column = next((keys[n] for n in names if n in keys), None)
         if column is None:
+            if repeated := _repeated_drug_column(columns):
+                log.info("the header names one drug column twice; reading %r and %r as the pair", *repeated)
+                return repeated
             one_per_row = any(key in MEDICATION_COLUMN_NAMES for key in keys)
             raise BatchInputError(
                 f"no drug columns found; the columns are {listed}. Name them drug1 and drug2 in a header row "
@@ -213,6 +217,21 @@ def column_named(columns: Sequence[Any], wanted: str) -> Any:
         listed = ", ".join(repr(str(c)) for c in columns) or "none"
         raise BatchInputError(f"no column {wanted!r}; the columns are {listed}")
     return match[0]
+
+
+#: how pandas renames the second of two columns with one name ("Drug,Drug" is read as 'Drug', 'Drug.1')
+_RENAMED_REPEAT = re.compile(r"\.\d+$")
+
+
+def _repeated_drug_column(columns: Sequence[Any]) -> tuple[Any, Any] | None:
+    """The two columns of a header that names one drug column twice ("Drug,Drug"), in order, or None."""
+    by_key: dict[str, list[Any]] = {}
+    for c in columns:
+        by_key.setdefault(column_key(_RENAMED_REPEAT.sub("", str(c))), []).append(c)
+    for key, group in by_key.items():
+        if key in MEDICATION_COLUMN_NAMES and len(group) == 2:
+            return group[0], group[1]
+    return None
 
 
 def column_key(column: Any) -> str:

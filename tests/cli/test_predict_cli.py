@@ -48,6 +48,18 @@ def test_scores_a_file_and_prints_a_summary(capsys, model_dir, data_dir, pairs_c
     assert out["error"].tolist()[1].startswith("first: unknown drug 'xyzzy'")
 
 
+def test_quiet_shows_no_progress_bars(capsys, model_dir, data_dir, pairs_csv, tmp_path):
+    """A script that asks for quiet gets its summary line and nothing on stderr but warnings."""
+    argv = ["predict", str(pairs_csv), "--out", str(tmp_path / "o.csv"), "--cols", "first", "second"]
+    argv += ["--model", model_dir, "--data-dir", str(data_dir)]
+    assert main(["-q", *argv]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("3 rows: 2 scored, 1 failed")
+    assert "scoring" not in captured.err and "featurising" not in captured.err
+    assert main(argv) == 0  # without -q the bar is there
+    assert "scoring" in capsys.readouterr().err
+
+
 def test_bad_input_is_reported_before_the_model_loads(capsys, tmp_path, pairs_csv):
     missing_model = str(tmp_path / "no-model")
     assert main(["predict", str(pairs_csv), "--out", str(tmp_path / "o.csv"), "--model", missing_model]) == 2

@@ -159,6 +159,9 @@ def test_explain_adds_paths_and_rules(predictor, resolver):
         # pharmacology's roles: the acting drug is drug 1, whichever column comes first
         (["Object drug", "Precipitant drug", "Severity"], ("Precipitant drug", "Object drug")),
         (["victim", "perpetrator"], ("perpetrator", "victim")),
+        # a header naming one drug column twice ("Drug,Drug"), as pandas reads it
+        (["Pair", "Drug", "Drug.1"], ("Drug", "Drug.1")),
+        (["medication", "Medication.1", "dose"], ("medication", "Medication.1")),
     ],
 )
 def test_drug_columns_are_found_by_name(columns, expected):
