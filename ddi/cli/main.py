@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ddi {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only, with no progress bars")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only; no progress bars")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
