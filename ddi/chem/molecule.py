@@ -127,6 +127,32 @@ def inchi_heavy_atom_count(inchi: str) -> int | None:
     return total
 
 
+#: Heavy atoms from which a second fragment is taken for a drug of its own (a mixture such as amoxicillin with
+#: clavulanate, 13), not a counter-ion (chloride 1, mesylate 5, maleate 8, tartrate 10, tosylate 11).
+MIXTURE_FRAGMENT_ATOMS = 12
+
+
+def parent_molecule(mol: Chem.Mol) -> Chem.Mol | None:
+    """The drug a salt or charged form is given as: its largest organic fragment, neutralised where a neutral
+    form exists ("sertraline hydrochloride" -> sertraline, "warfarin sodium" -> warfarin).
+
+    None when that is the molecule itself (one fragment, no charge), when a second fragment is as large as a drug
+    (a mixture of two drugs is not one of them), or when RDKit cannot derive it."""
+    fragments = sorted((f.GetNumHeavyAtoms() for f in Chem.GetMolFrags(mol, asMols=True)), reverse=True)
+    if len(fragments) > 1 and fragments[1] >= MIXTURE_FRAGMENT_ATOMS:
+        return None
+    if len(fragments) == 1 and not any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
+        return None
+    from rdkit.Chem.MolStandardize import rdMolStandardize
+
+    try:
+        with rdBase.BlockLogs():
+            parent = rdMolStandardize.ChargeParent(mol)
+    except (RuntimeError, ValueError):  # RDKit's standardiser raises these on molecules it cannot handle
+        return None
+    return parent if parent is not None and parent.GetNumAtoms() else None
+
+
 def canonical_smiles(mol: Chem.Mol) -> str:
     """RDKit canonical isomeric SMILES: the same string for every way of writing the same molecule."""
     with rdBase.BlockLogs():

@@ -26,7 +26,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ddi.chem.molecule import INCHI_PREFIX, MAX_STRUCTURE_LENGTH, InvalidStructureError, parse_structure
+from ddi.chem.molecule import (
+    INCHI_PREFIX,
+    MAX_STRUCTURE_LENGTH,
+    InvalidStructureError,
+    parent_molecule,
+    parse_structure,
+)
 from ddi.data.benchmark import ALL_DRUGS_FILE, read_tsv
 from ddi.data.tables import Tables
 from ddi.errors import UserInputError
@@ -117,7 +123,9 @@ class ResolvedDrug:
     drugbank_id: the DrugBank id, or None for a structure that matches no DrugBank drug.
     name: the drug's name (its structure text when it has no DrugBank match).
     structure: a SMILES or InChI of the drug, or None when none is known.
-    kind: what the text was read as: "id", "name", "synonym", "inchikey" or "structure"; "trimmed name" (or
+    kind: what the text was read as: "id", "name", "synonym", "inchikey" or "structure" ("parent structure": a
+        salt or charged form of the drug, matched once its counter-ions are removed and it is neutralised);
+        "trimmed name" (or
         "trimmed synonym", "trimmed id") when it named the drug only without its dose, dosage form, salt or
         bracketed note ("Simvastatin 40mg tablet", see ``ddi.serve.drug_names``).
     in_model: whether the drug is one of the model's drugs (a node of its graph).
@@ -197,6 +205,7 @@ class DrugResolver:
             if level not in (ID, ACCESSION):
                 self._suggest_drugs.setdefault(key, []).append(drug_id)
         self._fuzzy: _TrigramIndex | None = None
+        self._computed_keys: dict[str, list[str]] | None = None
 
     # ---------------------------------------------------------------------------------------------- building
 
@@ -427,12 +436,43 @@ class DrugResolver:
         with rdBase.BlockLogs():
             inchikey = Chem.MolToInchiKey(mol) or ""
         # A structure of a known drug is that drug: the model's node knows more than the molecule alone.
-        ids = self._inchikeys.get(inchikey, [])
-        ids = sorted(ids, key=lambda d: not self._drugs[d].in_model)
+        ids, kind = self._drugs_with_key(inchikey), "structure"
+        if not ids and (parent := parent_molecule(mol)) is not None:
+            # A salt or charged form ("sertraline hydrochloride", "warfarin sodium") is its drug.
+            with rdBase.BlockLogs():
+                ids, kind = self._drugs_with_key(Chem.MolToInchiKey(parent) or ""), "parent structure"
         if ids:
             drug = self._drugs[ids[0]]
-            return ResolvedDrug(query, ids[0], drug.name, structure, "structure", drug.in_model)
+            return ResolvedDrug(query, ids[0], drug.name, structure, kind, drug.in_model)
         return ResolvedDrug(query, None, structure, structure, "structure", False)
+
+    def _drugs_with_key(self, inchikey: str) -> list[str]:
+        """The drugs with this InChIKey, the model's first: by the keys computed here from the model's drugs' own
+        structures, else by the keys the data lists (which also cover the catalogues' drugs)."""
+        if not inchikey:
+            return []
+        ids = self._keys_of_structures().get(inchikey) or self._inchikeys.get(inchikey, [])
+        return sorted(ids, key=lambda d: not self._drugs[d].in_model)
+
+    def _keys_of_structures(self) -> dict[str, list[str]]:
+        """InChIKey -> drugs, computed with RDKit from the structures of the model's drugs (once, on first need:
+        about a second for 1,700 drugs). The key a data file lists can differ from the one a user's SMILES of the
+        same drug gives: a non-standard InChI (warfarin's), no key at all, or a key with stereo that the drug's
+        structure leaves open (leucovorin's key is levoleucovorin's structure)."""
+        if self._computed_keys is None:
+            from rdkit import Chem, rdBase
+
+            keys: dict[str, list[str]] = {}
+            with rdBase.BlockLogs():
+                for drug_id, drug in self._drugs.items():
+                    if not drug.in_model or not drug.structure:
+                        continue
+                    mol, _ = parse_structure(drug.structure)
+                    key = Chem.MolToInchiKey(mol) if mol is not None else ""
+                    if key:
+                        keys.setdefault(key, []).append(drug_id)
+            self._computed_keys = keys
+        return self._computed_keys
 
     def _ambiguous(self, query: str, ids: list[str]) -> AmbiguousDrugError:
         candidates = tuple((d, self._drugs[d].name) for d in ids)

@@ -118,6 +118,47 @@ def test_a_new_structure_resolves_without_a_drugbank_id(resolver):
     assert drug.structure == "c1ccc2c(c1)oc1ccccc12"
 
 
+WARFARIN_SMILES = "CC(=O)CC(C1=CC=CC=C1)C1=C(O)C2=C(OC1=O)C=CC=C2"
+
+
+def test_every_model_drug_is_found_by_its_own_smiles(resolver, benchmark_tables):
+    """A SMILES copied from DrugBank names its drug, even where the key DrugBank lists differs from RDKit's
+    (warfarin's is a non-standard InChIKey); a structure two drugs share may name either."""
+    from ddi.chem.molecule import structure_key
+
+    drugs = benchmark_tables.drugs
+    smiles_of = dict(zip(drugs["drugbank_id"], drugs["smiles"], strict=True))
+    for drug_id, smiles in smiles_of.items():
+        if not smiles:
+            continue
+        found = resolver.resolve(f"smiles:{smiles}").drugbank_id
+        assert found == drug_id or structure_key(smiles_of[found]) == structure_key(smiles), (drug_id, found)
+    warfarin = resolver.resolve(WARFARIN_SMILES)
+    assert (warfarin.drugbank_id, warfarin.kind) == ("DB00682", "structure")
+
+
+@pytest.mark.parametrize(
+    ("text", "drug_id"),
+    [
+        ("CN[C@H]1CC[C@@H](C2=CC(Cl)=C(Cl)C=C2)C2=CC=CC=C12.Cl", "DB01104"),  # sertraline hydrochloride
+        ("CC(=O)CC(C1=CC=CC=C1)C1=C([O-])C2=C(OC1=O)C=CC=C2.[Na+]", "DB00682"),  # warfarin sodium
+        ("CC(=O)OC1=CC=CC=C1C([O-])=O", "DB00945"),  # the aspirin anion
+    ],
+)
+def test_a_salt_or_charged_form_is_its_drug(resolver, text, drug_id):
+    drug = resolver.resolve(text)
+    assert (drug.drugbank_id, drug.kind, drug.in_model) == (drug_id, "parent structure", True)
+    assert drug.structure == text  # what the user gave is kept
+
+
+def test_a_mixture_of_two_drugs_is_not_read_as_the_larger_one(resolver):
+    amoxicillin = "[H][C@]12SC(C)(C)[C@@H](N1C(=O)[C@H]2NC(=O)[C@H](N)C1=CC=C(O)C=C1)C(O)=O"
+    clavulanate = "[H][C@@]12CC(=O)N1[C@@H](C(O)=O)\\C(O2)=C\\CO"
+    assert resolver.resolve(amoxicillin).drugbank_id == "DB01060"
+    mixture = resolver.resolve(f"{amoxicillin}.{clavulanate}")
+    assert (mixture.drugbank_id, mixture.kind) == (None, "structure")
+
+
 def test_a_typo_suggests_the_drug(resolver):
     with pytest.raises(UnknownDrugError) as caught:
         resolver.resolve("simvastatinn")
