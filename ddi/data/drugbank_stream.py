@@ -183,24 +183,24 @@ def _open_zip_member(path: Path) -> tuple[BinaryIO, int]:
     except (zipfile.BadZipFile, OSError) as exc:
         raise XmlImportError(f"{path}: not a readable zip archive ({exc})") from None
     with archive:  # the member keeps the file open until it is closed itself
-        names = [
+        xml_members = [
             info
             for info in archive.infolist()
             if info.filename.lower().endswith(".xml") and not info.is_dir() and "__MACOSX/" not in info.filename
         ]
-        if len(names) != 1:
-            listed = ", ".join(i.filename for i in names[:5]) or "none; it holds " + (
+        if len(xml_members) != 1:
+            listed = ", ".join(i.filename for i in xml_members[:5]) or "none; it holds " + (
                 ", ".join(archive.namelist()[:5]) or "nothing"
             )
             raise XmlImportError(
                 f"{path}: a zip archive must hold exactly one .xml file (the DrugBank export) to be read as it "
-                f"is; it holds {len(names)} ({listed}). Extract the export and pass its .xml"
+                f"is; it holds {len(xml_members)} ({listed}). Extract the export and pass its .xml"
             )
         try:
-            member = archive.open(names[0])
+            member = archive.open(xml_members[0])
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile) as exc:  # encrypted, unknown compression
-            raise XmlImportError(f"{path}: cannot read {names[0].filename} inside the archive ({exc})") from None
-    return cast(BinaryIO, member), names[0].file_size
+            raise XmlImportError(f"{path}: cannot read {xml_members[0].filename} inside the archive ({exc})") from None
+    return cast(BinaryIO, member), xml_members[0].file_size
 
 
 def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
