@@ -25,7 +25,6 @@ from run_info import command_line
 from ddi.evaluate import macro_f1_of_tested_types, pairs_per_type, per_type_f1, type_metrics
 from ddi.models.labels import TypeOrientation
 from ddi.predict.predictor import Predictor
-from ddi.train.trainer import predict_type_probs
 
 
 def test_probabilities(model_dir: Path) -> tuple[torch.Tensor, np.ndarray, TypeOrientation, dict]:
@@ -34,7 +33,7 @@ def test_probabilities(model_dir: Path) -> tuple[torch.Tensor, np.ndarray, TypeO
     predictor = Predictor.load(model_dir)
     ctx = predictor.ctx
     heads, tails, types = ctx.rows(ctx.split.test)
-    probs, _ = predict_type_probs(predictor.model, ctx, heads, tails, encoded=predictor.encoded)
+    probs, _ = predictor.score_ids(heads, tails)
     run = predictor.run
     return probs, types, ctx.labels, {"split": run.split, "split_dir": run.split_dir, "split_seed": run.split_seed}
 
