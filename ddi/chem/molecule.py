@@ -7,6 +7,7 @@ atoms) so that a hostile or corrupt structure cannot exhaust memory or time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -127,27 +128,115 @@ def inchi_heavy_atom_count(inchi: str) -> int | None:
     return total
 
 
-#: Heavy atoms from which a second fragment is taken for a drug of its own (a mixture such as amoxicillin with
-#: clavulanate, 13), not a counter-ion (chloride 1, mesylate 5, maleate 8, tartrate 10, tosylate 11).
-MIXTURE_FRAGMENT_ATOMS = 12
+#: Heavy atoms from which an organic fragment that is not a known counter-ion or solvent is taken for a drug of
+#: its own: a drug as small as metformin (9) or paracetamol (11) given beside another is a mixture, not a salt.
+MIXTURE_FRAGMENT_ATOMS = 6
+#: The counter-ions and solvents of drug salts and solvates, by name, as neutral SMILES; such a fragment is dropped
+#: whatever its size ("hydroxyzine pamoate" -> hydroxyzine). Inorganic fragments (no carbon) always are.
+COUNTER_IONS: dict[str, str] = {
+    "acetic acid": "CC(=O)O",
+    "formic acid": "OC=O",
+    "propionic acid": "CCC(=O)O",
+    "trifluoroacetic acid": "OC(=O)C(F)(F)F",
+    "maleic / fumaric acid": "OC(=O)C=CC(=O)O",
+    "succinic acid": "OC(=O)CCC(=O)O",
+    "oxalic acid": "OC(=O)C(=O)O",
+    "malonic acid": "OC(=O)CC(=O)O",
+    "adipic acid": "OC(=O)CCCCC(=O)O",
+    "tartaric acid": "OC(=O)C(O)C(O)C(=O)O",
+    "malic acid": "OC(=O)CC(O)C(=O)O",
+    "lactic acid": "CC(O)C(=O)O",
+    "glycolic acid": "OCC(=O)O",
+    "citric acid": "OC(=O)CC(O)(CC(=O)O)C(=O)O",
+    "gluconic acid": "OCC(O)C(O)C(O)C(O)C(=O)O",
+    "benzoic acid": "OC(=O)c1ccccc1",
+    "salicylic acid": "OC(=O)c1ccccc1O",
+    "hippuric acid": "OC(=O)CNC(=O)c1ccccc1",
+    "orotic acid": "OC(=O)c1cc(=O)[nH]c(=O)[nH]1",
+    "aspartic acid": "NC(CC(=O)O)C(=O)O",
+    "glutamic acid": "NC(CCC(=O)O)C(=O)O",
+    "xinafoic acid": "OC(=O)c1cc2ccccc2cc1O",
+    "pamoic acid": "OC(=O)c1c(O)c(Cc2c(O)c(C(=O)O)cc3ccccc23)c2ccccc2c1",
+    "stearic acid": "CCCCCCCCCCCCCCCCCC(=O)O",
+    "palmitic acid": "CCCCCCCCCCCCCCCC(=O)O",
+    "oleic acid": "CCCCCCCCC=CCCCCCCCC(=O)O",
+    "saccharin": "O=C1NS(=O)(=O)c2ccccc12",
+    "methanesulfonic acid (mesylate)": "CS(=O)(=O)O",
+    "ethanesulfonic acid (esylate)": "CCS(=O)(=O)O",
+    "isethionic acid": "OCCS(=O)(=O)O",
+    "edisylic acid": "OS(=O)(=O)CCS(=O)(=O)O",
+    "benzenesulfonic acid (besylate)": "OS(=O)(=O)c1ccccc1",
+    "p-toluenesulfonic acid (tosylate)": "Cc1ccc(S(=O)(=O)O)cc1",
+    "naphthalenesulfonic acid (napsylate)": "OS(=O)(=O)c1ccc2ccccc2c1",
+    "naphthalenedisulfonic acid (napadisylate)": "OS(=O)(=O)c1cccc2c(S(=O)(=O)O)cccc12",
+    "camphorsulfonic acid (camsylate)": "CC1(C)C2CCC1(CS(=O)(=O)O)C(=O)C2",
+    "methyl sulfate": "COS(=O)(=O)O",
+    "ethyl sulfate": "CCOS(=O)(=O)O",
+    "lauryl sulfate (estolate)": "CCCCCCCCCCCCOS(=O)(=O)O",
+    "ethanolamine": "NCCO",
+    "diethanolamine": "OCCNCCO",
+    "triethanolamine": "OCCN(CCO)CCO",
+    "choline": "C[N+](C)(C)CCO",
+    "tromethamine": "NC(CO)(CO)CO",
+    "meglumine": "CNCC(O)C(O)C(O)C(O)CO",
+    "tert-butylamine (erbumine)": "CC(C)(C)N",
+    "dicyclohexylamine": "C1CCC(NC2CCCCC2)CC1",
+    "benzathine": "C(CNCc1ccccc1)NCc1ccccc1",
+    "lysine": "NCCCCC(N)C(=O)O",
+    "arginine": "NC(=N)NCCCC(N)C(=O)O",
+    "glycine": "NCC(=O)O",
+    "triethylamine": "CCN(CC)CC",
+    "ethanol": "CCO",
+    "methanol": "CO",
+    "isopropanol": "CC(C)O",
+    "acetone": "CC(C)=O",
+    "dimethyl sulfoxide": "CS(C)=O",
+    "ethyl acetate": "CCOC(C)=O",
+    "dichloromethane": "ClCCl",
+    "tetrahydrofuran": "C1CCOC1",
+    "dioxane": "C1COCCO1",
+    "acetonitrile": "CC#N",
+}
+
+
+def _connectivity(mol: Chem.Mol) -> str:
+    """The first block of the InChIKey: the skeleton, the same for an acid and its anion."""
+    with rdBase.BlockLogs():
+        return (Chem.MolToInchiKey(mol) or "")[:14]
+
+
+@functools.cache
+def _counter_ion_skeletons() -> frozenset[str]:
+    return frozenset(_connectivity(Chem.MolFromSmiles(smiles)) for smiles in COUNTER_IONS.values())
+
+
+def is_counter_ion(fragment: Chem.Mol) -> bool:
+    """Whether a fragment of a salt is its counter-ion or solvent: inorganic, or one of ``COUNTER_IONS``."""
+    if not any(atom.GetAtomicNum() == 6 for atom in fragment.GetAtoms()):
+        return True
+    return _connectivity(fragment) in _counter_ion_skeletons()
 
 
 def parent_molecule(mol: Chem.Mol) -> Chem.Mol | None:
-    """The drug a salt or charged form is given as: its largest organic fragment, neutralised where a neutral
-    form exists ("sertraline hydrochloride" -> sertraline, "warfarin sodium" -> warfarin).
+    """The drug a salt or charged form is given as: its largest fragment that is not a counter-ion or solvent,
+    neutralised where a neutral form exists ("sertraline hydrochloride" -> sertraline, "warfarin sodium" ->
+    warfarin, "hydroxyzine pamoate" -> hydroxyzine).
 
-    None when that is the molecule itself (one fragment, no charge), when a second fragment is as large as a drug
-    (a mixture of two drugs is not one of them), or when RDKit cannot derive it."""
-    fragments = sorted((f.GetNumHeavyAtoms() for f in Chem.GetMolFrags(mol, asMols=True)), reverse=True)
-    if len(fragments) > 1 and fragments[1] >= MIXTURE_FRAGMENT_ATOMS:
-        return None
+    None when that is the molecule itself (one fragment, no charge), when another fragment is a drug too (a
+    mixture of two drugs is not one of them: an organic fragment of ``MIXTURE_FRAGMENT_ATOMS`` or more heavy
+    atoms that is not a counter-ion or solvent), or when RDKit cannot derive it."""
+    fragments = Chem.GetMolFrags(mol, asMols=True)
     if len(fragments) == 1 and not any(atom.GetFormalCharge() for atom in mol.GetAtoms()):
+        return None
+    by_size = sorted(fragments, key=lambda f: f.GetNumHeavyAtoms(), reverse=True)
+    drugs = [f for f in by_size if not is_counter_ion(f)] or by_size[:1]
+    if any(f.GetNumHeavyAtoms() >= MIXTURE_FRAGMENT_ATOMS for f in drugs[1:]):
         return None
     from rdkit.Chem.MolStandardize import rdMolStandardize
 
     try:
         with rdBase.BlockLogs():
-            parent = rdMolStandardize.ChargeParent(mol)
+            parent = rdMolStandardize.ChargeParent(drugs[0])
     except (RuntimeError, ValueError):  # RDKit's standardiser raises these on molecules it cannot handle
         return None
     return parent if parent is not None and parent.GetNumAtoms() else None

@@ -39,17 +39,23 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 _PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _ROOT_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?drugbank\s*>\s*\Z")
-#: How a whole export ends: its root, or (a run of records without a root) a drug, closed.
-_COMPLETE_END_AT_TAIL = re.compile(rb"</(?:[\w.-]+:)?(?:drugbank|drug)\s*>\s*\Z")
-_ZIP_MAGIC = b"PK\x03\x04"
+#: How a zip archive starts: its first member, or (no member at all) its end record.
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
 #: What a damaged archive raises while it is read (bad CRC, truncated or corrupt deflate data).
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile)
-#: Expat errors raised when the input stops inside an element or a tag.
+#: Expat errors raised only at the end of the input, when it stops inside an element, a tag, a character or CDATA.
 _TRUNCATION_ERRORS = frozenset(
     expat.errors.codes[message]
-    for message in (expat.errors.XML_ERROR_NO_ELEMENTS, expat.errors.XML_ERROR_UNCLOSED_TOKEN)
+    for message in (
+        expat.errors.XML_ERROR_NO_ELEMENTS,
+        expat.errors.XML_ERROR_UNCLOSED_TOKEN,
+        expat.errors.XML_ERROR_PARTIAL_CHAR,
+        expat.errors.XML_ERROR_UNCLOSED_CDATA_SECTION,
+    )
 )
+#: A cut inside a multi-byte UTF-8 character leaves up to 3 of its bytes before the synthetic root end.
+_PARTIAL_CHAR_BYTES = 3
 
 
 class XmlImportError(UserInputError):
@@ -93,7 +99,7 @@ class DrugBankXmlReader:
     def _records(self) -> Iterator[DrugRecord]:
         file, size = _open(self.path)
         with file:
-            source = _parse_source(file, self.path)
+            source, synthetic_end = _parse_source(file, self.path)
             bar = tqdm(
                 total=size,
                 unit="B",
@@ -103,14 +109,15 @@ class DrugBankXmlReader:
                 disable=None if self.progress else True,
             )
             with bar:
-                for drug in self._top_level_drugs(source):
+                for drug in self._top_level_drugs(source, synthetic_end):
                     yield parse_drug(drug)
                     bar.update(file.tell() - bar.n)
 
-    def _top_level_drugs(self, source: BinaryIO) -> Iterator[Element]:
+    def _top_level_drugs(self, source: BinaryIO, synthetic_end: int | None) -> Iterator[Element]:
         """Yield each complete top-level ``<drug>``, then free it.
 
         Depth, not the tag, decides what is top level: 5.x nests ``<drug>`` inside ``<pathways>``.
+        ``synthetic_end``: the byte offset in ``source`` of the root end tag ``_parse_source`` added, if any.
         """
         parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True)
         depth = 0
@@ -132,7 +139,7 @@ class DrugBankXmlReader:
                     root.clear()
         except ParseError as exc:
             line, column = exc.position
-            truncated = exc.code in _TRUNCATION_ERRORS or not _ends_complete(self.path)
+            truncated = exc.code in _TRUNCATION_ERRORS or _failed_where_the_file_ends(parser, synthetic_end)
             hint = " (the file ends too early: is it truncated?)" if truncated else ""
             reason = expat.ErrorString(exc.code)
             raise XmlImportError(
@@ -165,12 +172,12 @@ def _open(path: Path) -> tuple[BinaryIO, int | None]:
     if not file.seekable():
         file.close()
         raise XmlImportError(f"{path}: not a regular file (a pipe or device cannot be imported)")
-    magic = file.read(len(_ZIP_MAGIC))
+    magic = file.read(len(_ZIP_MAGICS[0]))
     file.seek(0)
     if magic.startswith(_GZIP_MAGIC):
         file.close()  # reopened by name, so that closing the decompressed stream closes the file
         return cast(BinaryIO, gzip.GzipFile(path, mode="rb")), None
-    if magic == _ZIP_MAGIC:
+    if magic in _ZIP_MAGICS:
         file.close()
         return _open_zip_member(path)
     return file, path.stat().st_size
@@ -203,8 +210,9 @@ def _open_zip_member(path: Path) -> tuple[BinaryIO, int]:
     return cast(BinaryIO, member), xml_members[0].file_size
 
 
-def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
-    """The stream to parse: the file itself, or the file inside a synthetic root if it has none.
+def _parse_source(file: BinaryIO, path: Path) -> tuple[BinaryIO, int | None]:
+    """The stream to parse: the file itself, or the file inside a synthetic root if it has none; and the byte
+    offset in that stream of the synthetic root end tag, if one was added (None otherwise).
 
     The shared 4.2 excerpt starts at its first ``<drug>`` but ends with ``</drugbank>``; a plain run of
     ``<drug>`` elements has neither. The opening tag goes right after the prolog, on the same line, so the
@@ -216,21 +224,25 @@ def _parse_source(file: BinaryIO, path: Path) -> BinaryIO:
     first = _first_element(head)
     file.seek(0)
     if first is None or first[1].rsplit(b":", 1)[-1] != b"drug":
-        return file
+        return file, None
     offset = first[0]
     ending = b"" if _ROOT_END_AT_TAIL.search(_tail(file)) else _SYNTHETIC_ROOT_END
+    size = file.tell()  # _tail read to the end
     file.seek(offset)
     log.debug("%s has no <drugbank> root; reading it inside a synthetic one", path)
     chained = _ChainedReader(io.BytesIO(head[:offset] + _SYNTHETIC_ROOT), file, io.BytesIO(ending))
-    return cast(BinaryIO, chained)  # a RawIOBase reads like a binary file
+    # a RawIOBase reads like a binary file; the end tag follows the synthetic start tag and the whole file
+    return cast(BinaryIO, chained), (size + len(_SYNTHETIC_ROOT) if ending else None)
 
 
-def _ends_complete(path: Path) -> bool:
-    """Whether the file ends as a whole export does (a closing root or drug tag): a download cut short does
-    not, and a synthetic root end then hides where the input really stopped."""
-    file, _ = _open(path)
-    with file:
-        return bool(_COMPLETE_END_AT_TAIL.search(_tail(file)))
+def _failed_where_the_file_ends(parser: DefusedXMLParser, synthetic_end: int | None) -> bool:
+    """Whether the parser failed where the file itself ended, at the root end tag ``_parse_source`` added: the
+    file stops inside a record (a download cut short). Expat then reports a mismatched tag or an invalid token,
+    errors that elsewhere in a file mean malformed XML, not a truncated one."""
+    expat_parser = getattr(parser, "parser", None)  # gone once the parser is closed
+    if synthetic_end is None or expat_parser is None:
+        return False
+    return bool(expat_parser.ErrorByteIndex >= synthetic_end - _PARTIAL_CHAR_BYTES)
 
 
 def _tail(file: BinaryIO) -> bytes:

@@ -54,6 +54,19 @@ class Split:
     def counts(self) -> dict[str, int]:
         return {k: len(v) for k, v in self.parts().items()}
 
+    def pairs_to_evaluate(self, part: str) -> pd.DataFrame:
+        """The pairs of ``part`` (valid or test), or a clear error when it has none: no figure can be computed
+        from zero pairs, and a user's split file may be empty or lose every row to validation."""
+        pairs: pd.DataFrame = getattr(self, part)
+        if pairs.empty:
+            # a user's split is named by its directory; the settings' parts are not files
+            where = f"split {self.name}" if self.name in SETTINGS else str(Path(self.name) / f"{part}.tsv")
+            raise DataFormatError(
+                f"no {part} pairs to evaluate in {where}: it has no rows, or every row was dropped (see the "
+                "'dropped' warnings above: unknown drugs, unknown types, missing cells)"
+            )
+        return pairs
+
     def restricted_to_drugs(self, drug_ids: Iterable[str]) -> Split:
         """The split of a drug subset: each part keeps the pairs of two subset drugs; the drug sets of a
         drug-disjoint split are cut to the subset. Name and seed are kept."""
@@ -95,15 +108,20 @@ def load_split(
     """Return the split named by ``setting`` (s0, s1, s2), or the one in ``split_dir`` when given."""
     if split_dir is not None:
         return split_from_dir(split_dir, tables)
-    setting = setting.lower()
+    setting = split_setting(setting)
     if setting == "s0":
         given = Path(tables.source) / SUMGNN_DIR if tables.source else None
         if given is not None and all((given / f).is_file() for f in SPLIT_FILES):
             return split_from_dir(given, tables, name="s0")
         return random_pair_split(tables, seed)
-    if setting in ("s1", "s2"):
-        return drug_disjoint_split(tables, setting, seed)
-    raise DataFormatError(f"unknown split setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+    return drug_disjoint_split(tables, setting, seed)
+
+
+def split_setting(setting: str) -> str:
+    """``setting`` as a split setting (s0, s1 or s2, in any case), or a clear error."""
+    if not isinstance(setting, str) or setting.lower() not in SETTINGS:
+        raise DataFormatError(f"unknown split setting {setting!r}; choose one of {', '.join(SETTINGS)}")
+    return setting.lower()
 
 
 def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = None) -> Split:

@@ -47,5 +47,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
 def type_decision_text(prior: dict[str, Any]) -> str:
     """How the type decision was set, as ``ddi info`` and ``ddi adjust-prior`` print it: ``prior`` is a
     metrics file's ``prior_adjustment`` (tau, the look-alike vote weight if the model has votes, how fitted)."""
+    # a field may be missing: a malformed metrics file loses its wrong-typed fields (``usable_metrics``)
+    tau = f"tau {prior['tau']:.2f}" if "tau" in prior else "tau unknown"
     blend = f", look-alike vote weight {prior['vote_blend']:.1f}" if "vote_blend" in prior else ""
-    return f"tau {prior['tau']:.2f}{blend} ({prior['fitted_on']})"
+    return f"{tau}{blend} ({prior.get('fitted_on', 'unknown how')})"

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from ddi.errors import UserInputError
+from ddi.json_input import read_json, type_mismatch
 from ddi.models.config import RunConfig
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,38 @@ STATE_FILE = "model.pt"
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 METRICS_FILE = "metrics.json"
+
+#: The fields of a test report in ``metrics.json`` (a figure may be NaN, which JSON loads as a float).
+_TEST_FIELDS: dict[str, Any] = {
+    **{figure: float for figure in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc", "seconds")},
+    "n": int,
+    "per_type_f1": dict[str, Any],
+    "confusions": list[Any],
+}
+#: The ``metrics.json`` fields ddi reads or reports, with their types (``a.b``: field ``b`` of the object ``a``).
+#: One of another type is left out with a warning: the file reports on the model and is not needed to use it.
+METRICS_FIELDS: dict[str, Any] = {
+    "ddi_version": str | None,
+    "split": str,
+    "split_seed": int,
+    "split_counts": dict[str, Any],
+    "train_seconds": float | None,
+    "best_epoch": int | None,
+    "parameters": int,
+    "history": list[Any],
+    "torch_threads": int,
+    "pruning": dict[str, Any],
+    "pruning.method": str,
+    "pruning.target_sparsity": float | None,
+    "prior_adjustment": dict[str, Any],
+    "prior_adjustment.tau": float,
+    "prior_adjustment.vote_blend": float,
+    "prior_adjustment.fitted_on": str,
+    "test": dict[str, Any],
+    **{f"test.{name}": kind for name, kind in _TEST_FIELDS.items()},
+    "test_without_prior_adjustment": dict[str, Any],
+    **{f"test_without_prior_adjustment.{name}": kind for name, kind in _TEST_FIELDS.items()},
+}
 
 
 class CheckpointError(UserInputError):
@@ -100,9 +133,29 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
     if is_sparse_state(state):
         state = unpack_sparse_state(state)
     run = RunConfig.load(root / CONFIG_FILE, checkpoint=True)
-    try:
-        vocab = json.loads((root / VOCAB_FILE).read_text())
-        metrics = json.loads((root / METRICS_FILE).read_text()) if (root / METRICS_FILE).is_file() else {}
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{root}: unreadable JSON ({exc})") from exc
+    vocab = read_json(root / VOCAB_FILE, CheckpointError)
+    metrics_path = root / METRICS_FILE
+    metrics = usable_metrics(read_json(metrics_path, CheckpointError), metrics_path) if metrics_path.is_file() else {}
     return state, run, vocab, metrics
+
+
+def usable_metrics(metrics: Any, path: Path) -> dict[str, Any]:
+    """``metrics`` as read from ``path`` without the ``METRICS_FIELDS`` of a wrong type: a warning names them,
+    and the model loads and its card shows the rest. Changes ``metrics`` in place."""
+    if not isinstance(metrics, dict):
+        log.warning("%s is malformed (not a JSON object); its figures are ignored", path)
+        return {}
+    problems = []
+    for name, kind in METRICS_FIELDS.items():  # an object before its fields: a dropped one hides them
+        *parents, key = name.split(".")
+        holder: Any = metrics
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and key in holder:
+            problem = type_mismatch(kind, holder[key])
+            if problem is not None:
+                problems.append(f"{name} {problem}")
+                del holder[key]
+    if problems:
+        log.warning("%s is malformed; left out: %s", path, "; ".join(problems))
+    return metrics

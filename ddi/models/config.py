@@ -7,11 +7,13 @@ the optimisation settings. Both are saved as JSON beside every checkpoint so a m
 from __future__ import annotations
 
 import json
+import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from ddi.errors import UserInputError
+from ddi.json_input import read_json, type_mismatch
 
 RELATION_GROUPS = ("enzyme", "transporter", "carrier", "target", "interaction")
 MESSAGE_FUNCTIONS = ("mult", "sub", "ccorr", "rotate", "mlp")
@@ -226,6 +228,15 @@ class RunConfig:
     split_dir: str | None = None
     data_dir: str | None = None
 
+    def __post_init__(self) -> None:
+        # Lazy: the data layer pulls in pandas, which a config alone does not need.
+        from ddi.data.splits import split_setting
+
+        try:
+            split_setting(self.split)  # the check loading the split makes, so a config is valid everywhere or nowhere
+        except UserInputError as exc:
+            raise ConfigError(f"invalid config: {exc}") from exc
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -242,21 +253,20 @@ class RunConfig:
         model = _build(ModelConfig, raw.get("model", {}), "model")
         train = _build(TrainConfig, raw.get("train", {}), "train")
         rest = {k: v for k, v in raw.items() if k not in ("model", "train")}
+        _check_types(cls, rest, "")
         return cls(model=model, train=train, **rest)
 
     @classmethod
     def load(cls, path: str | Path, checkpoint: bool = False) -> RunConfig:
         """Read a config file; ``checkpoint``: it was saved beside a checkpoint, so a model field it lacks takes
         the value the checkpoint was trained with (``CHECKPOINT_LEGACY_MODEL_FIELDS``), not today's default."""
-        try:
-            raw = json.loads(Path(path).read_text())
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} not found") from exc
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid JSON: {exc}") from exc
+        raw = read_json(path, ConfigError)
         if checkpoint and isinstance(raw, dict) and isinstance(raw.get("model"), dict):
             raw["model"] = {**CHECKPOINT_LEGACY_MODEL_FIELDS, **raw["model"]}
-        return cls.from_dict(raw)
+        try:
+            return cls.from_dict(raw)
+        except ConfigError as exc:  # name the file: a model directory's config is not one the user named
+            raise ConfigError(f"{path}: {exc}") from exc
 
 
 def _build(kind: type, raw: Any, section: str) -> Any:
@@ -266,7 +276,22 @@ def _build(kind: type, raw: Any, section: str) -> Any:
     unknown = set(raw) - names
     if unknown:
         raise ConfigError(f"unknown {section} config key(s): {', '.join(sorted(unknown))}")
+    _check_types(kind, raw, section)
     try:
         return kind(**raw)
     except TypeError as exc:
         raise ConfigError(f"invalid {section} config: {exc}") from exc
+
+
+def _check_types(kind: type, raw: dict[str, Any], section: str) -> None:
+    """Every value of ``raw`` fits the annotation of its field of the dataclass ``kind``, or one error naming each
+    that does not (before the range checks of ``__post_init__``, which would fail on a wrong type unhelpfully)."""
+    hints = typing.get_type_hints(kind)
+    prefix = f"{section}." if section else ""
+    problems = [
+        f"{prefix}{f.name} {problem}"
+        for f in fields(kind)  # in the order the fields are documented
+        if f.name in raw and (problem := type_mismatch(hints[f.name], raw[f.name])) is not None
+    ]
+    if problems:
+        raise ConfigError(f"invalid {section + ' ' if section else ''}config: " + "; ".join(problems))

@@ -26,7 +26,7 @@ class Comparison:
 
 def part_predictions(predictor: Predictor, part: str = "test") -> tuple[np.ndarray, np.ndarray]:
     """True and predicted interaction types of the pairs of a split part (the model's full decision)."""
-    heads, tails, types = predictor.ctx.rows(getattr(predictor.ctx.split, part))
+    heads, tails, types = predictor.ctx.rows(predictor.ctx.split.pairs_to_evaluate(part))
     probs, _ = predictor.score_ids(heads, tails)
     return np.asarray(types), predictor.ctx.labels.predicted_types(probs)
 

@@ -278,6 +278,8 @@ class BatchScorer:
 
     def side(self, value: Any) -> _Side:
         """Resolve one cell (cached by its text)."""
+        if isinstance(value, _NotText):
+            return _Side(-1, "", "", f"the cell holds a {value.kind}, not a drug name, id or structure", False)
         text = "" if is_missing(value) else str(value).strip()
         cached = self._sides.get(text)
         if cached is None:
@@ -485,12 +487,12 @@ def _cells(column: pd.Series) -> pd.Series:
     """A drug column's cells as objects; in a column named for SMILES (``smiles1``, ``drug1_smiles``) every cell
     is read as a structure, so that short chains such as ``CCO``, otherwise read as names, are molecules too. A
     DrugBank id there is still read as an id: no SMILES looks like one."""
-    cells = column.astype(object)
+    cells = column.astype(object).map(_cell_value)
     if "smiles" not in column_key(column.name):
         return cells
 
     def as_structure(value: Any) -> Any:
-        if is_missing(value):
+        if is_missing(value) or isinstance(value, _NotText):
             return value
         text = str(value).strip()
         if not text or text[:7].lower() in STRUCTURE_PREFIXES or text.startswith("InChI=") or DRUGBANK_ID.match(text):
@@ -498,6 +500,23 @@ def _cells(column: pd.Series) -> pd.Series:
         return f"smiles:{text}"
 
     return cells.map(as_structure)
+
+
+@dataclass(frozen=True, slots=True)
+class _NotText:
+    """A cell that holds a list, array or mapping (a Parquet column of lists): not a drug, and not hashable."""
+
+    kind: str
+
+
+def _cell_value(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):  # a Parquet column of binary strings
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return _NotText("mapping")
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return _NotText("list")
+    return value
 
 
 def is_missing(value: Any) -> bool:
@@ -576,8 +595,10 @@ class InputFile:
     sep: str
     rows: int | None
     encoding: str = "utf-8-sig"
-    #: 1 where the header follows Excel's ``sep=;`` separator hint line, else 0
-    skip_lines: int = 0
+    #: lines before the first data row: Excel's ``sep=;`` separator hint, blank lines and the header
+    skip_lines: int = 1
+    #: positions of the drug columns, whose cells never span lines (a record where they do has a stray quote)
+    drug_positions: tuple[int, ...] = ()
 
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
@@ -589,7 +610,8 @@ def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes
         As ``open_table``, or if the table has no drug columns.
     """
     source = open_table(path, max_bytes)
-    find_drug_columns(source.columns, cols)
+    drug_columns = find_drug_columns(source.columns, cols)
+    source.drug_positions = tuple(source.columns.index(c) for c in drug_columns)
     return source
 
 
@@ -604,6 +626,8 @@ def open_table(path: str | Path, max_bytes: int | None = None) -> InputFile:
     path = Path(path)
     refuse_workbook(path)
     fmt = file_format(path)
+    if path.is_dir():
+        raise BatchInputError(f"{path}: a directory, not a file")
     if not path.is_file():
         raise BatchInputError(f"{path}: no such file")
     size = path.stat().st_size
@@ -634,6 +658,18 @@ def _open_text(path: Path):
     return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else path.open("rb")
 
 
+def _utf16_without_mark(head: bytes) -> str:
+    """ "utf-16-le" or "utf-16-be" when ``head`` reads as mostly-ASCII UTF-16 without a byte-order mark, else ""."""
+    even, odd = head[0:256:2], head[1:256:2]
+    if len(odd) < 2:
+        return ""
+    if odd.count(0) == len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) == len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return ""
+
+
 def _text_encoding(head: bytes, whole_file: bool) -> str:
     """UTF-8 (BOM or not), unless the start of the file is not UTF-8: then Windows-1252, what Excel writes in
     western locales ("Ácido acetilsalicílico"), which decodes any byte."""
@@ -651,9 +687,11 @@ def _text_header(path: Path, fmt: str) -> InputFile:
             head = handle.read(_HEAD_BYTES)
     except (OSError, EOFError) as exc:
         raise BatchInputError(f"{path}: cannot be read ({_first_line(exc)})") from exc
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # A spreadsheet's "Unicode text" export: UTF-16 with a byte-order mark, which the codec reads and drops.
-        encoding = "utf-16"
+    utf16 = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_mark(head)
+    if utf16:
+        # A spreadsheet's "Unicode text" export: UTF-16 with a byte-order mark, which the codec reads and drops
+        # (or, from some tools, without one: then ASCII text has a zero byte beside every character).
+        encoding = utf16
         log.info("%s is UTF-16 text; reading it as such", path)
         head = head[: len(head) - len(head) % 2]
     elif b"\x00" in head or head.startswith(b"PAR1"):
@@ -674,13 +712,33 @@ def _text_header(path: Path, fmt: str) -> InputFile:
         # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv or a comma-separated .txt
         # also happens.
         sep = max((";", "\t", ","), key=first.count)
-    try:
-        with _open_text(path) as handle:
-            options = {**TEXT_TABLE_OPTIONS, "sep": sep, "encoding": encoding, "skiprows": skip_lines}
-            columns = list(pd.read_csv(handle, nrows=0, **options).columns)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
-        raise BatchInputError(f"{path}: not a readable {fmt.upper()} file ({_first_line(exc)})") from exc
+    columns, skip_lines = _header_columns(path, encoding, sep, skip_lines)
     return InputFile(path, fmt, columns, sep, None, encoding, skip_lines)
+
+
+def _header_columns(path: Path, encoding: str, sep: str, skip_lines: int) -> tuple[list[Any], int]:
+    """The column names of the header (the first non-blank line after ``skip_lines``), named as pandas names
+    blank and repeated ones, and how many lines lead to the data rows. Only the header line is parsed: a stray
+    quote in a data row is that row's problem, not the file's."""
+    with _open_text(path) as raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text:
+        for number, line in enumerate(text, start=1):
+            if number > skip_lines and line.strip():
+                break
+        else:
+            raise BatchInputError(f"{path}: no header row (the file holds only blank lines)")
+    line = line.rstrip("\r\n")
+    if line.count('"') % 2:
+        raise BatchInputError(
+            f'{path}: the header row (line {number}) has a quote (") that is not closed on its line; fix its quotes'
+        )
+    header = io.StringIO()
+    csv.writer(header, delimiter=sep).writerow(next(csv.reader([line], delimiter=sep)))
+    options = {k: v for k, v in TEXT_TABLE_OPTIONS.items() if not k.startswith("encoding")}
+    try:
+        columns = list(pd.read_csv(io.StringIO(header.getvalue()), sep=sep, nrows=0, **options).columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise BatchInputError(f"{path}: not a readable header row ({_first_line(exc)})") from exc
+    return columns, number
 
 
 def read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -714,10 +772,9 @@ def _read_text_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFram
         _open_text(source.path) as raw,
         io.TextIOWrapper(raw, encoding=source.encoding, errors="replace", newline="") as text,
     ):
-        records = _text_records(text, source.sep)
-        if source.skip_lines:  # the separator hint line, which is not a row
-            next(records, None)
-        next(records, None)  # the header: ``source.columns`` has it, with pandas' names for blank/repeated ones
+        for _ in range(source.skip_lines):  # ``source.columns`` has the header, with pandas' names
+            text.readline()
+        records = _text_records(text, source.sep, width, source.drug_positions, source.skip_lines)
         for line, cells, problem in records:
             if len(cells) != width or problem:  # rare: keep the common row's path short
                 if not problem and len(cells) > width:
@@ -750,11 +807,13 @@ def _text_frame(rows: list[list[str]], columns: list[Any], start: int, problems:
 
 
 class _NumberedLines:
-    """The lines of a text handed to ``csv.reader``, remembering which ones the current record used."""
+    """The lines of a text handed to ``csv.reader``, remembering which ones the current record used; lines can be
+    handed back to be read again (after a record that swallowed them by a stray quote)."""
 
-    def __init__(self, text: Iterable[str]) -> None:
+    def __init__(self, text: Iterable[str], number: int = 0) -> None:
         self._lines = iter(text)
-        self.number = 0
+        self._again: list[str] = []
+        self.number = number
         self.record: list[str] = []
         self.exhausted = False
 
@@ -762,19 +821,37 @@ class _NumberedLines:
         return self
 
     def __next__(self) -> str:
-        try:
-            line = next(self._lines)
-        except StopIteration:
-            self.exhausted = True
-            raise
+        if self._again:
+            line = self._again.pop()
+        else:
+            try:
+                line = next(self._lines)
+            except StopIteration:
+                self.exhausted = True
+                raise
         self.number += 1
         self.record.append(line)
         return line
 
+    def read_again(self, lines: list[str]) -> None:
+        """Hand ``lines`` (the end of the current record) back, to be read next."""
+        self._again.extend(reversed(lines))
+        self.number -= len(lines)
+        self.exhausted = False
 
-def _text_records(text: Iterable[str], sep: str) -> Iterator[tuple[int, list[str], str]]:
-    """Each non-blank record of a CSV/TSV text: (its first line number, its cells, a problem or "")."""
-    lines = _NumberedLines(text)
+
+def _text_records(
+    text: Iterable[str], sep: str, width: int, drug_cells: Sequence[int] = (), lines_before: int = 0
+) -> Iterator[tuple[int, list[str], str]]:
+    """Each non-blank record of a CSV/TSV text: (its first line's number, the text's first line being
+    ``lines_before + 1``; its cells; a problem or "").
+
+    A record over several lines is kept when it looks like one row whose cells hold line breaks: as many cells
+    as the header (``width``), no separator inside a cell of ``drug_cells`` (the drug columns), and not both its
+    first line and a later one reading as whole rows. Otherwise a stray quote has joined lines that are rows of
+    their own: its first line is returned alone, split as written with the problem named, and the lines after
+    it are read again, so no row is lost."""
+    lines = _NumberedLines(text, lines_before)
     reader = csv.reader(lines, delimiter=sep)
     while True:
         first = lines.number + 1
@@ -795,20 +872,31 @@ def _text_records(text: Iterable[str], sep: str) -> Iterator[tuple[int, list[str
         blank = _leading_blank_lines(lines.record)
         first += blank
         record = lines.record[blank:]
-        if lines.exhausted and "".join(record).count('"') % 2:
-            # A quote opened and never closed took every later line into one cell: read those lines one by one.
-            for offset, line in enumerate(record):
-                # The line with the unclosed quote is split as written, quote kept, so its row shows what it holds.
-                text_line = [line.rstrip("\r\n")]
-                split = csv.reader(
-                    text_line, delimiter=sep, quoting=csv.QUOTE_NONE if offset == 0 else csv.QUOTE_MINIMAL
-                )
-                line_cells = next(split, [])
-                if line_cells:
-                    problem = f'line {first}: a quote (") opens here and is never closed' if offset == 0 else ""
-                    yield first + offset, line_cells, problem
-            return
-        yield first, cells, ""
+        unclosed = lines.exhausted and "".join(record).count('"') % 2 == 1
+        # The line with the stray quote is split as written, quote kept, so its row shows what it holds.
+        line_cells = _line_cells(record[0], sep, quotes_as_text=True)
+        joined = len(record) > 1 and (
+            len(cells) != width
+            or any(i < len(cells) and sep in cells[i] for i in drug_cells)
+            or (len(line_cells) == width and any(len(_line_cells(line, sep)) == width for line in record[1:]))
+        )
+        if not (unclosed or joined):
+            yield first, cells, ""
+            continue
+        problem = f'line {first}: a quote (") opens here and is never closed'
+        if not unclosed:
+            problem = f'line {first}: a quote (") opens here and closes only on line {first + len(record) - 1}'
+        yield first, line_cells, problem
+        lines.read_again(record[1:])
+
+
+def _line_cells(line: str, sep: str, quotes_as_text: bool = False) -> list[str]:
+    """The cells of one line read alone; with ``quotes_as_text`` a quote is a character like any other."""
+    text = [line.rstrip("\r\n")]
+    reader = (
+        csv.reader(text, delimiter=sep, quoting=csv.QUOTE_NONE) if quotes_as_text else csv.reader(text, delimiter=sep)
+    )
+    return next(reader, [])
 
 
 def _leading_blank_lines(record: list[str]) -> int:
@@ -832,15 +920,30 @@ class _Writer:
         self.path = path
         self.fmt = file_format(path)
         self.input_schema = input_schema
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+        # An output that is a link is written through: the file it points to is replaced, the link is kept.
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        # mkstemp makes the file private (0600); the result gets the mode any new file would (or the old one's).
+        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13, where mkstemp's file is not private anyway
+            os.fchmod(fd, _file_mode(target))
         os.close(fd)
+        self.target = target
         self.tmp = Path(tmp)
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._first = True
 
     def write(self, df: pd.DataFrame) -> None:
+        try:
+            self._write(df)
+        except OSError as exc:  # a full disk, a quota, a file size limit
+            raise self._cannot_write(exc) from exc
+
+    def _cannot_write(self, exc: OSError) -> BatchInputError:
+        return BatchInputError(f"{self.path}: cannot write the output ({exc.strerror or exc}); nothing was written")
+
+    def _write(self, df: pd.DataFrame) -> None:
         if self.fmt == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -862,15 +965,34 @@ class _Writer:
         self._first = False
 
     def commit(self) -> None:
-        if self._parquet is not None:
-            self._parquet.close()
-        os.replace(self.tmp, self.path)
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            os.replace(self.tmp, self.target)
+        except OSError as exc:
+            raise self._cannot_write(exc) from exc
 
     def abort(self) -> None:
         if self._parquet is not None:
             with contextlib.suppress(Exception):
                 self._parquet.close()
         self.tmp.unlink(missing_ok=True)
+
+
+def _file_mode(path: Path) -> int:
+    """The permission bits of ``path`` if it exists, else those a new file gets under the process's umask."""
+    with contextlib.suppress(OSError):
+        return path.stat().st_mode & 0o777
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # Read, not set and reset with os.umask: that would race with the app's other threads.
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
 
 
 def _parquet_schema(df: pd.DataFrame, input_schema: pa.Schema | None) -> pa.Schema:

@@ -178,7 +178,8 @@ def find_regimen_columns(
     Raises
     ------
     RegimenError, BatchInputError
-        If no drug column is found, or a named column is missing; the message lists the columns.
+        If no drug column is found, a named column is missing (the message lists the columns), or the drug and
+        the group column are one.
     """
     keys: dict[str, Any] = {}
     for column in columns:
@@ -194,7 +195,13 @@ def find_regimen_columns(
             "--drug-col and --group-col"
         )
     if group:
-        return drug_column, column_named(columns, group)
+        group_column = column_named(columns, group)
+        if group_column == drug_column:
+            raise RegimenError(
+                f"{str(group_column)!r} cannot be both the drug column and the column of whose regimen each row is; "
+                "choose another --group-col (or --drug-col)"
+            )
+        return drug_column, group_column
     group_column = next((keys[n] for n in GROUP_COLUMN_NAMES if n in keys and keys[n] != drug_column), None)
     return drug_column, group_column
 

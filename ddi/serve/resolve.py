@@ -433,6 +433,9 @@ class DrugResolver:
             mol, reason = parse_structure(structure)
             if mol is None:
                 raise InvalidStructureError(reason)
+        if any(atom.GetAtomicNum() == 0 for atom in mol.GetAtoms()):
+            # "*" is an attachment point or a polymer's repeat unit: a fragment, not a drug one could take.
+            raise InvalidStructureError(f"{_shown(structure)} has wildcard atoms (*): give the whole molecule")
         with rdBase.BlockLogs():
             inchikey = Chem.MolToInchiKey(mol) or ""
         # A structure of a known drug is that drug: the model's node knows more than the molecule alone.

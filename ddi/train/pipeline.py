@@ -62,7 +62,7 @@ def _series(values):
 @torch.no_grad()
 def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0) -> dict[str, Any]:
     """Type metrics, per-type F1 and exists-head AUCs on a split part, with timing (graph encoded once)."""
-    df = getattr(ctx.split, part)
+    df = ctx.split.pairs_to_evaluate(part)
     start = time.time()
     model.eval()
     encoded = encode(model, ctx)

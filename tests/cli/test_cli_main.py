@@ -234,3 +234,74 @@ def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.
     out = capsys.readouterr().out
     top = mistakes[0]
     assert f"commonest mistakes (true type as predicted type: pairs): {top['true']} as {top['predicted']}: " in out
+
+
+@pytest.mark.parametrize(
+    ("part", "rows"),
+    [("test", "none"), ("test", "unknown drugs"), ("valid", "none")],
+)
+def test_evaluate_with_no_pairs_to_score_names_the_file(
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path, part: str, rows: str
+) -> None:
+    """A split file with a header only, or whose every row is dropped, is a clear error, not a torch one."""
+    import shutil
+
+    split = tmp_path / "split"
+    shutil.copytree(tiny_model_dir.parent / "tiny-split", split)
+    body = "" if rows == "none" else "DB99999\tDB99998\t1\n"
+    (split / f"{part}.tsv").write_text("drug1_id\tdrug2_id\ttype\n" + body)
+    argv = ["evaluate", "--model", str(tiny_model_dir), "--split-dir", str(split), "--part", part]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"ddi: error: no {part} pairs to evaluate in {split / f'{part}.tsv'}: it has no rows" in err
+    assert "unexpected error" not in err
+
+
+def copy_of_shipped_model(tmp_path):
+    """A copy of the shipped model directory, to damage one file of."""
+    import shutil
+    from pathlib import Path
+
+    model = tmp_path / "model"
+    shutil.copytree(Path(__file__).parents[2] / "models" / "default", model)
+    return model
+
+
+@pytest.mark.parametrize("name", ["config.json", "vocab.json", "metrics.json"])
+def test_a_model_file_that_is_not_utf8_is_named(capsys: pytest.CaptureFixture, tmp_path, name: str) -> None:
+    model = copy_of_shipped_model(tmp_path)
+    (model / name).write_bytes((model / name).read_bytes().replace(b'"', b'"caf\xe9 ', 1))  # Latin-1 e-acute
+    for argv in (["info"], ["ask", "aspirin", "warfarin"], ["evaluate"]):
+        assert main([*argv, "--model", str(model)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"ddi: error: {model / name}: not UTF-8 text ('utf-8' codec can't decode byte 0xe9")
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_info_shows_the_card_of_a_model_whose_metrics_have_wrong_types(capsys: pytest.CaptureFixture, tmp_path) -> None:
+    """The metrics file reports on the model; fields of the wrong type are left out with a warning."""
+    import json
+
+    model = copy_of_shipped_model(tmp_path)
+    (model / "metrics.json").write_text(json.dumps({"test": "high", "parameters": "many", "history": 5}))
+    assert main(["info", "--model", str(model)]) == 0
+    captured = capsys.readouterr()
+    assert "parameters: " in captured.out and "trained on: split s0" in captured.out
+    assert "test:" not in captured.out
+    assert f"{model / 'metrics.json'} is malformed; left out: " in captured.err
+    for problem in ("test must be an object (got 'high')", "parameters must be an integer (got 'many')"):
+        assert problem in captured.err
+    assert main(["info", "--model", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["test"] == {}
+
+
+def test_info_rejects_a_config_that_loading_the_model_rejects(capsys: pytest.CaptureFixture, tmp_path) -> None:
+    import json
+
+    model = copy_of_shipped_model(tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    (model / "config.json").write_text(json.dumps({**config, "split": "s9"}))
+    message = f"ddi: error: {model / 'config.json'}: invalid config: unknown split setting 's9'; choose one of"
+    for argv in (["info"], ["ask", "aspirin", "warfarin"]):
+        assert main([*argv, "--model", str(model)]) == 2
+        assert capsys.readouterr().err.startswith(message)

@@ -303,6 +303,48 @@ def test_an_export_without_a_root_cut_short_is_called_truncated(tmp_path: Path, 
         import_drugbank_xml(cut_short, progress=False)
 
 
+#: A run of two records without a root; the last one has multi-byte characters to cut through.
+ROOTLESS_RUN = (
+    '<drug type="a"><name>A</name></drug>\n<drug type="b"><drugbank-id>DB2</drugbank-id><name>Ünïcödé</name></drug>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"this is not XML\nat all\n", "line 1, column 0: syntax error"),
+        (DRUGBANK_5.read_bytes() + b"<junk/>\n", "junk after document element"),
+        (ROOTLESS_RUN.replace("A</name>", "A</nme>").encode(), "mismatched tag"),
+    ],
+    ids=["not-xml", "junk-after-root", "rootless-malformed-inside"],
+)
+def test_a_malformed_file_that_is_complete_is_not_called_truncated(tmp_path: Path, content: bytes, message: str):
+    path = tmp_path / "export.xml"
+    path.write_bytes(content)
+    with pytest.raises(XmlImportError, match=message) as err:
+        import_drugbank_xml(path, progress=False)
+    assert "truncated" not in str(err.value)
+
+
+def test_an_empty_zip_archive_is_named_as_an_archive(tmp_path: Path) -> None:
+    empty = tmp_path / "export.zip"
+    zipfile.ZipFile(empty, "w").close()
+    with pytest.raises(XmlImportError, match=r"exactly one \.xml file .* it holds 0 \(none; it holds nothing\)"):
+        import_drugbank_xml(empty, progress=False)
+
+
+@pytest.mark.parametrize("kind", ["rooted", "rootless"])
+def test_a_file_cut_anywhere_inside_a_record_is_called_truncated(tmp_path: Path, kind: str) -> None:
+    """Wherever a download stops (in a tag, a name, a multi-byte character), the error says so."""
+    whole = (DRUGBANK_5.read_text() if kind == "rooted" else ROOTLESS_RUN).encode()
+    path = tmp_path / "cut.xml"
+    inside = whole.rindex(b"<drug type=") + 1, whole.rindex(b"</drug>")  # ends inside the last record
+    for cut in range(*inside, max(1, (inside[1] - inside[0]) // 97)):
+        path.write_bytes(whole[:cut])
+        with pytest.raises(XmlImportError, match=r"not well-formed XML at line \d+, .* is it truncated\?"):
+            import_drugbank_xml(path, progress=False)
+
+
 def _tables_equal(a, b) -> None:
     for name in ("drugs", "interactions", "drug_protein", "proteins"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))

@@ -204,6 +204,49 @@ def test_bad_config_is_a_clear_error(tmp_path):
         RunConfig.load(bad)
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"model": {"hidden_dim": "sixty-four"}}, "model.hidden_dim must be an integer (got 'sixty-four')"),
+        ({"model": {"neighbour_votes": "16"}}, "model.neighbour_votes must be an integer (got '16')"),
+        ({"model": {"use_rules": 1}}, "model.use_rules must be true or false (got 1)"),
+        ({"model": {"mol_layers": True}}, "model.mol_layers must be an integer (got True)"),  # bool is not an int
+        ({"model": {"relation_groups": "enzyme"}}, "model.relation_groups must be a list of strings (got 'enzyme')"),
+        ({"train": {"lr": "fast"}}, "invalid train config: train.lr must be a number (got 'fast')"),
+        ({"train": {"new_drug_rate": "0.5"}}, "train.new_drug_rate must be a number or null (got '0.5')"),
+        ({"split_seed": "0"}, "invalid config: split_seed must be an integer (got '0')"),
+        ({"split": "s9"}, "invalid config: unknown split setting 's9'; choose one of s0, s1, s2"),
+    ],
+)
+def test_a_config_value_of_the_wrong_type_names_the_field_and_the_type(tmp_path, raw, message):
+    import json
+
+    with pytest.raises(ConfigError) as err:
+        RunConfig.from_dict(raw)
+    assert message in str(err.value)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ConfigError) as err:  # ddi train --config and every model directory read it so
+        RunConfig.load(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+
+
+def test_a_config_takes_an_int_for_a_float_a_list_for_a_tuple_and_null_where_allowed():
+    run = RunConfig.from_dict(
+        {"model": {"dropout": 0, "vote_annotations": ["atc"]}, "train": {"lr": 1, "new_drug_rate": None}}
+    )
+    assert run.model.dropout == 0 and run.model.vote_annotations == ("atc",) and run.train.lr == 1
+
+
+def test_a_config_file_must_be_utf8(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_bytes('{"data_dir": "/data/caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"config.json: not UTF-8 text \('utf-8' codec can't decode byte 0xe9"):
+        RunConfig.load(path)
+    path.write_bytes('\ufeff{"data_dir": "/data/caf\u00e9"}'.encode())  # a BOM, as Notepad saves it
+    assert RunConfig.load(path).data_dir == "/data/caf\u00e9"
+
+
 def test_the_documented_configs_still_load():
     # BENCHMARKS.md trains from these files; a renamed or removed field must fail here, not in a user's hands.
     configs = sorted((Path(__file__).parents[2] / "docs" / "configs").glob("*.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -244,6 +245,10 @@ def test_a_semicolon_csv_from_a_spreadsheet_is_read(predictor, resolver, tmp_pat
     [
         # Excel's "Unicode text" export: UTF-16 with a byte-order mark, tab-separated
         ("pairs.txt", "drug1\tdrug2\r\nsimvastatin\tclarithromycin\r\nwarfarin\tnot a drug\r\n".encode("utf-16")),
+        # the same without the byte-order mark, as some tools write it, in either byte order
+        ("pairs.csv", "drug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n".encode("utf-16-le")),
+        ("pairs.csv", "drug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n".encode("utf-16-be")),
+        ("pairs.csv", b"sep=;\n\n\ndrug1;drug2\nsimvastatin;clarithromycin\n\nwarfarin;not a drug\n"),
         # Excel's separator hint as the first line, before the header
         ("pairs.csv", b"sep=;\r\ndrug1;drug2\r\nsimvastatin;clarithromycin\r\nwarfarin;not a drug\r\n"),
         ("pairs.csv", b'"sep=,"\ndrug1,drug2\nsimvastatin,clarithromycin\nwarfarin,not a drug\n'),
@@ -292,6 +297,7 @@ def test_a_header_only_file_gives_a_header_only_output(predictor, resolver, tmp_
         ("pairs.parquet", b"drug1,drug2\nx,y\n", "not a readable Parquet file"),
         ("pairs.xlsx", b"PK\x03\x04whatever", "a spreadsheet workbook; save the sheet as CSV"),
         ("pairs.json", b"[]", "unsupported file type; use .csv, .tsv or .parquet"),
+        ("pairs.csv", b'drug1,"drug2\nx,y\n', 'the header row (line 1) has a quote (") that is not closed'),
     ],
 )
 def test_unreadable_input_gives_one_clear_error(predictor, resolver, tmp_path, name, content, message):
@@ -352,6 +358,31 @@ def test_an_unbalanced_quote_fails_its_row_and_keeps_the_rest(predictor, resolve
     if "ibuprofen" in content:  # the line after the unclosed quote is read and scored on its own
         assert out["drug1"].tolist() == ["simvastatin", '"aspirin', "ibuprofen"]
         assert out["error"].iloc[2] == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "errors"),
+    [
+        # in the first data row: only the header is read before the rows, so the file is not refused
+        ('drug1,drug2\nsimvastatin,"warfarin\naspirin,warfarin\n', ['line 2: a quote (") opens here and is never', ""]),
+        # closed by the quote of a later row's note: the rows between are rows, not one cell
+        (
+            'drug1,drug2,note\nsimvastatin,"warfarin,a\naspirin,warfarin,b\nibuprofen,warfarin,"two\nlines"\n'
+            "clopidogrel,omeprazole,c\n",
+            ['line 2: a quote (") opens here and closes only on line 4', "", "", ""],
+        ),
+        # a note's line breaks and commas, quoted properly: one row
+        ('drug1,drug2,note\nsimvastatin,warfarin,"take with food,\nthen check INR"\naspirin,warfarin,x\n', ["", ""]),
+    ],
+)
+def test_a_stray_quote_loses_no_row(predictor, resolver, tmp_path, content, errors):
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text(content)
+    summary = score_file(in_path, tmp_path / "out.csv", predictor, resolver, chunksize=2, progress=False)
+    out = _read(tmp_path / "out.csv")
+    assert summary.rows == len(out) == len(errors)
+    for error, expected in zip(out["error"].tolist(), errors, strict=True):
+        assert error.startswith(expected) if expected else error == ""
 
 
 def test_an_oversized_cell_fails_its_row_only(predictor, resolver, tmp_path):
@@ -422,3 +453,49 @@ def test_write_table_writes_by_extension_or_says_why_not(tmp_path):
     with pytest.raises(BatchInputError, match="unsupported file type"):
         write_table(df, tmp_path / "t.xlsx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet", "t.tsv.gz"], "no partial files"
+
+
+def test_write_table_keeps_links_and_the_usual_permissions(tmp_path):
+    from ddi.serve.batch import write_table
+
+    df = pd.DataFrame({"drug1": ["a"], "error": [""]})
+    target = tmp_path / "results" / "scored.csv"
+    target.parent.mkdir()
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    old_umask = os.umask(0o022)
+    try:
+        write_table(df, link)
+    finally:
+        os.umask(old_umask)
+    assert link.is_symlink() and pd.read_csv(target, keep_default_na=False).equals(df)
+    assert target.stat().st_mode & 0o777 == 0o644, "colleagues can read the results, as with any new file"
+
+
+def test_a_failed_write_is_a_clear_error_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    from ddi.serve.batch import write_table
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", disk_full)
+    with pytest.raises(BatchInputError, match=r"out\.csv: cannot write the output \(No space left on device\)"):
+        write_table(pd.DataFrame({"drug1": ["a"]}), tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cells_that_are_lists_or_bytes_fail_or_read_as_text(predictor, resolver, tmp_path):
+    in_path = tmp_path / "pairs.parquet"
+    pd.DataFrame({"drug1": [["simvastatin"], ["aspirin"]], "drug2": ["warfarin", "warfarin"]}).to_parquet(in_path)
+    score_file(in_path, tmp_path / "lists.csv", predictor, resolver, progress=False)
+    errors = _read(tmp_path / "lists.csv")["error"].tolist()
+    assert errors == ["drug1: the cell holds a list, not a drug name, id or structure"] * 2
+    pd.DataFrame({"drug1": [b"simvastatin"], "drug2": [b"warfarin"]}).to_parquet(in_path)
+    score_file(in_path, tmp_path / "bytes.csv", predictor, resolver, progress=False)
+    assert _read(tmp_path / "bytes.csv")[["drug1_id", "error"]].fillna("").values.tolist() == [["DB00641", ""]]
+
+
+def test_a_directory_given_as_the_input_is_named_as_such(predictor, resolver, tmp_path):
+    (tmp_path / "pairs.csv").mkdir()
+    with pytest.raises(BatchInputError, match=r"pairs\.csv: a directory, not a file"):
+        score_file(tmp_path / "pairs.csv", tmp_path / "out.csv", predictor, resolver, progress=False)

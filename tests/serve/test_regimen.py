@@ -146,6 +146,7 @@ def test_without_a_group_column_the_list_is_one_regimen(predictor, resolver):
         (["a", "b"], None, None, "no drug column found; the columns are 'a', 'b'"),
         (["drug", "patient"], "med", None, "no column 'med'; the columns are 'drug', 'patient'"),
         (["drug", "patient"], None, "visit", "no column 'visit'"),
+        (["drug", "patient"], None, "drug", "'drug' cannot be both the drug column and the column of whose regimen"),
     ],
 )
 def test_medication_list_columns_that_are_missing_are_named(columns, drug, group, message):

@@ -143,6 +143,12 @@ def test_every_model_drug_is_found_by_its_own_smiles(resolver, benchmark_tables)
         ("CN[C@H]1CC[C@@H](C2=CC(Cl)=C(Cl)C=C2)C2=CC=CC=C12.Cl", "DB01104"),  # sertraline hydrochloride
         ("CC(=O)CC(C1=CC=CC=C1)C1=C([O-])C2=C(OC1=O)C=CC=C2.[Na+]", "DB00682"),  # warfarin sodium
         ("CC(=O)OC1=CC=CC=C1C([O-])=O", "DB00945"),  # the aspirin anion
+        # hydroxyzine pamoate: the counter-ion is the larger fragment
+        (
+            "OCCOCCN1CCN(CC1)C(c1ccccc1)c1ccc(Cl)cc1.OC(=O)c1c(O)c(Cc2c(O)c(C(=O)O)cc3ccccc23)c2ccccc2c1",
+            "DB00557",
+        ),
+        ("CCOC(=O)C1=C(COCCN)NC(C)=C(C1c1ccccc1Cl)C(=O)OC.OS(=O)(=O)c1ccccc1", "DB00381"),  # amlodipine besylate
     ],
 )
 def test_a_salt_or_charged_form_is_its_drug(resolver, text, drug_id):
@@ -151,11 +157,20 @@ def test_a_salt_or_charged_form_is_its_drug(resolver, text, drug_id):
     assert drug.structure == text  # what the user gave is kept
 
 
-def test_a_mixture_of_two_drugs_is_not_read_as_the_larger_one(resolver):
-    amoxicillin = "[H][C@]12SC(C)(C)[C@@H](N1C(=O)[C@H]2NC(=O)[C@H](N)C1=CC=C(O)C=C1)C(O)=O"
-    clavulanate = "[H][C@@]12CC(=O)N1[C@@H](C(O)=O)\\C(O2)=C\\CO"
-    assert resolver.resolve(amoxicillin).drugbank_id == "DB01060"
-    mixture = resolver.resolve(f"{amoxicillin}.{clavulanate}")
+@pytest.mark.parametrize(
+    ("larger", "larger_id", "smaller"),
+    [
+        (  # amoxicillin with clavulanate
+            "[H][C@]12SC(C)(C)[C@@H](N1C(=O)[C@H]2NC(=O)[C@H](N)C1=CC=C(O)C=C1)C(O)=O",
+            "DB01060",
+            "[H][C@@]12CC(=O)N1[C@@H](C(O)=O)\\C(O2)=C\\CO",
+        ),
+        ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", "DB01050", "CC(=O)Nc1ccc(O)cc1"),  # ibuprofen with paracetamol (11 atoms)
+    ],
+)
+def test_a_mixture_of_two_drugs_is_not_read_as_the_larger_one(resolver, larger, larger_id, smaller):
+    assert resolver.resolve(larger).drugbank_id == larger_id
+    mixture = resolver.resolve(f"{larger}.{smaller}")
     assert (mixture.drugbank_id, mixture.kind) == (None, "structure")
 
 
@@ -287,3 +302,9 @@ def test_a_long_unknown_text_is_cut_in_the_message(resolver):
     message = str(exc.value)
     assert message.startswith("unknown drug 'CCCC") and "... (3,000 characters)" in message
     assert len(message) < 300
+
+
+@pytest.mark.parametrize("text", ["smiles:*", "smiles:*CC(=O)O", "[*]c1ccccc1"])
+def test_a_structure_with_wildcard_atoms_is_refused(resolver, text):
+    with pytest.raises(InvalidStructureError, match=r"has wildcard atoms \(\*\): give the whole molecule"):
+        resolver.resolve(text)

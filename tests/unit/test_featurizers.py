@@ -231,3 +231,19 @@ def test_drug_row_uses_smiles_then_inchi() -> None:
     assert parse_drug_structure("", "") == (None, "no structure")
     nothing, reason = parse_drug_structure("C1CC((", "InChI=1S/garbage")
     assert nothing is None and reason is not None and reason.startswith("invalid SMILES")
+
+
+def test_every_listed_counter_ion_is_a_distinct_molecule_and_is_recognised():
+    from rdkit import Chem
+
+    from ddi.chem.molecule import COUNTER_IONS, is_counter_ion
+
+    mols = {name: Chem.MolFromSmiles(smiles) for name, smiles in COUNTER_IONS.items()}
+    assert [name for name, mol in mols.items() if mol is None] == []
+    assert len({Chem.MolToInchiKey(mol)[:14] for mol in mols.values()}) == len(mols)
+    assert all(is_counter_ion(mol) for mol in mols.values())
+    # charged forms are their acid or base; drugs are not counter-ions
+    assert is_counter_ion(Chem.MolFromSmiles("CS(=O)(=O)[O-]")) and is_counter_ion(
+        Chem.MolFromSmiles("[NH3+]C(CO)(CO)CO")
+    )
+    assert not is_counter_ion(Chem.MolFromSmiles("CC(=O)Nc1ccc(O)cc1"))  # paracetamol
