@@ -659,7 +659,8 @@ def _open_text(path: Path):
 
 
 def _utf16_without_mark(head: bytes) -> str:
-    """ "utf-16-le" or "utf-16-be" when ``head`` reads as mostly-ASCII UTF-16 without a byte-order mark, else ""."""
+    """The codec of ``head`` if it reads as mostly-ASCII UTF-16 without a byte-order mark (``utf-16-le`` or
+    ``utf-16-be``), else an empty string."""
     even, odd = head[0:256:2], head[1:256:2]
     if len(odd) < 2:
         return ""
