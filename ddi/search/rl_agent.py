@@ -38,6 +38,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ddi.errors import UserInputError
+from ddi.json_input import read_json
 from ddi.search.budget import Architecture, BudgetedObjective, SpaceExhausted
 from ddi.search.mdp import NUM_SCALARS, ActionSpace, Observation, RewardConfig, ScoreNorm, SearchEnv
 from ddi.search.qnetwork import MLPQNet, TransformerQNet
@@ -246,14 +247,12 @@ class QAgent:
     @classmethod
     def load(cls, directory: str | Path, space) -> QAgent:
         directory = Path(directory)
-        try:
-            meta = json.loads((directory / CONFIG_FILE).read_text())
-        except FileNotFoundError as exc:
-            raise UserInputError(f"no trained agent in {directory} (missing {CONFIG_FILE})") from exc
-        except json.JSONDecodeError as exc:
-            raise UserInputError(f"{directory / CONFIG_FILE} is not valid JSON: {exc}") from exc
-        if meta.get("format") != AGENT_FORMAT:
-            raise UserInputError(f"{directory} holds an agent of an unknown format {meta.get('format')!r}")
+        if not (directory / CONFIG_FILE).is_file():
+            raise UserInputError(f"no trained agent in {directory} (missing {CONFIG_FILE})")
+        meta = read_json(directory / CONFIG_FILE)
+        if not isinstance(meta, dict) or meta.get("format") != AGENT_FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+            raise UserInputError(f"{directory} holds an agent of an unknown format {found!r}")
         if meta["space"] != space_signature(space):
             raise UserInputError(f"the agent in {directory} was trained on a different search space")
         agent = cls(space, AgentConfig.from_dict(meta["config"]), ScoreNorm(**meta["norm"]))

@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ddi.errors import UserInputError
+from ddi.json_input import read_json
 from ddi.search.budget import Architecture, BudgetedObjective, Evaluation, best_so_far_curve
 from ddi.search.methods import METHODS, run_method
 
@@ -80,10 +81,7 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 def load_state(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    try:
-        state = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise UserInputError(f"search state {path} is not valid JSON: {exc}") from exc
+    state = read_json(path)
     if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
         raise UserInputError(f"{path} is not a search state file")
     return state

@@ -23,6 +23,8 @@ import numpy as np
 from scipy import stats
 from sklearn.ensemble import GradientBoostingRegressor
 
+from ddi.errors import UserInputError
+from ddi.json_input import read_json
 from ddi.models.config import ModelConfig
 from ddi.search.space import Architecture, Choice, SearchSpace
 from ddi.search.table import ArchitectureTable
@@ -187,9 +189,9 @@ class Surrogate:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Surrogate:
         """Rebuild a saved surrogate: the same space, settings and rows, refitted (same predictions)."""
-        payload = json.loads(Path(path).read_text())
-        if payload.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a {FORMAT} file")
+        payload = read_json(path)
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            raise UserInputError(f"{path} is not a {FORMAT} file")
         choices = [Choice(c["name"], tuple(_from_json(o) for o in c["options"])) for c in payload["space"]["choices"]]
         space = SearchSpace(choices, base=ModelConfig(**payload["space"]["base"]))
         return cls(space, **payload["params"]).fit(payload["rows"])

@@ -650,7 +650,7 @@ def _parquet_header(path: Path) -> tuple[list[Any], int]:
     try:
         meta = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
-        raise BatchInputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from exc
+        raise BatchInputError(f"{path}: not a readable Parquet file ({first_line(exc)})") from exc
     return list(meta.schema_arrow.names), meta.metadata.num_rows
 
 
@@ -687,7 +687,7 @@ def _text_header(path: Path, fmt: str) -> InputFile:
         with _open_text(path) as handle:
             head = handle.read(_HEAD_BYTES)
     except (OSError, EOFError) as exc:
-        raise BatchInputError(f"{path}: cannot be read ({_first_line(exc)})") from exc
+        raise BatchInputError(f"{path}: cannot be read ({first_line(exc)})") from exc
     utf16 = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else _utf16_without_mark(head)
     if utf16:
         # A spreadsheet's "Unicode text" export: UTF-16 with a byte-order mark, which the codec reads and drops
@@ -738,7 +738,7 @@ def _header_columns(path: Path, encoding: str, sep: str, skip_lines: int) -> tup
     try:
         columns = list(pd.read_csv(io.StringIO(header.getvalue()), sep=sep, nrows=0, **options).columns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise BatchInputError(f"{path}: not a readable header row ({_first_line(exc)})") from exc
+        raise BatchInputError(f"{path}: not a readable header row ({first_line(exc)})") from exc
     return columns, number
 
 
@@ -759,7 +759,7 @@ def read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
         for batch in pq.ParquetFile(source.path).iter_batches(batch_size=chunksize):
             yield batch.to_pandas()
     except (pa.ArrowException, OSError) as exc:
-        raise BatchInputError(f"{source.path}: corrupt Parquet data ({_first_line(exc)})") from exc
+        raise BatchInputError(f"{source.path}: corrupt Parquet data ({first_line(exc)})") from exc
 
 
 def _read_text_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -909,7 +909,9 @@ def _leading_blank_lines(record: list[str]) -> int:
     return count
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (at most 200 characters), or its class name if it has none:
+    enough to name the problem without a library's whole multi-line text."""
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 

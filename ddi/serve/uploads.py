@@ -23,6 +23,7 @@ from ddi.serve.batch import (
     BatchScorer,
     empty_frame,
     file_format,
+    first_line,
     inspect_input,
     open_table,
     read_chunks,
@@ -85,8 +86,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
             chunks = list(read_chunks(source, chunksize=max(len(data), 1)))
             return chunks[0] if chunks else empty_frame(source.columns)
         except (ValueError, OSError) as exc:
-            first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-            raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first})") from exc
+            raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first_line(exc)})") from exc
 
 
 def score_upload(

@@ -69,6 +69,9 @@ def test_a_state_file_of_another_search_is_refused(tmp_path, toy_space, toy_obje
     state.write_text("{not json")
     with pytest.raises(UserInputError, match="not valid JSON"):
         run_search("random", toy_space, toy_objective, 5, seed=0, state_path=state)
+    state.write_text('["a list"]')
+    with pytest.raises(UserInputError, match="not a search state file"):
+        run_search("random", toy_space, toy_objective, 5, seed=0, state_path=state)
 
 
 def test_unknown_method_and_bad_budget_are_user_errors(toy_space, toy_objective):

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ddi.errors import UserInputError
+
 from ddi.search.space import SearchSpace
 from ddi.search.surrogate import Surrogate, SurrogateObjective
 from ddi.search.table import ArchitectureTable
@@ -54,6 +56,10 @@ def test_save_and_load_predict_identically(fitted: Surrogate, space: SearchSpace
     archs = [space.sample(np.random.default_rng(i)) for i in range(20)]
     assert loaded.space.names == space.names
     assert np.array_equal(loaded.predict(archs), fitted.predict(archs))
+    for text, problem in (("{cut", "not valid JSON"), ('["rows"]', "is not a ddi-surrogate/1 file")):
+        path.write_text(text)
+        with pytest.raises(UserInputError, match=problem):
+            Surrogate.load(path)
 
 
 def test_spread_and_objective(fitted: Surrogate, space: SearchSpace) -> None:
