@@ -38,7 +38,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -599,6 +599,9 @@ class InputFile:
     skip_lines: int = 1
     #: positions of the drug columns, whose cells never span lines (a record where they do has a stray quote)
     drug_positions: tuple[int, ...] = ()
+    #: a text header's cells as written: pandas renames blank and repeated ones ("Unnamed: 2", "note.1"), and a
+    #: text output gives them back under the names the user wrote
+    header: tuple[str, ...] = ()
 
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
@@ -713,14 +716,14 @@ def _text_header(path: Path, fmt: str) -> InputFile:
         # Spreadsheets in many locales save "CSV" with semicolons; a tab-separated .csv or a comma-separated .txt
         # also happens.
         sep = max((";", "\t", ","), key=first.count)
-    columns, skip_lines = _header_columns(path, encoding, sep, skip_lines)
-    return InputFile(path, fmt, columns, sep, None, encoding, skip_lines)
+    columns, skip_lines, header = _header_columns(path, encoding, sep, skip_lines)
+    return InputFile(path, fmt, columns, sep, None, encoding, skip_lines, header=header)
 
 
-def _header_columns(path: Path, encoding: str, sep: str, skip_lines: int) -> tuple[list[Any], int]:
+def _header_columns(path: Path, encoding: str, sep: str, skip_lines: int) -> tuple[list[Any], int, tuple[str, ...]]:
     """The column names of the header (the first non-blank line after ``skip_lines``), named as pandas names
-    blank and repeated ones, and how many lines lead to the data rows. Only the header line is parsed: a stray
-    quote in a data row is that row's problem, not the file's."""
+    blank and repeated ones, how many lines lead to the data rows, and the header's cells as written. Only the
+    header line is parsed: a stray quote in a data row is that row's problem, not the file's."""
     with _open_text(path) as raw, io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text:
         for number, line in enumerate(text, start=1):
             if number > skip_lines and line.strip():
@@ -732,14 +735,15 @@ def _header_columns(path: Path, encoding: str, sep: str, skip_lines: int) -> tup
         raise BatchInputError(
             f'{path}: the header row (line {number}) has a quote (") that is not closed on its line; fix its quotes'
         )
+    cells = next(csv.reader([line], delimiter=sep))
     header = io.StringIO()
-    csv.writer(header, delimiter=sep).writerow(next(csv.reader([line], delimiter=sep)))
+    csv.writer(header, delimiter=sep).writerow(cells)
     options = {k: v for k, v in TEXT_TABLE_OPTIONS.items() if not k.startswith("encoding")}
     try:
         columns = list(pd.read_csv(io.StringIO(header.getvalue()), sep=sep, nrows=0, **options).columns)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise BatchInputError(f"{path}: not a readable header row ({first_line(exc)})") from exc
-    return columns, number
+    return columns, number, tuple(cells) if len(cells) == len(columns) else ()
 
 
 def read_chunks(source: InputFile, chunksize: int) -> Iterator[pd.DataFrame]:
@@ -919,10 +923,12 @@ def first_line(exc: BaseException) -> str:
 class _Writer:
     """Writes chunks to a temporary file beside ``path``, renamed over it only when all went well."""
 
-    def __init__(self, path: Path, input_schema: pa.Schema | None) -> None:
+    def __init__(self, path: Path, input_schema: pa.Schema | None, names: Mapping[Any, str] | None = None) -> None:
         self.path = path
         self.fmt = file_format(path)
         self.input_schema = input_schema
+        #: text outputs only: the header names of columns that pandas renamed (a Parquet schema needs unique names)
+        self.names = dict(names or {})
         # An output that is a link is written through: the file it points to is replaced, the link is kept.
         target = Path(os.path.realpath(path)) if path.is_symlink() else path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -962,7 +968,7 @@ class _Writer:
                 sep=_SEPARATORS[self.fmt],
                 index=False,
                 mode="w" if self._first else "a",
-                header=self._first,
+                header=[self.names.get(c, str(c)) for c in df.columns] if self._first else False,
                 compression=compression,
             )
         self._first = False
@@ -1050,7 +1056,7 @@ def score_file(
     if out.exists() and out.resolve() == source.path.resolve():
         raise BatchInputError(f"{out}: the output would overwrite the input; choose another --out")
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
-    writer = _open_writer(out, _input_schema(source))
+    writer = _open_writer(out, _input_schema(source), dict(zip(source.columns, source.header, strict=False)))
     rows = failed = 0
     start = time.perf_counter()
     bar = tqdm(total=source.rows, unit=" pairs", desc="scoring", disable=not progress)
@@ -1095,12 +1101,12 @@ def write_table(df: pd.DataFrame, out_path: str | Path) -> Path:
     return out
 
 
-def _open_writer(out: Path, input_schema: pa.Schema | None) -> _Writer:
+def _open_writer(out: Path, input_schema: pa.Schema | None, names: Mapping[Any, str] | None = None) -> _Writer:
     if out.is_dir():
         raise BatchInputError(f"{out} is a directory; give a file name such as {out / 'scored.csv'}")
     file_format(out)
     try:
-        return _Writer(out, input_schema)
+        return _Writer(out, input_schema, names)
     except OSError as exc:
         raise BatchInputError(f"{out}: cannot write there ({exc.strerror or exc})") from exc
 

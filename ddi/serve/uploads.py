@@ -10,9 +10,9 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 #: What the upload widgets accept: the tables read, and workbooks, so that ``read_upload`` can say how to get a CSV.
 UPLOAD_TYPES = ["csv", "tsv", "txt", "parquet", "gz", *(s.lstrip(".") for s in SPREADSHEET_SUFFIXES)]
+#: ``DataFrame.attrs`` key of ``read_upload``: the header's names as written, by the column names pandas gave.
+HEADER_NAMES = "header_names"
 #: Rows scored between two progress updates.
 CHUNK_ROWS = 2_000
 
@@ -52,9 +54,12 @@ class ScoredTable:
     rows: int
     failed: int
     seconds: float
+    #: the header names of input columns that pandas renamed (``read_upload``), restored in the CSV download
+    names: dict[Any, str] = field(default_factory=dict)
 
     def to_csv(self) -> bytes:
-        return self.table.to_csv(index=False).encode("utf-8")
+        header = [self.names.get(c, str(c)) for c in self.table.columns]
+        return self.table.to_csv(index=False, header=header).encode("utf-8")
 
 
 def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, pairs: bool = True) -> pd.DataFrame:
@@ -84,7 +89,9 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
                 return pd.read_parquet(path).astype(object)
             # A file of n bytes has at most n rows, so its rows come back as one chunk (with their read problems).
             chunks = list(read_chunks(source, chunksize=max(len(data), 1)))
-            return chunks[0] if chunks else empty_frame(source.columns)
+            table = chunks[0] if chunks else empty_frame(source.columns)
+            table.attrs[HEADER_NAMES] = dict(zip(source.columns, source.header, strict=False))
+            return table
         except (ValueError, OSError) as exc:
             raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first_line(exc)})") from exc
 
@@ -121,7 +128,7 @@ def score_upload(
     failed = int((table.iloc[:, -1].astype(str) != "").sum())
     seconds = time.perf_counter() - start
     log.info("scored an upload of %d rows (%d failed) in %.1f s", total, failed, seconds)
-    return ScoredTable(table, total, failed, seconds)
+    return ScoredTable(table, total, failed, seconds, dict(df.attrs.get(HEADER_NAMES, {})))
 
 
 __all__ = ["MAX_UPLOAD_BYTES", "BatchInputError", "ScoredTable", "read_upload", "score_upload"]

@@ -269,6 +269,27 @@ def test_spreadsheet_exports_are_read_with_their_encoding_and_separator(predicto
     assert out["error"].iloc[1] == "drug2: unknown drug 'not a drug'"
 
 
+@pytest.mark.parametrize("header_only", [False, True])
+def test_the_output_header_repeats_the_input_header_as_written(predictor, resolver, tmp_path, header_only):
+    # pandas reads a blank or repeated name as "Unnamed: 3" or "note.1"; a user joins the output back on the
+    # names they wrote. Parquet needs unique names, so there the renamed ones stay.
+    in_path = tmp_path / "pairs.csv"
+    in_path.write_text("Drug,Drug,note,,note\n" + ("" if header_only else "simvastatin,warfarin,a,b,c\n"))
+    score_file(in_path, tmp_path / "out.csv", predictor, resolver, progress=False)
+    header = (tmp_path / "out.csv").read_text().splitlines()[0].split(",")
+    assert header[:6] == ["Drug", "Drug", "note", "", "note", "drug1_id"]
+    if not header_only:
+        assert _read(tmp_path / "out.csv")["drug2_id"].tolist() == ["DB00682"]
+        score_file(in_path, tmp_path / "out.parquet", predictor, resolver, progress=False)
+        assert list(pd.read_parquet(tmp_path / "out.parquet").columns[:5]) == [
+            "Drug",
+            "Drug.1",
+            "note",
+            "Unnamed: 3",
+            "note.1",
+        ]
+
+
 def test_short_rows_are_scored_as_empty_cells(predictor, resolver, tmp_path):
     in_path = tmp_path / "pairs.csv"
     in_path.write_text("drug1,drug2,note\nsimvastatin\nsimvastatin,warfarin,ok\n")

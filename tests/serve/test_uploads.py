@@ -45,3 +45,12 @@ def test_a_gzipped_upload_is_read_and_a_workbook_says_how_to_get_a_csv():
     assert {"gz", "xlsx", "ods"} <= set(UPLOAD_TYPES)
     with pytest.raises(BatchInputError, match=r"^Book1\.xlsx: a spreadsheet workbook; save the sheet as CSV"):
         read_upload("Book1.xlsx", b"PK\x03\x04 a zipped workbook")
+
+
+def test_the_scored_download_repeats_the_upload_header_as_written(predictor, resolver):
+    table = read_upload("pairs.csv", b"drug,drug,note,,note\nsimvastatin,warfarin,a,b,c\n")
+    assert list(table.columns) == ["drug", "drug.1", "note", "Unnamed: 3", "note.1"]  # as pandas names them
+    scored = score_upload(table, predictor, resolver)
+    header = scored.to_csv().decode().splitlines()[0].split(",")
+    assert header[:6] == ["drug", "drug", "note", "", "note", "drug1_id"]
+    assert scored.table["drug2_id"].tolist() == ["DB00682"]
