@@ -3,3 +3,13 @@
 
 class UserInputError(Exception):
     """Bad input from the user: a missing or malformed file, an unknown drug, an invalid option."""
+
+
+def not_a_directory(what: str, path: object) -> str:
+    """Why ``path`` cannot serve as the ``what`` directory (e.g. "model directory"): it is a file, or it is not
+    there. Saying "does not exist" of a file that plainly exists sends the user looking in the wrong place."""
+    from pathlib import Path
+
+    if Path(str(path)).exists():
+        return f"{what} {path} is not a directory"
+    return f"{what} {path} does not exist"

@@ -3,11 +3,13 @@ ROC-AUC / PR-AUC of the interaction-exists score against sampled non-interacting
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from itertools import pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
     average_precision_score,
@@ -24,10 +26,14 @@ DETAIL_KEYS = ("per_type_f1", "confusions")
 def type_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray | None = None) -> dict[str, float]:
     """Multi-class figures over the types present in ``y_true`` (the convention of the DDI literature)."""
     present = np.unique(y_true) if labels is None else labels
+    with warnings.catch_warnings():  # one type only: kappa is undefined (NaN), said in the figure, not in a warning
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        kappa = float(cohen_kappa_score(y_true, y_pred))
     return {
         "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "kappa": float(cohen_kappa_score(y_true, y_pred)),
+        "kappa": kappa,
         "n": len(y_true),
     }
 

@@ -198,6 +198,19 @@ class MoleculeGraphCache:
         """Add a graph; it reaches disk on ``save()``."""
         self._added[key] = graph
 
+    def _write(self, payload: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Write beside the target and rename: readers see the old file or the new one, never half of one.
+        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
+        os.close(fd)
+        try:
+            torch.save(payload, tmp_name)
+            os.chmod(tmp_name, 0o644)  # mkstemp makes it owner-only; a shared cache should stay readable
+            os.replace(tmp_name, self.path)
+        finally:
+            if os.path.exists(tmp_name):
+                os.unlink(tmp_name)
+
     def save(self) -> None:
         """Write the added graphs, merged with the file's current contents; a no-op if nothing was added."""
         if not self._added:
@@ -215,17 +228,11 @@ class MoleculeGraphCache:
             "atom_ptr": _offsets([g.num_nodes for g in graphs]),
             "edge_ptr": _offsets([g.edge_index.shape[1] for g in graphs]),
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: readers see the old file or the new one, never half of one.
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        os.close(fd)
         try:
-            torch.save(payload, tmp_name)
-            os.chmod(tmp_name, 0o644)  # mkstemp makes it owner-only; a shared cache should stay readable
-            os.replace(tmp_name, self.path)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+            self._write(payload)
+        except OSError as exc:  # a full disk or read-only cache: the graphs are still in memory, only not kept
+            log.warning("cannot write the molecule-graph cache %s (%s); graphs are rebuilt next time", self.path, exc)
+            return
         self._stored, self._added = merged, {}
         log.debug("saved %d molecule graphs to %s", len(keys), self.path)
 

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.evaluate import MIN_TEST_PAIRS, macro_f1_of_tested_types, pairs_per_type
+    from ddi.evaluate import pairs_per_type
     from ddi.predict.predictor import Predictor
     from ddi.train.pipeline import test_report
 
@@ -64,10 +64,9 @@ def run(args: argparse.Namespace) -> int:
         if key in report:
             print(f"  {key:<9} {report[key]:.4f}")
     counts = pairs_per_type(getattr(predictor.ctx.split, args.part)["type"].to_numpy())
-    steady = macro_f1_of_tested_types(report["per_type_f1"], counts)
-    if steady.types < len(report["per_type_f1"]):  # a few pairs of the rarest types swing macro-F1: say how much
-        tested = f"the {steady.types} types with >= {MIN_TEST_PAIRS} {args.part} pairs"
-        print(f"  macro-F1 over {tested}: {steady.macro_f1:.4f}")
+    steady_line = tested_types_line(report["per_type_f1"], counts, args.part)
+    if steady_line:
+        print(steady_line)
     worst = sorted(report["per_type_f1"].items(), key=lambda kv: kv[1])[:5]
     print("  lowest per-type F1: " + ", ".join(f"type {t}: {f:.2f}" for t, f in worst))
     if report["confusions"]:
@@ -77,6 +76,18 @@ def run(args: argparse.Namespace) -> int:
     if args.against:
         print_against(report, args.part)
     return 0
+
+
+def tested_types_line(per_type_f1: dict[Any, float], counts: dict[int, int], part: str) -> str | None:
+    """The line on macro-F1 over the types with enough ``part`` pairs, or None when every type has enough."""
+    from ddi.evaluate import MIN_TEST_PAIRS, macro_f1_of_tested_types
+
+    steady = macro_f1_of_tested_types({int(t): f for t, f in per_type_f1.items()}, counts)
+    if not steady.types:  # no figure to give: "over the 0 types ...: nan" reads as a broken model
+        return f"  no type has >= {MIN_TEST_PAIRS} {part} pairs: each per-type F1 rests on a handful of pairs"
+    if steady.types < len(per_type_f1):  # a few pairs of the rarest types swing macro-F1: say how much
+        return f"  macro-F1 over the {steady.types} types with >= {MIN_TEST_PAIRS} {part} pairs: {steady.macro_f1:.4f}"
+    return None
 
 
 def warn_pairs_seen(predictor: Predictor, part: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -85,6 +86,16 @@ def configure_logging(verbose: bool = False, quiet: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's flush at exit does not raise a second BrokenPipeError
+    on the closed pipe (the recipe of the Python docs for SIGPIPE)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (captured in tests): nothing to flush there
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -102,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ddi: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ddi info | head`: the reader left, nothing is wrong; exit as a piped Unix tool does
+        silence_stdout()
+        return 141
     except MemoryError:
         print("ddi: error: out of memory; try a smaller input or --batch-size", file=sys.stderr)
         return 1

@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ddi.errors import UserInputError
+    from ddi.serve.batch import file_format, write_table
     from ddi.serve.regimen import regimen_drugs
 
     if args.file:
@@ -53,9 +54,10 @@ def run(args: argparse.Namespace) -> int:
         if not args.out:
             raise UserInputError("--file needs --out: the pairs of every regimen go to a table")
         return _run_file(args)
-    regimen_drugs(args.drugs)  # a regimen of one drug should not cost loading the model
+    regimen_drugs(args.drugs)  # a regimen of one drug, or a typo in --out, should not cost loading the model
+    if args.out:
+        file_format(args.out)
     predictor, resolver = _load(args)
-    from ddi.serve.batch import write_table
     from ddi.serve.regimen import check_regimen
 
     check = check_regimen(predictor, resolver, args.drugs, top_k=args.top_k)

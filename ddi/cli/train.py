@@ -68,8 +68,7 @@ def build_run_config(args: argparse.Namespace):
         run.train.prune_criterion = args.prune_criterion
     if args.init_from is not None:
         run.train.init_from = args.init_from
-    run.train.__post_init__()
-    return run
+    return run.check()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ddi.errors import UserInputError
+from ddi.errors import UserInputError, not_a_directory
 
 DATA_DIR_ENV = "DDI_DATA_DIR"
 CACHE_DIR_ENV = "DDI_CACHE_DIR"
@@ -27,6 +27,10 @@ class DataDirError(UserInputError, FileNotFoundError):
     """The data directory is missing or does not hold the expected files."""
 
 
+class CacheDirError(UserInputError):
+    """The cache directory cannot be created."""
+
+
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Return the data directory to read, checking that it exists.
 
@@ -38,7 +42,7 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if explicit is not None:
         path = Path(explicit).expanduser()
         if not path.is_dir():
-            raise DataDirError(f"data directory {path} does not exist")
+            raise DataDirError(not_a_directory("data directory", path))
         return path
     env = os.environ.get(DATA_DIR_ENV)
     if env:
@@ -62,5 +66,10 @@ def resolve_cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ddi"
     path = path.expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file of that name, no permission, a read-only disk
+        raise CacheDirError(
+            f"cache directory {path} cannot be made ({exc.strerror or exc}); pass --cache-dir or set {CACHE_DIR_ENV}"
+        ) from exc
     return path

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ddi.data.benchmark import DataFormatError, read_pair_file
 from ddi.data.tables import OTHER_TYPE, DropReport, Tables, validate_interactions
+from ddi.errors import not_a_directory
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def load_split(
     if split_dir is not None:
         return split_from_dir(split_dir, tables)
     setting = split_setting(setting)
+    split_seed(seed)
     if setting == "s0":
         given = Path(tables.source) / SUMGNN_DIR if tables.source else None
         if given is not None and all((given / f).is_file() for f in SPLIT_FILES):
@@ -124,11 +126,19 @@ def split_setting(setting: str) -> str:
     return setting.lower()
 
 
+def split_seed(seed: int) -> int:
+    """``seed`` if it can seed a split, else a clear error (numpy's generator refuses a negative seed with a bare
+    ValueError, which would reach the user as an unexpected error)."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise DataFormatError(f"the split seed must be a whole number of at least 0, not {seed!r}")
+    return int(seed)
+
+
 def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = None) -> Split:
     """Read ``train/valid/test.tsv`` from a directory, dropping rows with unknown drugs or types (reported)."""
     root = Path(split_dir)
     if not root.is_dir():
-        raise DataFormatError(f"split directory {root} does not exist")
+        raise DataFormatError(not_a_directory("split directory", root))
     drug_ids = set(tables.drugs["drugbank_id"])
     type_ids = set(tables.interaction_types["type"].tolist())
     report = DropReport()

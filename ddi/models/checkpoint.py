@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import reprlib
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ddi.errors import UserInputError
+from ddi.errors import UserInputError, not_a_directory
 from ddi.json_input import read_json, type_mismatch
 from ddi.models.config import RunConfig
 
@@ -61,6 +62,9 @@ METRICS_FIELDS: dict[str, Any] = {
     "test_without_prior_adjustment": dict[str, Any],
     **{f"test_without_prior_adjustment.{name}": kind for name, kind in _TEST_FIELDS.items()},
 }
+
+#: The ``vocab.json`` fields ddi reads, with their types: the node order of the drugs and the graph's size.
+VOCAB_FIELDS: dict[str, Any] = {"drug_ids": list[str], "num_nodes": int}
 
 
 class CheckpointError(UserInputError):
@@ -116,7 +120,7 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
     """Return (state dict, run config, vocab, metrics) of a checkpoint directory."""
     root = Path(model_dir)
     if not root.is_dir():
-        raise CheckpointError(f"model directory {root} does not exist")
+        raise CheckpointError(not_a_directory("model directory", root))
     missing = [f for f in (STATE_FILE, CONFIG_FILE, VOCAB_FILE) if not (root / f).is_file()]
     if missing:
         raise CheckpointError(f"{root} is not a ddi model: missing {', '.join(missing)}")
@@ -132,11 +136,59 @@ def read_checkpoint(model_dir: str | Path) -> tuple[dict[str, torch.Tensor], Run
 
     if is_sparse_state(state):
         state = unpack_sparse_state(state)
+    check_state_dict(state, root / STATE_FILE)
     run = RunConfig.load(root / CONFIG_FILE, checkpoint=True)
     vocab = read_json(root / VOCAB_FILE, CheckpointError)
+    check_vocab(vocab, root / VOCAB_FILE)
     metrics_path = root / METRICS_FILE
     metrics = usable_metrics(read_json(metrics_path, CheckpointError), metrics_path) if metrics_path.is_file() else {}
     return state, run, vocab, metrics
+
+
+def check_state_dict(state: Any, path: Path) -> None:
+    """A loaded ``model.pt`` must map names to tensors: a list or a dict of other values loads with
+    ``weights_only`` too, and would fail later on a missing tensor method."""
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not a state dict of named tensors")
+    wrong = [str(k) for k, v in state.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if wrong:
+        raise CheckpointError(
+            f"{path}: entries that are not named tensors: {len(wrong)} (e.g. {reprlib.repr(wrong[0])})"
+        )
+
+
+def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Tensor]) -> str:
+    """How ``state`` differs from the state dict ``expected`` of the configured model, in one line (torch's own
+    message lists every tensor on its own line: dozens of lines for one changed width)."""
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    reshaped = [k for k in expected if k in state and expected[k].shape != state[k].shape]
+    parts = []
+    if reshaped:
+        k = reshaped[0]
+        parts.append(
+            f"{len(reshaped)} tensor(s) of another shape (e.g. {k}: {list(state[k].shape)} in the file, "
+            f"{list(expected[k].shape)} in the model its config.json describes)"
+        )
+    if missing:
+        parts.append(f"{len(missing)} tensor(s) missing (e.g. {missing[0]})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected tensor(s) (e.g. {unexpected[0]})")
+    return "; ".join(parts) or "they do not load"
+
+
+def check_vocab(vocab: Any, path: Path) -> None:
+    """``vocab.json`` must be an object with the ``VOCAB_FIELDS`` ddi reads, each of its type: unlike the
+    metrics, a model cannot be loaded without them."""
+    if not isinstance(vocab, dict):
+        raise CheckpointError(f"{path} is malformed: not a JSON object")
+    problems = [
+        f"{name} is missing" if name not in vocab else f"{name} {problem}"
+        for name, kind in VOCAB_FIELDS.items()
+        if name not in vocab or (problem := type_mismatch(kind, vocab[name])) is not None
+    ]
+    if problems:
+        raise CheckpointError(f"{path} is malformed: {'; '.join(problems)}")
 
 
 def usable_metrics(metrics: Any, path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ the optimisation settings. Both are saved as JSON beside every checkpoint so a m
 from __future__ import annotations
 
 import json
+import math
 import typing
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -197,9 +198,17 @@ class TrainConfig:
         checks = [
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 2, "batch_size must be >= 2"),
-            (self.lr > 0, "lr must be > 0"),
+            # a finite lr: an infinite one passes "> 0" and trains to NaN weights without a word
+            (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
             (self.patience >= 1, "patience must be >= 1"),
+            (self.seed >= 0, "seed must be >= 0"),  # numpy's generator refuses a negative seed mid-run
             (self.negative_ratio >= 0, "negative_ratio must be >= 0"),
+            (self.exists_weight >= 0, "exists_weight must be >= 0"),
+            (0 <= self.label_smoothing <= 1, "label_smoothing must be in [0, 1]"),
+            # 0 would not mean "no pairs": the trainer reads it as "all pairs", silently
+            (self.max_train_pairs is None or self.max_train_pairs >= 1, "max_train_pairs must be >= 1 or null"),
+            (self.threads is None or self.threads >= 1, "threads must be >= 1 or null"),
             (self.new_drug_rate is None or 0 <= self.new_drug_rate < 1, "new_drug_rate must be in [0, 1)"),
             (self.prune_method in PRUNE_METHODS, f"prune_method must be one of {PRUNE_METHODS}"),
             (0 <= self.prune_sparsity < 1, "prune_sparsity must be in [0, 1)"),
@@ -210,6 +219,8 @@ class TrainConfig:
             (self.prune_criterion in PRUNE_CRITERIA, f"prune_criterion must be one of {PRUNE_CRITERIA}"),
             (self.distill_direction in DISTILL_DIRECTIONS, f"distill_direction must be one of {DISTILL_DIRECTIONS}"),
             (0 <= self.distill_start <= 1, "distill_start must be in [0, 1]"),
+            (self.distill_weight >= 0, "distill_weight must be >= 0"),
+            (self.distill_temperature > 0, "distill_temperature must be > 0"),  # the logits are divided by it
             (self.prior_adjustment is None or 0 <= self.prior_adjustment <= 1, "prior_adjustment must be in [0, 1]"),
         ]
         errors = [msg for ok, msg in checks if not ok]
@@ -230,12 +241,21 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         # Lazy: the data layer pulls in pandas, which a config alone does not need.
-        from ddi.data.splits import split_setting
+        from ddi.data.splits import split_seed, split_setting
 
         try:
-            split_setting(self.split)  # the check loading the split makes, so a config is valid everywhere or nowhere
+            split_setting(self.split)  # the checks loading the split makes, so a config is valid everywhere or nowhere
+            split_seed(self.split_seed)
         except UserInputError as exc:
             raise ConfigError(f"invalid config: {exc}") from exc
+
+    def check(self) -> RunConfig:
+        """Validate every section again and return self: fields set after construction (a command line's
+        ``--epochs``, ``--split-seed``) skip the checks of ``__post_init__`` otherwise, and fail mid-run."""
+        self.model.__post_init__()
+        self.train.__post_init__()
+        self.__post_init__()
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

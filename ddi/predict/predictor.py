@@ -17,7 +17,7 @@ import torch
 
 from ddi.data.splits import load_split, pairs_in
 from ddi.errors import UserInputError
-from ddi.models.checkpoint import CheckpointError, read_checkpoint
+from ddi.models.checkpoint import CheckpointError, read_checkpoint, state_mismatch
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.predict.sentences import interaction_sentence
@@ -154,7 +154,8 @@ class Predictor:
         try:
             model.load_state_dict(state)
         except RuntimeError as exc:
-            raise CheckpointError(f"{root}: the weights do not fit the configured model ({exc})") from exc
+            mismatch = state_mismatch(model.state_dict(), state)
+            raise CheckpointError(f"{root}: the weights do not fit the configured model: {mismatch}") from exc
         log.info("loaded model %s (%s split)", root, ctx.split.name)
         return cls(model, ctx, run, root, metrics, sparse_inference=sparse_inference, trained_split=trained_split)
 

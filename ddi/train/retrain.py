@@ -39,6 +39,7 @@ def retrain(
 
     out = Path(out_dir)
     data_dir = Path(data_out) if data_out else Path("data") / out.name
+    run = (run or RunConfig()).check()  # a bad override (--epochs 0) fails now, not after a long import
     tables, stats = import_drugbank_xml(xml_path, progress=progress)
     log.info("%s", stats)
     interactions = tables.interactions[tables.interactions["type"] != OTHER_TYPE]
@@ -55,7 +56,6 @@ def retrain(
         source=str(data_dir.resolve()),
     )
     write_benchmark_layout(tables, data_dir)
-    run = run or RunConfig()
     run.data_dir = str(data_dir.resolve())
     run.split, run.split_dir = "s0", None  # no given split in an export: a seeded 70/10/20 pair split
     metrics = train_and_save(run, out, progress=progress)

@@ -108,6 +108,14 @@ def test_regimen_of_one_drug_is_one_clear_error_before_the_model_loads(capsys):
     assert _error_line(capsys.readouterr().err) == "ddi: error: a regimen needs at least two different drugs; got 1"
 
 
+def test_regimen_with_a_bad_out_name_fails_before_the_model_loads(capsys, tmp_path):
+    out = tmp_path / "pairs.xlsx"  # the model directory does not exist: loading it would be the error seen
+    assert main(["regimen", "aspirin", "warfarin", "--out", str(out), "--model", "/nonexistent"]) == 2
+    assert _error_line(capsys.readouterr().err) == (
+        f"ddi: error: {out}: unsupported file type; use .csv, .tsv or .parquet (CSV/TSV may be .gz)"
+    )
+
+
 def test_regimen_file_checks_each_patient_into_a_table(capsys, model_args, tmp_path):
     meds = tmp_path / "meds.csv"
     meds.write_text(

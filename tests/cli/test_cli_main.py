@@ -95,6 +95,13 @@ def test_an_interrupt_exits_130(capsys: pytest.CaptureFixture, monkeypatch: pyte
     assert capsys.readouterr().err == "ddi: interrupted\n"
 
 
+def test_a_closed_output_pipe_is_not_an_error(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ddi info | head -1``: the reader left early; no "unexpected error", the exit status of SIGPIPE."""
+    monkeypatch.setattr(data_cli, "run_stats", failing_with(BrokenPipeError(32, "Broken pipe")))
+    assert main(["data", "stats"]) == 141
+    assert capsys.readouterr().err == ""
+
+
 def test_out_of_memory_is_a_one_line_error(capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(data_cli, "run_stats", failing_with(MemoryError()))
     assert main(["data", "stats"]) == 1
@@ -305,3 +312,26 @@ def test_info_rejects_a_config_that_loading_the_model_rejects(capsys: pytest.Cap
     for argv in (["info"], ["ask", "aspirin", "warfarin"]):
         assert main([*argv, "--model", str(model)]) == 2
         assert capsys.readouterr().err.startswith(message)
+
+
+def test_info_on_a_file_says_it_is_not_a_directory(capsys: pytest.CaptureFixture, tmp_path) -> None:
+    model = copy_of_shipped_model(tmp_path)
+    assert main(["info", "--model", str(model / "config.json")]) == 2
+    assert capsys.readouterr().err == f"ddi: error: model directory {model / 'config.json'} is not a directory\n"
+
+
+def test_info_on_a_model_whose_vocab_is_not_an_object_is_one_line(capsys: pytest.CaptureFixture, tmp_path) -> None:
+    model = copy_of_shipped_model(tmp_path)
+    (model / "vocab.json").write_text("[1, 2]")
+    assert main(["info", "--model", str(model)]) == 2
+    assert capsys.readouterr().err == f"ddi: error: {model / 'vocab.json'} is malformed: not a JSON object\n"
+
+
+def test_evaluate_names_the_tested_types_line_without_a_nan() -> None:
+    from ddi.cli.evaluate import tested_types_line
+
+    few = tested_types_line({1: 1.0, 2: 0.5}, {1: 3, 2: 1}, "test")
+    assert few == "  no type has >= 5 test pairs: each per-type F1 rests on a handful of pairs"
+    some = tested_types_line({1: 1.0, 2: 0.0}, {1: 9, 2: 1}, "valid")
+    assert some == "  macro-F1 over the 1 types with >= 5 valid pairs: 1.0000"
+    assert tested_types_line({1: 1.0}, {1: 9}, "test") is None

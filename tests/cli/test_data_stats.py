@@ -107,6 +107,18 @@ def test_a_missing_data_dir_exits_2_with_one_line(capsys: pytest.CaptureFixture)
     assert_one_line_user_error(capsys.readouterr(), "/nonexistent", "does not exist")
 
 
+def test_a_data_dir_that_is_a_file_is_not_said_to_be_missing(capsys: pytest.CaptureFixture) -> None:
+    a_file = LAYOUT / "drugs.tsv"
+    assert main(["data", "stats", "--data-dir", str(a_file)]) == 2
+    assert_one_line_user_error(capsys.readouterr(), str(a_file), "is not a directory")
+
+
+def test_a_negative_split_seed_exits_2_with_one_line(capsys: pytest.CaptureFixture) -> None:
+    """numpy refuses a negative seed with a bare ValueError; the user gets a message naming the seed."""
+    assert main(["-q", "data", "stats", "--data-dir", str(LAYOUT), "--split-seed", "-1"]) == 2
+    assert_one_line_user_error(capsys.readouterr(), "split seed must be a whole number of at least 0, not -1")
+
+
 def test_a_missing_environment_data_dir_exits_2_with_one_line(
     capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -365,7 +365,8 @@ def test_a_missing_explicit_dir_is_a_clear_user_error(tmp_path: Path) -> None:
 
 
 def test_a_file_given_as_data_dir_is_a_clear_user_error() -> None:
-    with pytest.raises(DataDirError, match="does not exist"):
+    # it exists: "does not exist" would send the user looking in the wrong place
+    with pytest.raises(DataDirError, match=re.escape(f"data directory {LAYOUT / 'ddi.tsv'} is not a directory")):
         resolve_data_dir(LAYOUT / "ddi.tsv")
 
 

@@ -135,6 +135,32 @@ def test_corrupt_cache_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixtu
     assert len(torch.load(path, weights_only=True)["keys"]) == 1  # rewritten, readable again
 
 
+def test_a_cache_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    from ddi.data.location import CacheDirError
+
+    a_file = tmp_path / "cache"
+    a_file.write_text("")
+    with pytest.raises(CacheDirError, match=f"cache directory {a_file} cannot be made"):
+        featurize_drugs(pd.DataFrame({"drugbank_id": ["DBX1"], "smiles": ["CCO"]}), cache_dir=a_file, progress=False)
+
+
+def test_an_unwritable_cache_warns_and_keeps_the_graphs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ddi.chem.graphs import MoleculeGraphCache
+
+    def full_disk(self, payload):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(MoleculeGraphCache, "_write", full_disk)
+    with caplog.at_level(logging.WARNING, logger="ddi.chem.graphs"):
+        graphs = featurize_drugs(
+            pd.DataFrame({"drugbank_id": ["DBX1"], "smiles": ["CCO"]}), cache_dir=tmp_path, progress=False
+        )
+    assert "cannot write the molecule-graph cache" in caplog.text and "No space left" in caplog.text
+    assert graphs["DBX1"].num_nodes == 3
+
+
 def test_invalid_and_missing_structures_in_a_user_table(capfd: pytest.CaptureFixture[str]) -> None:
     drugs = pd.DataFrame(
         {

@@ -35,6 +35,15 @@ def test_type_metrics_of_a_perfect_and_a_constant_prediction() -> None:
     assert abs(constant["macro_f1"] - (2 / 3) / 3) < 1e-9  # F1 2/3 on type 1, 0 on types 2 and 3
 
 
+def test_type_metrics_of_one_type_gives_nan_kappa_without_library_warnings() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn's warnings name its own files: noise on the user's terminal
+        one = type_metrics(np.array([4]), np.array([4]))
+    assert one["accuracy"] == 1.0 and np.isnan(one["kappa"])
+
+
 def test_f1_by_type_frequency_splits_the_macro_f1_gap_by_how_common_the_type_is() -> None:
     reference = {1: 1.0, 2: 0.8, 3: 0.9, 4: 0.6}
     model = {1: 0.5, 2: 0.8, 3: 0.7, 4: 0.6}

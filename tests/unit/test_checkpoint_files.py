@@ -1,0 +1,67 @@
+"""A model directory whose files load but hold the wrong things is refused with one line naming the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from ddi.models.checkpoint import CheckpointError, read_checkpoint, state_mismatch
+
+SHIPPED = Path(__file__).resolve().parents[2] / "models" / "default"
+
+
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
+    copy = tmp_path / "model"
+    shutil.copytree(SHIPPED, copy)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("vocab", "message"),
+    [
+        ([1, 2], "vocab.json is malformed: not a JSON object"),
+        ({"num_nodes": 5}, "vocab.json is malformed: drug_ids is missing"),
+        ({"drug_ids": "DB00945", "num_nodes": 5}, "drug_ids must be a list of strings (got 'DB00945')"),
+    ],
+)
+def test_a_vocab_without_what_loading_reads_is_named(model: Path, vocab: object, message: str) -> None:
+    (model / "vocab.json").write_text(json.dumps(vocab))
+    with pytest.raises(CheckpointError) as caught:
+        read_checkpoint(model)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("state", "message"),
+    [
+        ([torch.zeros(2)], "model.pt holds a list, not a state dict of named tensors"),
+        ({"weight": 5}, "model.pt: entries that are not named tensors: 1 (e.g. 'weight')"),
+    ],
+)
+def test_a_weights_file_that_is_not_a_state_dict_is_named(model: Path, state: object, message: str) -> None:
+    torch.save(state, model / "model.pt")
+    with pytest.raises(CheckpointError) as caught:
+        read_checkpoint(model)
+    assert message in str(caught.value)
+
+
+def test_a_file_given_as_model_directory_is_not_said_to_be_missing(model: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"model directory .*config\.json is not a directory"):
+        read_checkpoint(model / "config.json")
+    with pytest.raises(CheckpointError, match=r"model directory .*nowhere does not exist"):
+        read_checkpoint(model / "nowhere")
+
+
+def test_state_mismatch_is_one_line_with_counts_and_an_example() -> None:
+    expected = {"a": torch.zeros(64), "b": torch.zeros(64, 2), "c": torch.zeros(1)}
+    state = {"a": torch.zeros(32), "b": torch.zeros(32, 2), "d": torch.zeros(1)}
+    text = state_mismatch(expected, state)
+    assert text == (
+        "2 tensor(s) of another shape (e.g. a: [32] in the file, [64] in the model its config.json describes); "
+        "1 tensor(s) missing (e.g. c); 1 unexpected tensor(s) (e.g. d)"
+    )
