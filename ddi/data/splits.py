@@ -148,6 +148,12 @@ def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = Non
         raw = read_pair_file(root / filename)
         parts[part] = validate_interactions(raw, report, drug_ids, type_ids, table=f"{root.name}/{filename}")
     report.log(log)
+    if parts["train"].empty:  # legal (every drug new), but the graph then knows no interaction: say so
+        log.warning(
+            "%s has no usable training pairs: the knowledge graph holds no known interactions, so predictions rest "
+            "on the drugs' structure and proteins alone",
+            root / "train.tsv",
+        )
     split = Split(name or str(root), **parts)
     _check_no_pair_overlap(split)
     log.info("split %s: %s", split.name, _fmt_counts(split))

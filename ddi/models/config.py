@@ -127,6 +127,10 @@ class ModelConfig:
                 set(self.relation_groups) <= set(RELATION_GROUPS),
                 f"relation_groups must be within {RELATION_GROUPS}",
             ),
+            (
+                len(set(self.relation_groups)) == len(self.relation_groups),
+                f"relation_groups names a group twice: {list(self.relation_groups)}",
+            ),
             (0.0 <= self.dropout < 1.0, "dropout must be in [0, 1)"),
             (self.max_paths >= 1, "max_paths must be >= 1"),
             (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),

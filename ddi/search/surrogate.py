@@ -189,7 +189,7 @@ class Surrogate:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Surrogate:
         """Rebuild a saved surrogate: the same space, settings and rows, refitted (same predictions)."""
-        payload = read_json(path)
+        payload = read_json(Path(path))
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise UserInputError(f"{path} is not a {FORMAT} file")
         choices = [Choice(c["name"], tuple(_from_json(o) for o in c["options"])) for c in payload["space"]["choices"]]

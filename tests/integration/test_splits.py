@@ -244,6 +244,14 @@ def test_a_user_split_with_no_usable_training_pair_is_refused_by_name(
     warnings = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
     assert "dropped mine/train.tsv: 1 row(s) naming a drug not in the drugs table (e.g. DB99998)" in warnings
     assert "dropped mine/train.tsv: 1 row(s) with a missing or non-integer type (e.g. DB00002)" in warnings
+    # evaluating on it is legal, but the graph then knows no interaction: the user is told
+    assert any(
+        w.endswith(
+            "has no usable training pairs: the knowledge graph holds no known interactions, so "
+            "predictions rest on the drugs' structure and proteins alone"
+        )
+        for w in warnings
+    )
     run = RunConfig()
     ctx = TrainingContext.build(run, tables=small_tables, split=split, progress=False)
     with pytest.raises(UserInputError, match="has no training pairs left after validation"):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from ddi.errors import UserInputError
-
 from ddi.search.space import SearchSpace
 from ddi.search.surrogate import Surrogate, SurrogateObjective
 from ddi.search.table import ArchitectureTable

@@ -28,6 +28,12 @@ def test_a_train_value_that_would_fail_mid_run_is_refused(field: str, value: obj
         RunConfig.from_dict({"train": {field: value}})
 
 
+def test_a_relation_group_named_twice_is_refused() -> None:
+    with pytest.raises(ConfigError, match=re.escape("relation_groups names a group twice: ['target', 'target']")):
+        RunConfig.from_dict({"model": {"relation_groups": ["target", "target"]}})
+    assert RunConfig.from_dict({"model": {"relation_groups": []}}).model.relation_groups == ()  # an ablation
+
+
 def test_a_negative_split_seed_is_refused() -> None:
     with pytest.raises(ConfigError, match="the split seed must be a whole number of at least 0, not -1"):
         RunConfig.from_dict({"split_seed": -1})
