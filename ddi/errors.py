@@ -1,15 +1,15 @@
 """Errors caused by the user's input. The CLI and the app turn them into one clear message, never a traceback."""
 
+from pathlib import Path
+
 
 class UserInputError(Exception):
     """Bad input from the user: a missing or malformed file, an unknown drug, an invalid option."""
 
 
-def not_a_directory(what: str, path: object) -> str:
+def not_a_directory(what: str, path: Path) -> str:
     """Why ``path`` cannot serve as the ``what`` directory (e.g. "model directory"): it is a file, or it is not
     there. Saying "does not exist" of a file that plainly exists sends the user looking in the wrong place."""
-    from pathlib import Path
-
-    if Path(str(path)).exists():
+    if path.exists():
         return f"{what} {path} is not a directory"
     return f"{what} {path} does not exist"

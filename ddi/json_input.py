@@ -64,7 +64,7 @@ def fits(annotation: Any, value: Any) -> bool:
     if origin is typing.Literal:
         return any(value == a and type(value) is type(a) for a in args)
     if origin in (list, tuple):
-        items = args[0] if args and (origin is list or args[1:] == (...,)) else Any
+        items = _item_type(origin, args)
         return isinstance(value, (list, tuple)) and all(fits(items, v) for v in value)
     if origin is dict:
         return isinstance(value, dict)
@@ -86,8 +86,13 @@ def describe(annotation: Any) -> str:
         choices = args if origin is typing.Literal else tuple(m.value for m in annotation)
         return "one of " + ", ".join(repr(c) for c in choices)
     if origin in (list, tuple):
-        items = args[0] if args and (origin is list or args[1:] == (...,)) else Any
+        items = _item_type(origin, args)
         return f"a list of {_NAMES[items][1]}" if items in _NAMES else "a list"
     if origin is dict:
         return "an object"
     return _NAMES.get(annotation, (f"a {getattr(annotation, '__name__', annotation)}", ""))[0]
+
+
+def _item_type(origin: Any, args: tuple[Any, ...]) -> Any:
+    """The type of every item of ``list[X]`` or ``tuple[X, ...]``; ``Any`` for a bare list or a fixed tuple."""
+    return args[0] if args and (origin is list or args[1:] == (...,)) else Any

@@ -177,6 +177,16 @@ def state_mismatch(expected: dict[str, torch.Tensor], state: dict[str, torch.Ten
     return "; ".join(parts) or "they do not load"
 
 
+def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], model_dir: str | Path) -> None:
+    """Load the weights ``state`` of ``model_dir`` into ``model``, built from its config; weights that do not fit
+    (edited, or of another model than its config.json says) are a one-line ``CheckpointError``."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        mismatch = state_mismatch(model.state_dict(), state)
+        raise CheckpointError(f"{model_dir}: the weights do not fit the configured model: {mismatch}") from exc
+
+
 def check_vocab(vocab: Any, path: Path) -> None:
     """``vocab.json`` must be an object with the ``VOCAB_FIELDS`` ddi reads, each of its type: unlike the
     metrics, a model cannot be loaded without them."""

@@ -17,7 +17,7 @@ import torch
 
 from ddi.data.splits import load_split, pairs_in
 from ddi.errors import UserInputError
-from ddi.models.checkpoint import CheckpointError, read_checkpoint, state_mismatch
+from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.predict.sentences import interaction_sentence
@@ -151,11 +151,7 @@ class Predictor:
         if same_data and vocab.get("data_fingerprint") != ctx.fingerprint():
             log.warning("the data differs from the data %s was trained on; predictions may be off", root)
         model = build_model(ctx, run)
-        try:
-            model.load_state_dict(state)
-        except RuntimeError as exc:
-            mismatch = state_mismatch(model.state_dict(), state)
-            raise CheckpointError(f"{root}: the weights do not fit the configured model: {mismatch}") from exc
+        load_weights(model, state, root)
         log.info("loaded model %s (%s split)", root, ctx.split.name)
         return cls(model, ctx, run, root, metrics, sparse_inference=sparse_inference, trained_split=trained_split)
 

@@ -250,9 +250,10 @@ class QAgent:
         if not (directory / CONFIG_FILE).is_file():
             raise UserInputError(f"no trained agent in {directory} (missing {CONFIG_FILE})")
         meta = read_json(directory / CONFIG_FILE)
-        if not isinstance(meta, dict) or meta.get("format") != AGENT_FORMAT:
-            found = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
-            raise UserInputError(f"{directory} holds an agent of an unknown format {found!r}")
+        if not isinstance(meta, dict):
+            raise UserInputError(f"{directory / CONFIG_FILE} is not a saved agent (not a JSON object)")
+        if meta.get("format") != AGENT_FORMAT:
+            raise UserInputError(f"{directory} holds an agent of an unknown format {meta.get('format')!r}")
         if meta["space"] != space_signature(space):
             raise UserInputError(f"the agent in {directory} was trained on a different search space")
         agent = cls(space, AgentConfig.from_dict(meta["config"]), ScoreNorm(**meta["norm"]))

@@ -603,6 +603,17 @@ class InputFile:
     #: text output gives them back under the names the user wrote
     header: tuple[str, ...] = ()
 
+    def header_names(self) -> dict[Any, str]:
+        """Each column's header cell as written, by the name pandas gave the column; empty where the header was
+        not kept (Parquet)."""
+        return dict(zip(self.columns, self.header, strict=False))
+
+
+def written_header(columns: Iterable[Any], names: Mapping[Any, str]) -> list[str]:
+    """The header of a text output: each column under its name in ``names`` (the input's header as written, see
+    ``InputFile.header_names``), else its own."""
+    return [names.get(c, str(c)) for c in columns]
+
 
 def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
     """Check that ``path`` is a readable table with two drug columns before anything is loaded or scored.
@@ -851,11 +862,9 @@ def _text_records(
     """Each non-blank record of a CSV/TSV text: (its first line's number, the text's first line being
     ``lines_before + 1``; its cells; a problem or "").
 
-    A record over several lines is kept when it looks like one row whose cells hold line breaks: as many cells
-    as the header (``width``), no separator inside a cell of ``drug_cells`` (the drug columns), and not both its
-    first line and a later one reading as whole rows. Otherwise a stray quote has joined lines that are rows of
-    their own: its first line is returned alone, split as written with the problem named, and the lines after
-    it are read again, so no row is lost."""
+    A record over several lines that a stray quote has joined from rows of their own (``_joins_rows``) is not
+    kept: its first line is returned alone, split as written with the problem named, and the lines after it
+    are read again, so no row is lost."""
     lines = _NumberedLines(text, lines_before)
     reader = csv.reader(lines, delimiter=sep)
     while True:
@@ -880,12 +889,7 @@ def _text_records(
         unclosed = lines.exhausted and "".join(record).count('"') % 2 == 1
         # The line with the stray quote is split as written, quote kept, so its row shows what it holds.
         line_cells = _line_cells(record[0], sep, quotes_as_text=True)
-        joined = len(record) > 1 and (
-            len(cells) != width
-            or any(i < len(cells) and sep in cells[i] for i in drug_cells)
-            or (len(line_cells) == width and any(len(_line_cells(line, sep)) == width for line in record[1:]))
-        )
-        if not (unclosed or joined):
+        if not (unclosed or _joins_rows(record, cells, line_cells, sep, width, drug_cells)):
             yield first, cells, ""
             continue
         problem = f'line {first}: a quote (") opens here and is never closed'
@@ -895,13 +899,27 @@ def _text_records(
         lines.read_again(record[1:])
 
 
+def _joins_rows(
+    record: list[str], cells: list[str], first_line_cells: list[str], sep: str, width: int, drug_cells: Sequence[int]
+) -> bool:
+    """Whether the lines of ``record`` (read as ``cells``) are rows of their own that a stray quote joined.
+
+    A record over several lines is one row whose cells hold line breaks when it has as many cells as the header
+    (``width``), no separator inside a cell of ``drug_cells`` (the drug columns), and not both its first line
+    (``first_line_cells``) and a later one reading as whole rows."""
+    return len(record) > 1 and (
+        len(cells) != width
+        or any(i < len(cells) and sep in cells[i] for i in drug_cells)
+        or (len(first_line_cells) == width and any(len(_line_cells(line, sep)) == width for line in record[1:]))
+    )
+
+
 def _line_cells(line: str, sep: str, quotes_as_text: bool = False) -> list[str]:
     """The cells of one line read alone; with ``quotes_as_text`` a quote is a character like any other."""
     text = [line.rstrip("\r\n")]
-    reader = (
-        csv.reader(text, delimiter=sep, quoting=csv.QUOTE_NONE) if quotes_as_text else csv.reader(text, delimiter=sep)
-    )
-    return next(reader, [])
+    if quotes_as_text:
+        return next(csv.reader(text, delimiter=sep, quoting=csv.QUOTE_NONE), [])
+    return next(csv.reader(text, delimiter=sep), [])
 
 
 def _leading_blank_lines(record: list[str]) -> int:
@@ -921,7 +939,8 @@ def first_line(exc: BaseException) -> str:
 
 
 class _Writer:
-    """Writes chunks to a temporary file beside ``path``, renamed over it only when all went well."""
+    """Writes chunks to a temporary file beside ``path`` (beside the file it links to, for a link), renamed over
+    it only when all went well."""
 
     def __init__(self, path: Path, input_schema: pa.Schema | None, names: Mapping[Any, str] | None = None) -> None:
         self.path = path
@@ -968,7 +987,7 @@ class _Writer:
                 sep=_SEPARATORS[self.fmt],
                 index=False,
                 mode="w" if self._first else "a",
-                header=[self.names.get(c, str(c)) for c in df.columns] if self._first else False,
+                header=written_header(df.columns, self.names) if self._first else False,
                 compression=compression,
             )
         self._first = False
@@ -1056,7 +1075,7 @@ def score_file(
     if out.exists() and out.resolve() == source.path.resolve():
         raise BatchInputError(f"{out}: the output would overwrite the input; choose another --out")
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
-    writer = _open_writer(out, _input_schema(source), dict(zip(source.columns, source.header, strict=False)))
+    writer = _open_writer(out, _input_schema(source), source.header_names())
     rows = failed = 0
     start = time.perf_counter()
     bar = tqdm(total=source.rows, unit=" pairs", desc="scoring", disable=not progress)

@@ -28,6 +28,7 @@ from ddi.serve.batch import (
     open_table,
     read_chunks,
     refuse_workbook,
+    written_header,
 )
 
 if TYPE_CHECKING:
@@ -58,8 +59,7 @@ class ScoredTable:
     names: dict[Any, str] = field(default_factory=dict)
 
     def to_csv(self) -> bytes:
-        header = [self.names.get(c, str(c)) for c in self.table.columns]
-        return self.table.to_csv(index=False, header=header).encode("utf-8")
+        return self.table.to_csv(index=False, header=written_header(self.table.columns, self.names)).encode("utf-8")
 
 
 def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, pairs: bool = True) -> pd.DataFrame:
@@ -90,7 +90,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
             # A file of n bytes has at most n rows, so its rows come back as one chunk (with their read problems).
             chunks = list(read_chunks(source, chunksize=max(len(data), 1)))
             table = chunks[0] if chunks else empty_frame(source.columns)
-            table.attrs[HEADER_NAMES] = dict(zip(source.columns, source.header, strict=False))
+            table.attrs[HEADER_NAMES] = source.header_names()
             return table
         except (ValueError, OSError) as exc:
             raise BatchInputError(f"{name}: not a readable {fmt.upper()} table ({first_line(exc)})") from exc

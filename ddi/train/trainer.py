@@ -99,7 +99,7 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
     The split must match (the data fingerprint covers the training interactions): a model trained on another
     split has seen this split's validation or test pairs, and starting from it would leak them.
     """
-    from ddi.models.checkpoint import CheckpointError, read_checkpoint, state_mismatch
+    from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
 
     state, source_run, vocab, _ = read_checkpoint(model_dir)
     if source_run.model != run.model:
@@ -111,12 +111,7 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
             f"{model_dir} was trained on other data or another split; starting from it could leak this split's "
             "validation and test pairs"
         )
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:  # weights edited or from another model than its config.json says
-        raise CheckpointError(
-            f"{model_dir}: the weights do not fit its config: {state_mismatch(model.state_dict(), state)}"
-        ) from exc
+    load_weights(model, state, model_dir)
     model.set_prior_adjustment(torch.zeros_like(model.class_log_prior), 0.0)  # refitted after this training
     log.info("starting from the weights of %s", model_dir)
 

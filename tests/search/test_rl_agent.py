@@ -136,7 +136,7 @@ def test_loading_checks_the_space_and_the_files(tmp_path, toy_agent):
         QAgent.load(tmp_path / "nothing", ToySpace())
     config = tmp_path / "agent" / "agent.json"
     config.write_text("[1, 2]")  # JSON, but not an agent's
-    with pytest.raises(UserInputError, match="unknown format 'list'"):
+    with pytest.raises(UserInputError, match=r"agent\.json is not a saved agent"):
         QAgent.load(tmp_path / "agent", ToySpace())
     config.write_bytes(b"\xff\xfe{")
     with pytest.raises(UserInputError, match="not UTF-8"):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ddi.models.checkpoint import CheckpointError, read_checkpoint, state_mismatch
+from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint, state_mismatch
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "default"
 
@@ -65,3 +65,16 @@ def test_state_mismatch_is_one_line_with_counts_and_an_example() -> None:
         "2 tensor(s) of another shape (e.g. a: [32] in the file, [64] in the model its config.json describes); "
         "1 tensor(s) missing (e.g. c); 1 unexpected tensor(s) (e.g. d)"
     )
+
+
+def test_weights_that_do_not_fit_the_model_are_one_line_naming_the_directory() -> None:
+    """The same message for ``--model`` and ``--init-from``: both load a directory's weights into its config's model."""
+    model = torch.nn.Linear(4, 2)
+    with pytest.raises(CheckpointError) as caught:
+        load_weights(model, {"weight": torch.zeros(2, 3), "bias": torch.zeros(2)}, Path("models/edited"))
+    assert str(caught.value) == (
+        f"{Path('models/edited')}: the weights do not fit the configured model: 1 tensor(s) of another shape "
+        "(e.g. weight: [2, 3] in the file, [2, 4] in the model its config.json describes)"
+    )
+    load_weights(model, {"weight": torch.ones(2, 4), "bias": torch.ones(2)}, Path("models/fine"))
+    assert torch.equal(model.weight, torch.ones(2, 4))
