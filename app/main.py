@@ -99,7 +99,7 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     st.divider()
     if not answer.interaction_likely:
         st.subheader("An interaction is unlikely")
-        st.markdown(f"{answer.verdict}\n\nIf they do interact, most probably: **{answer.sentence}**")
+        st.markdown(f"{answer.verdict}\n\n**{answer.sentence}**")  # the verdict ends "...the one below."
     else:
         st.subheader(answer.sentence)
     c1, c2, c3 = st.columns(3)
@@ -135,24 +135,22 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     )
 
     st.markdown("#### Why: the explanation")
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown("**Relation paths the model weighed most**")
-        if answer.paths:
-            st.graphviz_chart(paths_dot(service.predictor.ctx.kg, answer.paths))
-            weights = [p.weight for p in answer.paths]
-            paths = pd.DataFrame({"path": [p.text for p in answer.paths], "weight": weights})
-            weight_bar = st.column_config.ProgressColumn(
-                format="%.3f", min_value=0.0, max_value=max(weights), help=answer.paths_note
-            )
-            st.dataframe(paths, hide_index=True, column_config={"weight": weight_bar})
-        st.caption(answer.paths_note)
-    with right:
-        st.markdown("**Pharmacology rules that fire**")
-        if answer.rules:
-            st.markdown("\n".join(f"- {r.text}" for r in answer.rules))
-        else:
-            st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
+    # Full width, one after the other: a path is a long line of relations, unreadable in half a page.
+    st.markdown("**Relation paths the model weighed most**")
+    if answer.paths:
+        st.graphviz_chart(paths_dot(service.predictor.ctx.kg, answer.paths))
+        weights = [p.weight for p in answer.paths]
+        paths = pd.DataFrame({"path": [p.text for p in answer.paths], "weight": weights})
+        weight_bar = st.column_config.ProgressColumn(
+            format="%.3f", min_value=0.0, max_value=max(weights), help=answer.paths_note, width="small"
+        )
+        st.dataframe(paths, hide_index=True, column_config={"weight": weight_bar})
+    st.caption(answer.paths_note)
+    st.markdown("**Pharmacology rules that fire**")
+    if answer.rules:
+        st.markdown("\n".join(f"- {r.text}" for r in answer.rules))
+    else:
+        st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
 
     if answer.look_alikes:
         st.markdown(f"**Known interactions of look-alike drugs** (similar {answer.look_alike_basis})")

@@ -56,6 +56,10 @@ def main() -> None:
         placeholder="Type a name or synonym…",
         accept_new_options=True,
         max_selections=MAX_REGIMEN_DRUGS,
+        # As in the pair picker: "aspirin" + Enter adds Aspirin, not every label that fuzzily matches it (the
+        # default "Select N matches" option would add dozens of drugs at once).
+        filter_mode="contains",
+        select_all=False,
     )
     upload = st.file_uploader(
         "…or a medication list: one drug per row, with a column saying whose regimen (patient, visit)",

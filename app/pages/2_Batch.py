@@ -43,6 +43,8 @@ def main() -> None:
     bar.progress(1.0, text=f"Scored {scored.rows:,} rows in {scored.seconds:.1f} s")
     if scored.failed:
         st.warning(f"{scored.failed:,} of {scored.rows:,} rows could not be scored; their `error` column says why.")
+        row = st.column_config.NumberColumn(help="1 = the first row under the header")
+        st.dataframe(scored.failures(), hide_index=True, column_config={"row": row})
     else:
         st.success(f"All {scored.rows:,} rows scored.")
     st.dataframe(scored.table.head(200), hide_index=True)

@@ -280,7 +280,7 @@ def answer_pair(
         less_certain_reason=reason,
         rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
         atoms=atoms,
-        look_alike_basis=look_alike_basis(predictor.model.config.vote_annotations),
+        look_alike_basis=_look_alike_basis(predictor, names, in_graph),
         paths_note=paths_note(predictor.model.config, bool(prediction.paths)),
         look_alike_note=weak_look_alike_note(predictor, (id1, id2)) if prediction.look_alikes else "",
     )
@@ -321,6 +321,16 @@ def _model_id(predictor: Predictor, drug: ResolvedDrug, side: int) -> str:
         raise PairInputError(side, str(exc)) from exc
     except ValueError as exc:  # e.g. a graph-only model, which has no molecule encoder
         raise PairInputError(side, f"{drug.name} cannot be scored by its structure with this model ({exc})") from exc
+
+
+def _look_alike_basis(predictor: Predictor, names: tuple[str, str], in_graph: tuple[bool, bool]) -> str:
+    """What the pair's look-alikes are similar in: a drug known only by its structure has no proteins or class in
+    the model's data, so its look-alikes are compared by structure alone, whatever else the model can read."""
+    basis = look_alike_basis(predictor.model.config.vote_annotations)
+    for name, inside in zip(names, in_graph, strict=True):
+        if not inside:
+            basis += f"; {name}, known only by its structure, by structure alone"
+    return basis
 
 
 def _less_certain_reason(

@@ -490,11 +490,14 @@ class DrugResolver:
         suggestions = self.suggest(query)
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         stripped = query.strip()
+        advice = ""
         if _SMILES_CHAIN.match(stripped) and parse_structure(stripped)[0] is not None:
             forced = f"'smiles:{stripped}'" if len(stripped) <= SHOWN_CHARACTERS else "'smiles:' followed by it"
-            hint += f"; if it is a SMILES, write it as {forced}"
+            advice = f"if it is a SMILES, write it as {forced}"
         elif _BRAND_LIKE.match(stripped):
-            hint += "; if it is a brand name, write its active ingredient (the data may list no brands)"
+            advice = "if it is a brand name, write its active ingredient (the data may list no brands)"
+        if advice:  # after a question, a sentence of its own ("...? If it is ..."), not "?; if"
+            hint += f" {advice[0].upper()}{advice[1:]}" if hint else f"; {advice}"
         return UnknownDrugError(f"unknown drug {_shown(query)}{hint}", query, tuple(suggestions))
 
     def suggest(self, text: str, limit: int = MAX_SUGGESTIONS) -> list[str]:

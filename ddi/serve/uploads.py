@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ddi.serve.answer import MODEL_LOCK
@@ -60,6 +61,15 @@ class ScoredTable:
 
     def to_csv(self) -> bytes:
         return self.table.to_csv(index=False, header=written_header(self.table.columns, self.names)).encode("utf-8")
+
+    def failures(self, limit: int = 100) -> pd.DataFrame:
+        """The first ``limit`` rows that could not be scored: ``row`` (1 = the first data row) and ``error``.
+
+        ``error`` is the last of a wide table's columns, off screen; this puts the reasons next to the warning.
+        """
+        errors = self.table.iloc[:, -1].fillna("").astype(str).to_numpy()
+        rows = np.flatnonzero(errors != "")[:limit]
+        return pd.DataFrame({"row": rows + 1, "error": errors[rows]})
 
 
 def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, pairs: bool = True) -> pd.DataFrame:

@@ -68,6 +68,9 @@ def test_structure_outside_the_graph_is_scored_and_less_certain(predictor, resol
     assert "not in the model's knowledge graph" in answer.less_certain_reason
     assert answer.known == [] and answer.rules == [] and answer.paths == []
     assert answer.atoms[1] is not None and answer.atoms[1].smiles == predictor.structures[answer.drug2_id]
+    # Its look-alikes are found by structure: the model's proteins and classes say nothing about it.
+    assert answer.look_alike_basis.startswith("structure, proteins, ")
+    assert answer.look_alike_basis.endswith(f"; {answer.drug2_name}, known only by its structure, by structure alone")
 
 
 def test_a_low_interaction_score_comes_first_unless_drugbank_lists_the_pair(predictor, resolver):

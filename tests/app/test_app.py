@@ -126,7 +126,8 @@ def test_an_unlikely_interaction_is_said_before_the_type(served_model, monkeypat
     assert texts(at.subheader) == ["An interaction is unlikely"]
     verdict = next(t for t in texts(at.markdown) if "If they do interact" in t)
     assert verdict.startswith("The model finds an interaction unlikely (interaction score ")
-    assert "most probably: **" in verdict and "Warfarin" in verdict
+    assert verdict.count("If they do interact") == 1, "said once, not twice"
+    assert "the most probable type is the one below.\n\n**" in verdict and "Warfarin" in verdict
 
 
 def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_model):
@@ -134,6 +135,12 @@ def test_regimen_page_ranks_every_pair_and_names_a_drug_it_cannot_use(served_mod
     at.switch_page("pages/1_Regimen.py").run()
     assert_no_exception(at)
     assert texts(at.info) == ["Choose at least two drugs, or upload a medication list."]
+    # "aspirin" + Enter adds Aspirin: no fuzzy matching, no "Select N matches" that would add dozens of drugs.
+    picker = at.multiselect(key="regimen").proto
+    assert picker.select_all == 0
+    assert picker.DESCRIPTOR.fields_by_name["filter_mode"].enum_type.values_by_number[picker.filter_mode].name == (
+        "FILTER_MODE_CONTAINS"
+    )
     at.multiselect(key="regimen").select("Clarithromycin (DB01211)").select("Simvastatin (DB00641)")
     at.multiselect(key="regimen").select("Warfarin (DB00682)").select("xyzzy")
     at.run()
@@ -194,7 +201,11 @@ def test_batch_page_scores_an_upload_and_offers_the_download(served_model):
     at.run()
     assert_no_exception(at)
     assert texts(at.warning) == ["1 of 3 rows could not be scored; their `error` column says why."]
-    table = at.dataframe[0].value
+    # The reasons next to the warning: `error` is the last column of a wide table, off screen.
+    failures = at.dataframe[0].value
+    assert failures["row"].tolist() == [3]
+    assert failures["error"].iloc[0].startswith("drug1: unknown drug 'simvastatinn'")
+    table = at.dataframe[1].value
     assert list(table["drug1"]) == ["clarithromycin", "warfarin", "simvastatinn"]
     assert table["sentence"].iloc[0].endswith("Clarithromycin.") or "Clarithromycin" in table["sentence"].iloc[0]
     assert table["error"].iloc[2].startswith("drug1: unknown drug 'simvastatinn'")
