@@ -149,6 +149,8 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     st.markdown("**Pharmacology rules that fire**")
     if answer.rules:
         st.markdown("\n".join(f"- {r.text}" for r in answer.rules))
+        if answer.rules_note:
+            st.caption(answer.rules_note)
     else:
         st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
 

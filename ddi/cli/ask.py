@@ -79,6 +79,8 @@ def answer_text(answer: PairAnswer) -> str:
         lines.append(f"  ({answer.paths_note})")
     lines += ["", "pharmacology rules that fire:"]
     lines += [f"  - {r.text}" for r in answer.rules] or ["  none"]
+    if answer.rules_note:
+        lines.append(f"  ({answer.rules_note})")
     if answer.look_alikes:
         lines += ["", f"known interactions of look-alike drugs (similar {answer.look_alike_basis}):"]
         lines += [f"  {e.weight:4.0%}  {e.text}" for e in answer.look_alikes]

@@ -191,6 +191,19 @@ class RuleCounts:
         return [(head[heads] @ tail_t).tocsr() for head, tail_t in self._operands]
 
 
+def both_ways_actions(kg: KnowledgeGraph, matches: list[RuleMatch]) -> list[tuple[int, int]]:
+    """(drug, protein) node pairs behind ``matches`` where DrugBank lists the drug as both inhibitor and inducer of
+    the protein (clarithromycin and CYP3A4): rules of both directions then fire, which reads as a contradiction
+    unless it is said why. In node order, each pair once."""
+    found: set[tuple[int, int]] = set()
+    for drug in {node for m in matches for node in (m.head, m.tail)}:
+        links = _protein_links(kg, drug)
+        for kind in ("enzyme", "transporter"):
+            both = links.get(f"{kind}:inhibitor", set()) & links.get(f"{kind}:inducer", set())
+            found |= {(drug, p) for m in matches for p in m.proteins if p in both}
+    return sorted(found)
+
+
 def _protein_links(kg: KnowledgeGraph, drug: int) -> dict[str, set[int]]:
     """Relation name -> protein node ids linked from ``drug`` by a forward edge."""
     targets, relations = kg.adjacency.out_edges(drug)

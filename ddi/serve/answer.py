@@ -89,6 +89,7 @@ class PairAnswer:
     known: the interactions DrugBank lists for the unordered pair (empty: not listed).
     less_certain, less_certain_reason: set when a drug is outside the model's training graph.
     rules: the pharmacology rules that fire for the pair (both drugs must be graph drugs).
+    rules_note: set when rules of opposite directions fire because a drug is listed as both inhibitor and inducer.
     atoms: atom importances of drug1 and drug2 (None for a drug without a structure).
     seconds: time taken.
     look_alike_basis: what the model's look-alikes are similar in ("structure, proteins and ATC class").
@@ -108,6 +109,7 @@ class PairAnswer:
     less_certain: bool = False
     less_certain_reason: str = ""
     rules: list[FiredRule] = field(default_factory=list)
+    rules_note: str = ""
     atoms: tuple[AtomImportance | None, AtomImportance | None] = (None, None)
     seconds: float = 0.0
     look_alike_basis: str = ""
@@ -204,6 +206,7 @@ def answer_record(answer: PairAnswer, atoms: int = 5) -> dict[str, Any]:
         "paths": evidence(answer.paths),
         "paths_note": answer.paths_note,
         "rules": [{"rule": r.name, "text": r.text, "specific": r.specific} for r in answer.rules],
+        "rules_note": answer.rules_note or None,
         "look_alikes": evidence(answer.look_alikes),
         "look_alike_basis": answer.look_alike_basis,
         "look_alike_note": answer.look_alike_note or None,
@@ -279,6 +282,7 @@ def answer_pair(
         less_certain=bool(reason),
         less_certain_reason=reason,
         rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
+        rules_note=rules_note(predictor, id1, id2) if explain and all(in_graph) else "",
         atoms=atoms,
         look_alike_basis=_look_alike_basis(predictor, names, in_graph),
         paths_note=paths_note(predictor.model.config, bool(prediction.paths)),
@@ -382,6 +386,27 @@ def pair_rules(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[Fired
     kg = predictor.ctx.kg
     head, tail = predictor.node_of[drug1_id], predictor.node_of[drug2_id]
     return [FiredRule(m.rule.name, m.describe(kg), m.rule.specific) for m in fired_rules(kg, head, tail)]
+
+
+def rules_note(predictor: Predictor, drug1_id: str, drug2_id: str) -> str:
+    """Why rules of opposite directions fire, when they do because DrugBank lists a drug as both inhibitor and
+    inducer of one protein; else ""."""
+    from ddi.kg.rules import both_ways_actions, fired_rules
+
+    kg = predictor.ctx.kg
+    head = predictor.node_of[drug1_id]
+    both = both_ways_actions(kg, fired_rules(kg, head, predictor.node_of[drug2_id]))
+    if not both:
+        return ""
+    proteins: dict[int, list[str]] = {}
+    for drug, protein in sorted(both, key=lambda dp: (dp[0] != head, dp)):  # the pair's first drug first
+        proteins.setdefault(drug, []).append(kg.node_names[protein])
+    listed = " and ".join(f"of {kg.node_names[d]} on {', '.join(names)}" for d, names in proteins.items())
+    return (
+        f"DrugBank lists both an inhibiting and an inducing action {listed}, so rules of both directions fire. "
+        "Which action dominates depends on dose and time; DrugBank's listed interaction, where there is one, says "
+        "which effect it reports."
+    )
 
 
 # ----------------------------------------------------------------------------------------- known pairs

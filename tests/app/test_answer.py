@@ -53,6 +53,14 @@ def test_answer_has_prediction_top_types_and_explanation(predictor, resolver):
     assert 0 <= answer.exists <= 1
     assert answer.paths and all(p.weight > 0 for p in answer.paths)
     assert any(r.name == "cyp_inhibition" and "CYP3A4" in r.text for r in answer.rules)
+    # DrugBank lists clarithromycin as both inhibitor and inducer of CYP3A4: the induction rule fires beside the
+    # inhibition rule, and the answer says why instead of leaving an apparent contradiction.
+    assert any(r.name == "cyp_induction" and "Clarithromycin induces CYP3A4" in r.text for r in answer.rules)
+    assert answer.rules_note.startswith(
+        "DrugBank lists both an inhibiting and an inducing action of Clarithromycin on CYP3A4"
+    )
+    assert answer_record(answer)["rules_note"] == answer.rules_note
+    assert answer_pair(predictor, resolver, "Warfarin", "Acetylsalicylic acid").rules_note == ""
     # What the look-alikes behind the votes are alike in, as the model compares drugs.
     assert answer.look_alike_basis == "structure, proteins, ATC class and DrugBank categories"
     for atoms in answer.atoms:
