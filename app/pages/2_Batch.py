@@ -47,7 +47,7 @@ def main() -> None:
         st.dataframe(scored.failures(), hide_index=True, column_config={"row": row})
     else:
         st.success(f"All {scored.rows:,} rows scored.")
-    st.dataframe(scored.table.head(200), hide_index=True)
+    st.dataframe(scored.preview(200), hide_index=True)
     stem = upload.name.rsplit(".", 1)[0]
     st.download_button(
         "Download the scored table (CSV)", scored.to_csv(), file_name=f"{stem}_scored.csv", mime="text/csv"

@@ -62,6 +62,12 @@ class ScoredTable:
     def to_csv(self) -> bytes:
         return self.table.to_csv(index=False, header=written_header(self.table.columns, self.names)).encode("utf-8")
 
+    def preview(self, rows: int = 200) -> pd.DataFrame:
+        """The first ``rows`` rows as the page shows them: a missing value is an empty cell, as in the downloaded
+        CSV, not the word "None" (a failed row has no predicted type)."""
+        head = self.table.head(rows).astype(object)
+        return head.where(head.notna(), "")
+
     def failures(self, limit: int = 100) -> pd.DataFrame:
         """The first ``limit`` rows that could not be scored: ``row`` (1 = the first data row) and ``error``.
 

@@ -54,3 +54,12 @@ def test_the_scored_download_repeats_the_upload_header_as_written(predictor, res
     header = scored.to_csv().decode().splitlines()[0].split(",")
     assert header[:6] == ["drug", "drug", "note", "", "note", "drug1_id"]
     assert scored.table["drug2_id"].tolist() == ["DB00682"]
+
+
+def test_the_preview_shows_a_failed_row_with_empty_cells_not_none(predictor, resolver):
+    table = read_upload("pairs.csv", b"drug1,drug2\nsimvastatin,warfarin\nnot a drug,warfarin\n")
+    scored = score_upload(table, predictor, resolver)
+    assert scored.table["predicted_type"].isna().tolist() == [False, True]  # as scored: missing
+    preview = scored.preview()
+    assert preview["predicted_type"].tolist()[1] == "" and preview["predicted_type"].tolist()[0] != ""
+    assert "None" not in preview.astype(str).to_numpy()
