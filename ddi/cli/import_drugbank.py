@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,12 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ddi.data.benchmark import write_benchmark_layout
-    from ddi.data.drugbank_xml import INTERACTION_TYPES_FILE, import_drugbank_xml
+    from ddi.data.drugbank_xml import INTERACTION_TYPES_FILE, check_layout_out, import_drugbank_xml
     from ddi.data.location import resolve_data_dir
     from ddi.data.tables import OTHER_TYPE
 
     # Checked first: an import of a full export takes minutes, a typo in --out should not.
-    _check_writable(args.out)
+    check_layout_out(args.out)
     types_path = args.types or resolve_data_dir(args.data_dir) / INTERACTION_TYPES_FILE
     # The tables come back validated (Tables.validated()); dropping rows below cannot invalidate them.
     tables, stats = import_drugbank_xml(args.xml, types_path, progress=not args.quiet)
@@ -73,15 +72,11 @@ def run(args: argparse.Namespace) -> int:
     if other.any() and not args.keep_other:
         print(f"left out {int(other.sum()):,} interaction(s) of no benchmark type; --keep-other keeps them")
     if tables.interactions.empty:
-        log.warning("no interaction has both drugs in the export: ddi.tsv is empty")
+        if stats.listings_read == 0:
+            why = "the export lists no interactions"
+        elif other.any() and not args.keep_other:
+            why = "no interaction of two exported drugs matches a benchmark template"
+        else:
+            why = "no interaction has both drugs in the export"
+        log.warning("%s: ddi.tsv is empty", why)
     return 0
-
-
-def _check_writable(out: Path) -> None:
-    """Create ``out`` if needed and make sure a file can be written in it, or raise ``UserInputError``."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
-            pass
-    except OSError as exc:
-        raise UserInputError(f"--out {out}: not a writable directory ({exc.strerror or exc})") from exc

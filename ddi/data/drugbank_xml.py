@@ -10,6 +10,7 @@ was left out. ``ddi import-drugbank`` writes the result in the benchmark TSV lay
 from __future__ import annotations
 
 import logging
+import os
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ddi.data.benchmark import DataFormatError, read_tsv
+from ddi.data.benchmark import LAYOUT_FILES, DataFormatError, read_tsv
 from ddi.data.drugbank_record import DrugRecord, InteractionEntry, ProteinRelation
 from ddi.data.drugbank_stream import DrugBankXmlReader, XmlImportError
 from ddi.data.location import resolve_data_dir
 from ddi.data.tables import OTHER_TYPE, SCHEMAS, DropReport, Tables, validate_interaction_types
 from ddi.data.templates import TemplateMatcher
+from ddi.errors import UserInputError
 
-__all__ = ["DrugBankXmlReader", "ImportStats", "XmlImportError", "import_drugbank_xml"]
+__all__ = ["DrugBankXmlReader", "ImportStats", "XmlImportError", "check_layout_out", "import_drugbank_xml"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ class ImportStats:
     drugbank_version: str = ""
     drugs_read: int = 0
     drugs_without_id: int = 0
+    #: Records repeating the DrugBank id of an earlier one: skipped whole (their listings and targets too).
+    drugs_duplicate: int = 0
+    duplicate_examples: list[str] = field(default_factory=list)
     drugs_without_structure: int = 0
     listings_read: int = 0
     listings_matched: int = 0
@@ -84,6 +89,11 @@ class ImportStats:
         drugs = f"drugs: {self.drugs_read:,} read, {self.drugs_without_structure:,} without SMILES or InChI"
         if self.drugs_without_id:
             drugs += f", {self.drugs_without_id:,} without a DrugBank id (skipped)"
+        if self.drugs_duplicate:
+            drugs += (
+                f", {self.drugs_duplicate:,} repeating the id of an earlier record (skipped, e.g. "
+                f"{', '.join(self.duplicate_examples)})"
+            )
         lines = [
             f"source: {version}{self.source}",
             drugs,
@@ -128,6 +138,7 @@ class _TableBuilder:
         #: DrugBank id -> code, for record drugs and partners alike, in order of first appearance.
         self._codes: dict[str, int] = {}
         self._exported_codes: list[int] = []
+        self._exported: set[int] = set()
         self._partner_names: dict[str, str] = {}
         #: product name (casefolded) -> (its first spelling, index in ``drug_rows`` of each drug listing it)
         self._products: dict[str, tuple[str, set[int]]] = {}
@@ -145,6 +156,14 @@ class _TableBuilder:
             stats.drugs_without_id += 1
             return
         drug_code = self._code(record.drugbank_id)
+        if drug_code in self._exported:
+            # The first record of an id is the drug; a repeat's listings would be typed with its own name and
+            # merged into the first's, so it is left out whole.
+            stats.drugs_duplicate += 1
+            if len(stats.duplicate_examples) < _MAX_EXAMPLES:
+                stats.duplicate_examples.append(record.drugbank_id)
+            return
+        self._exported.add(drug_code)
         self._exported_codes.append(drug_code)
         stats.drugs_without_structure += not (record.smiles or record.inchi)
         self.drug_rows.append(
@@ -258,6 +277,27 @@ class _TableBuilder:
         return rows
 
 
+def check_layout_out(out: Path, option: str = "--out") -> None:
+    """Make sure the benchmark layout can be written into ``out`` later, or raise ``UserInputError`` now.
+
+    ``out`` must be new, empty, or hold only the layout files (an earlier import). Anything else, above all a
+    ``splits/`` directory (the benchmark's data directory), would be read with the imported tables as if it
+    were theirs (a stale split), or be a directory the user did not mean to overwrite. Nothing is created.
+    """
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in LAYOUT_FILES.values())
+        if foreign:
+            raise UserInputError(
+                f"{option} {out}: the directory holds other files than an import writes ({', '.join(foreign[:3])}"
+                f"{', ...' if len(foreign) > 3 else ''}); choose a new or empty directory"
+            )
+    existing = next((p for p in (out, *out.absolute().parents) if p.exists()), Path("/"))
+    if not existing.is_dir():
+        raise UserInputError(f"{option} {out}: not a writable directory ({existing} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserInputError(f"{option} {out}: not a writable directory ({existing}: permission denied)")
+
+
 def _load_templates(types_path: str | Path | None) -> tuple[pd.DataFrame, TemplateMatcher]:
     """The validated interaction types and their compiled templates."""
     path = Path(types_path) if types_path is not None else resolve_data_dir() / INTERACTION_TYPES_FILE
@@ -314,6 +354,13 @@ def import_drugbank_xml(
     stats.drugbank_version = reader.version
     if not builder.drug_rows:
         raise XmlImportError(f"{xml_path}: no <drug> records with a DrugBank id; is this a DrugBank XML export?")
+    if stats.drugs_duplicate:
+        log.warning(
+            "%s: skipped %s record(s) repeating the DrugBank id of an earlier one (e.g. %s)",
+            xml_path,
+            f"{stats.drugs_duplicate:,}",
+            ", ".join(stats.duplicate_examples),
+        )
     builder.add_product_synonyms()
 
     tables = Tables(

@@ -71,6 +71,23 @@ class CheckpointError(UserInputError):
     """A model directory is missing, incomplete or does not match the data."""
 
 
+def check_model_out(out_dir: str | Path, option: str = "--out") -> None:
+    """Refuse a model output that saving would destroy: a checkpoint replaces its directory whole, so ``out_dir``
+    must be new, empty or a ddi model already (it has a ``config.json``), and not a file or under one. Called
+    before training, so a wrong ``--out`` costs nothing, and again before writing."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise CheckpointError(f"{option} {out}: is a file, not a model directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / CONFIG_FILE).is_file():
+        raise CheckpointError(
+            f"{option} {out}: a directory that is not a ddi model (no {CONFIG_FILE}); it would be replaced whole, "
+            "so choose a new or empty directory"
+        )
+    existing = next((p for p in out.absolute().parents if p.exists()), Path("/"))
+    if not existing.is_dir():
+        raise CheckpointError(f"{option} {out}: not a writable directory ({existing} is a file)")
+
+
 def save_checkpoint(
     out_dir: str | Path,
     state_dict: dict[str, torch.Tensor],
@@ -83,6 +100,7 @@ def save_checkpoint(
     out = Path(out_dir)
     if out.exists() and not overwrite:
         raise CheckpointError(f"{out} exists; pass --overwrite to replace it")
+    check_model_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

@@ -14,7 +14,7 @@ import torch
 from ddi import __version__
 from ddi.data.tables import Tables
 from ddi.evaluate import DETAIL_KEYS, exists_metrics, per_type_f1, top_confusions, type_metrics
-from ddi.models.checkpoint import save_checkpoint
+from ddi.models.checkpoint import check_model_out, save_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
@@ -118,6 +118,7 @@ def train_and_save(
     run: RunConfig, out_dir: str | Path, tables: Tables | None = None, progress: bool = True
 ) -> dict[str, Any]:
     """Train a model as ``run`` says, evaluate it on the test split and save it to ``out_dir``."""
+    check_model_out(out_dir)  # before the training: saving replaces the directory whole
     ctx = TrainingContext.build(run, tables, progress=progress)
     result = train(ctx, run, progress=progress)
     prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ddi.data.benchmark import write_benchmark_layout
-from ddi.data.drugbank_xml import import_drugbank_xml
+from ddi.data.drugbank_xml import check_layout_out, import_drugbank_xml
 from ddi.data.tables import OTHER_TYPE
 from ddi.errors import UserInputError
-from ddi.models.checkpoint import swap_in
+from ddi.models.checkpoint import check_model_out, swap_in
 from ddi.models.config import RunConfig
 from ddi.train.pipeline import test_report, train_and_save
 
@@ -40,6 +40,8 @@ def retrain(
     out = Path(out_dir)
     data_dir = Path(data_out) if data_out else Path("data") / out.name
     run = (run or RunConfig()).check()  # a bad override (--epochs 0) fails now, not after a long import
+    default = Path(default_dir) if default_dir else DEFAULT_MODEL_DIR
+    _check_outputs(out, data_dir, default)  # likewise a bad --out or --data-out
     tables, stats = import_drugbank_xml(xml_path, progress=progress)
     log.info("%s", stats)
     interactions = tables.interactions[tables.interactions["type"] != OTHER_TYPE]
@@ -61,7 +63,6 @@ def retrain(
     metrics = train_and_save(run, out, progress=progress)
     report: dict[str, Any] = {"model": str(out), "data_dir": run.data_dir, "new": metrics.get("test", {})}
 
-    default = Path(default_dir) if default_dir else DEFAULT_MODEL_DIR
     try:
         current = Predictor.load(default, data_dir=run.data_dir, split="s0")
         report["default"] = test_report(current.model, current.ctx)
@@ -72,6 +73,18 @@ def retrain(
         replace_directory(out, default)
         report["made_default"] = str(default)
     return report
+
+
+def _check_outputs(out: Path, data_dir: Path, default: Path) -> None:
+    """Refuse, before the import, outputs that would fail after training or destroy something: ``out`` is
+    replaced whole, so it must be new, empty or a model; the data must not live inside the model directory."""
+    check_model_out(out)
+    if out.resolve() == default.resolve():
+        raise UserInputError(f"--out {out}: is the default model; write the new one elsewhere and add --make-default")
+    resolved_data = data_dir.resolve()
+    if resolved_data == out.resolve() or out.resolve() in resolved_data.parents:
+        raise UserInputError(f"--data-out {data_dir}: inside the model directory --out {out}, which is replaced whole")
+    check_layout_out(data_dir, "--data-out")
 
 
 def replace_directory(source: Path, target: Path) -> None:

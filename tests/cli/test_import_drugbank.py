@@ -146,3 +146,43 @@ def test_out_is_checked_before_the_import(tmp_path: Path, capsys: pytest.Capture
     blocker.write_text("")
     assert main(["import-drugbank", str(FIXTURES / "missing.xml"), "--out", str(blocker)]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_out_holding_other_files_is_refused_but_an_earlier_import_is_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A stale ``splits/`` left in --out would be read as the imported data's own split."""
+    out = tmp_path / "data"
+    (out / "splits" / "sumgnn").mkdir(parents=True)
+    (out / "splits" / "sumgnn" / "train.tsv").write_text("drug1_id\tdrug2_id\ttype\nDB1\tDB2\t3\n")
+    assert main(["import-drugbank", str(DRUGBANK_5), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "holds other files than an import writes (splits)" in err
+    assert not (out / "ddi.tsv").exists()
+
+    again = tmp_path / "again"
+    assert main(["-q", "import-drugbank", str(DRUGBANK_5), "--out", str(again)]) == 0
+    assert main(["-q", "import-drugbank", str(DRUGBANK_5), "--out", str(again)]) == 0
+
+
+def test_an_empty_ddi_tsv_is_explained_by_what_emptied_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Before: "no interaction has both drugs in the export", though both drugs were exported."""
+    xml = tmp_path / "nothing_matches.xml"
+    listing = (
+        "<drug-interaction><drugbank-id>{}</drugbank-id><name>{}</name><description>{}</description></drug-interaction>"
+    )
+    drug = (
+        '<drug type="small molecule"><drugbank-id primary="true">{}</drugbank-id><name>{}</name>'
+        "<drug-interactions>{}</drug-interactions></drug>"
+    )
+    xml.write_text(
+        '<drugbank xmlns="http://www.drugbank.ca">'
+        + drug.format("DB00001", "Alpha", listing.format("DB00002", "Beta", "Alpha and Beta go together."))
+        + drug.format("DB00002", "Beta", listing.format("DB00001", "Alpha", "Beta and Alpha go together."))
+        + "</drugbank>"
+    )
+    assert main(["-q", "import-drugbank", str(xml), "--out", str(tmp_path / "out")]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "WARNING" in line]
+    assert warnings == [
+        "ddi WARNING: no interaction of two exported drugs matches a benchmark template: ddi.tsv is empty"
+    ]

@@ -101,3 +101,30 @@ def test_retrain_of_a_broken_export_is_a_clear_error(tmp_path, capsys):
     assert code == 2
     assert "ddi: error:" in err and "Traceback" not in err
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "data_out", "message"),
+    [
+        ("a_file", "data", "--out a_file: is a file"),
+        ("project", "data", "a directory that is not a ddi model"),
+        ("a_file/m", "data", "--out a_file/m: not a writable directory"),
+        ("m", "m/data", "inside the model directory"),
+        ("m", "project", "--data-out project: the directory holds other files"),
+        ("m", "a_file", "--data-out a_file: not a writable directory"),
+    ],
+    ids=["out-file", "out-not-a-model", "out-under-file", "data-in-model", "data-not-empty", "data-file"],
+)
+def test_retrain_refuses_bad_outputs_before_the_import(tmp_path, monkeypatch, capsys, out, data_out, message):
+    """Before: the import and training ran first, then the model replaced --out whole (a user's directory was
+    deleted) or the data vanished with the model directory it was written into."""
+    monkeypatch.chdir(tmp_path)
+    Path("a_file").write_text("")
+    Path("project").mkdir()
+    Path("project/notes.txt").write_text("keep me")
+    code = main(["retrain", "missing.xml", "--out", out, "--data-out", data_out, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert message in err
+    assert Path("project/notes.txt").read_text() == "keep me"
+    assert not Path("m").exists()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
-from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint, state_mismatch
+from ddi.models.checkpoint import CheckpointError, check_model_out, load_weights, read_checkpoint, state_mismatch
 
 SHIPPED = Path(__file__).resolve().parents[2] / "models" / "default"
 
@@ -78,3 +79,29 @@ def test_weights_that_do_not_fit_the_model_are_one_line_naming_the_directory() -
     )
     load_weights(model, {"weight": torch.ones(2, 4), "bias": torch.ones(2)}, Path("models/fine"))
     assert torch.equal(model.weight, torch.ones(2, 4))
+
+
+def test_a_model_output_that_saving_would_destroy_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from ddi.models.config import RunConfig
+    from ddi.train.pipeline import train_and_save
+
+    papers = tmp_path / "papers"
+    papers.mkdir()
+    (papers / "thesis.txt").write_text("years of work")
+    note = tmp_path / "note.txt"
+    note.write_text("keep")
+    cases = [
+        (papers, "a directory that is not a ddi model (no config.json)"),
+        (note, "is a file, not a model directory"),
+        (note / "model", "not a writable directory"),
+    ]
+    for out, message in cases:
+        # The check runs before the data loads: an unreadable data directory would fail later, not first.
+        run = RunConfig.from_dict({"data_dir": str(tmp_path / "no data")})
+        with pytest.raises(CheckpointError, match=re.escape(message)):
+            train_and_save(run, out, progress=False)
+    assert (papers / "thesis.txt").read_text() == "years of work" and note.read_text() == "keep"
+    check_model_out(tmp_path / "new")  # new, empty or a model: fine
+    (tmp_path / "empty").mkdir()
+    check_model_out(tmp_path / "empty")
+    check_model_out(SHIPPED)
