@@ -31,30 +31,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ddi.errors import UserInputError
     from ddi.models.card import type_decision_text
-    from ddi.models.checkpoint import save_checkpoint
     from ddi.predict.predictor import Predictor
-    from ddi.train.pipeline import test_report, vocab_of
-    from ddi.train.prior import fit_prior_adjustment
+    from ddi.train.pipeline import readjust_decision
 
     if args.tau is not None and not 0 <= args.tau <= 1:
         raise UserInputError(f"--tau must be between 0 and 1, got {args.tau}")
     if args.vote_weight is not None and (args.tau is None or not 0 <= args.vote_weight <= 1):
         raise UserInputError("--vote-weight needs --tau (both are fitted together otherwise) and must be in [0, 1]")
     predictor = Predictor.load(args.model, data_dir=args.data_dir)
-    model, ctx = predictor.model, predictor.ctx
+    if args.vote_weight is not None and not predictor.model.num_votes:
+        raise UserInputError(f"{predictor.model_dir} has no look-alike votes: --vote-weight has nothing to weigh")
     before = predictor.metrics.get("test", {})
-    prior = fit_prior_adjustment(model, ctx, args.tau, vote_blend=args.vote_weight)
-    metrics = dict(predictor.metrics)
-    metrics["prior_adjustment"] = prior
-    if len(ctx.split.test):
-        metrics["test"] = test_report(model, ctx)
-        metrics["test_without_prior_adjustment"] = before
-    state = model.state_dict()
-    if args.float16:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    save_checkpoint(predictor.model_dir, state, predictor.run, vocab_of(ctx), metrics)
+    metrics = readjust_decision(predictor, args.tau, args.vote_weight, float16=args.float16)
     after = metrics.get("test", {})
-    print(type_decision_text(prior))
+    print(type_decision_text(metrics["prior_adjustment"]))
     for key in ("macro_f1", "accuracy", "kappa"):
         if key in after:
             print(f"  test {key:<9} {before.get(key, float('nan')):.4f} -> {after[key]:.4f}")

@@ -118,12 +118,11 @@ def run_pipeline(args: argparse.Namespace) -> int:
 
 def run_one(args: argparse.Namespace) -> int:
     from ddi.errors import UserInputError
-    from ddi.search.pipeline import fit_surrogate, select_rows, surrogate_objective
+    from ddi.search.pipeline import fit_surrogate, rows_digest, select_rows, surrogate_objective
     from ddi.search.proxy import ProxyConfig, ProxyEvaluator
     from ddi.search.rl_agent import AgentConfig, QAgent, train_agent
     from ddi.search.runner import run_search
     from ddi.search.space import SearchSpace
-    from ddi.search.table import ArchitectureTable
 
     out = Path(args.out)
     table_path = Path(args.table) if args.table else out / "table.jsonl"
@@ -133,6 +132,7 @@ def run_one(args: argparse.Namespace) -> int:
     evaluator = ProxyEvaluator(space, proxy_config, table=str(table_path), progress=False)
 
     surrogate = None
+    surrogate_id = ""
     needs_surrogate = args.objective == "surrogate" or (args.method == "rl" and args.agent is None)
     if needs_surrogate:
         if not table_path.is_file():
@@ -140,30 +140,43 @@ def run_one(args: argparse.Namespace) -> int:
                 f"no architecture table at {table_path}: the surrogate learns from one "
                 "(run `ddi search --pipeline`, or pass --table)"
             )
-        rows, _ = select_rows(ArchitectureTable(table_path), evaluator.config_hash)
+        rows, _ = select_rows(evaluator.table, evaluator.config_hash)
+        surrogate_id = rows_digest(rows, args.quick)
         fitted, holdout = fit_surrogate(space, rows, quick=args.quick)
         print(f"surrogate on {len(rows)} architectures, holdout Spearman {holdout['spearman']:.3f}")
         surrogate = surrogate_objective(space, fitted, fill=False)
     objective: Objective = evaluator
+    objective_id = f"proxy:{evaluator.config_hash}"
     if args.objective == "surrogate":
         assert surrogate is not None  # needs_surrogate
         objective = surrogate
+        objective_id = surrogate_id
 
     agent = None
     if args.method == "rl":
         if args.agent:
             agent = QAgent.load(args.agent, space)
+            objective_id += f"+agent:{file_digest(Path(args.agent) / 'agent.pt')}"
         else:
             config = AgentConfig.quick() if args.quick else AgentConfig()
             assert surrogate is not None  # needs_surrogate
             surrogate.fill()  # the agent's training queries the surrogate tens of thousands of times
             agent = train_agent(space, lambda _: surrogate, config, seed=args.seed, progress=not args.no_progress)
             agent.save(out / "agent")
+            objective_id += f"+agent trained on {surrogate_id}, seed {args.seed}, {'quick' if args.quick else 'full'}"
             print(f"agent trained in {agent.history['train_seconds']} s, saved to {out / 'agent'}")
 
     state = out / f"search-{args.method}-{args.objective}-seed{args.seed}-budget{budget}.json"
     result = run_search(
-        args.method, space, objective, budget, args.seed, state_path=state, agent=agent, progress=not args.no_progress
+        args.method,
+        space,
+        objective,
+        budget,
+        args.seed,
+        state_path=state,
+        agent=agent,
+        progress=not args.no_progress,
+        objective_id=objective_id,
     )
     summary = {
         "method": args.method,
@@ -177,3 +190,13 @@ def run_one(args: argparse.Namespace) -> int:
     }
     print(json.dumps(summary, default=lambda v: list(v) if isinstance(v, tuple) else str(v)))
     return 0
+
+
+def file_digest(path: Path) -> str:
+    """A short digest of a file's bytes (``""`` when it cannot be read)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""

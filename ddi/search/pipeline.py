@@ -98,6 +98,16 @@ def select_rows(table, config_hash: str | None = None) -> tuple[list[dict[str, A
     return table.rows(chosen), chosen
 
 
+def rows_digest(rows: Sequence[dict[str, Any]], quick: bool = False) -> str:
+    """What a surrogate fitted on ``rows`` is (their keys and scores, and ``quick``), as a short hex digest: a
+    search state records it so that a search is never resumed on another table's scores."""
+    import hashlib
+
+    pairs = sorted((str(row["key"]), float(row["score"])) for row in rows)
+    text = json.dumps({"rows": pairs, "quick": bool(quick)})
+    return "surrogate:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def fit_surrogate(space, rows: Sequence[dict[str, Any]], seed: int = 0, quick: bool = False, holdout: float = 0.2):
     """Fit the surrogate on all rows and measure its held-out rank correlation on a seeded split."""
     from ddi.search.surrogate import Surrogate
@@ -150,13 +160,18 @@ def compare_methods(
     agent: QAgent | None = None,
     state_dir: Path | None = None,
     progress: bool = False,
+    objective_id: str | None = None,
 ) -> dict[str, list[SearchResult]]:
-    """Every method with every seed at ``budget`` evaluations of ``objective``."""
+    """Every method with every seed at ``budget`` evaluations of ``objective`` (``objective_id``: what it is, so
+    that saved states of another objective are refused; see ``run_search``)."""
     results: dict[str, list[SearchResult]] = {m: [] for m in methods}
     runs = [(m, s) for m in methods for s in seeds]
     for method, seed in tqdm(runs, desc="searches", unit="run", disable=not progress):
         state = state_dir / f"{method}-seed{seed}.json" if state_dir is not None else None
-        results[method].append(run_search(method, space, objective, budget, seed, state_path=state, agent=agent))
+        result = run_search(
+            method, space, objective, budget, seed, state_path=state, agent=agent, objective_id=objective_id
+        )
+        results[method].append(result)
     return results
 
 
@@ -306,7 +321,15 @@ def run_pipeline(config: PipelineConfig, space=None, tables=None, progress: bool
     seeds = list(range(config.seeds))
     log.info("stage 4/5: %d methods x %d seeds x %d evaluations", len(config.methods), len(seeds), config.budget)
     results = compare_methods(
-        space, objective, config.methods, seeds, config.budget, agent, config.out / "runs", progress
+        space,
+        objective,
+        config.methods,
+        seeds,
+        config.budget,
+        agent,
+        config.out / "runs",
+        progress,
+        objective_id=rows_digest(rows, config.quick),
     )
     report["comparison"] = summarise(results, config.budget)
     stage("comparison", started)

@@ -96,6 +96,7 @@ def run_search(
     state_path: str | Path | None = None,
     agent: Any | None = None,
     progress: bool = False,
+    objective_id: str | None = None,
 ) -> SearchResult:
     """Spend ``budget`` distinct evaluations of ``objective`` with ``method`` (a ``METHODS`` name).
 
@@ -107,7 +108,10 @@ def run_search(
     budget: distinct architectures to evaluate.
     seed: seeds the method's random generator: same seed, same objective -> same search.
     state_path: JSON file saved after every evaluation; if it exists the search resumes from it (it must be
-        of the same method, seed and budget).
+        of the same method, seed, budget and ``objective_id``).
+    objective_id: what ``objective`` is (e.g. a digest of the surrogate's table, or the proxy's configuration
+        hash), saved in the state: a state scored by another objective is refused rather than replayed, since
+        its saved scores would be passed off as this objective's.
     """
     if method not in METHODS:
         raise UserInputError(f"unknown search method {method!r}; choose from {', '.join(METHODS)}")
@@ -115,6 +119,8 @@ def run_search(
         raise UserInputError("--budget must be >= 1")
     header = {"format": STATE_FORMAT, "method": method, "seed": int(seed), "budget": int(budget)}
     header["choices"] = [c.name for c in space.choices]
+    if objective_id is not None:
+        header["objective_id"] = objective_id
     replay: list[Evaluation] = []
     path = Path(state_path) if state_path is not None else None
     if path is not None:
@@ -122,6 +128,10 @@ def run_search(
     if path is not None and path.is_file():
         state = load_state(path)
         different = [k for k in ("method", "seed", "budget", "choices") if state.get(k) != header[k]]
+        if objective_id is not None and state.get("objective_id", objective_id) != objective_id:
+            different.append("objective: another table, agent or proxy configuration")
+        elif objective_id is not None and "objective_id" not in state:
+            log.warning("%s does not say which objective scored it (an older state file): resuming it as is", path)
         if different:
             raise UserInputError(
                 f"{path} is the state of another search (different {', '.join(different)}); "

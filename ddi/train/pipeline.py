@@ -6,7 +6,7 @@ import copy
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 from ddi.train.prior import fit_prior_adjustment
 from ddi.train.trainer import TrainResult, encode, predict_type_probs, train
+
+if TYPE_CHECKING:  # the predictor imports this module
+    from ddi.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +180,53 @@ def train_and_test(
         "train_seconds": time.time() - start,  # training and both test passes, as before this helper
         "epochs": run.train.epochs,
     }
+
+
+def uncorrected_test_report(model: DDIModel, ctx: TrainingContext) -> dict[str, Any]:
+    """Test figures of the raw type decision (no prior correction, no look-alike vote), without per-type detail;
+    the model's own correction and vote weight are restored afterwards."""
+    tau, blend = float(model.prior_adjustment), float(model.vote_blend)
+    model.set_prior_adjustment(model.class_log_prior.clone(), 0.0)
+    model.set_vote_blend(0.0)
+    try:
+        report = test_report(model, ctx)
+    finally:
+        model.set_prior_adjustment(model.class_log_prior.clone(), tau)
+        model.set_vote_blend(blend)
+    return {k: v for k, v in report.items() if k not in DETAIL_KEYS}
+
+
+def round_to_float16(model: torch.nn.Module, buffers: bool = True) -> None:
+    """Round every floating-point parameter (and buffer) of ``model`` to float16 precision, in place (the dtype
+    stays): the model then computes what its float16 copy will compute once loaded."""
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *(model.buffers() if buffers else ())]:
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half().to(tensor.dtype))
+
+
+def readjust_decision(
+    predictor: Predictor, tau: float | None, vote_weight: float | None, float16: bool = False
+) -> dict[str, Any]:
+    """``ddi adjust-prior``: fit (or set) a saved model's prior correction and vote weight, re-evaluate and
+    rewrite its directory atomically; returns the new metrics.
+
+    With ``float16`` the figures are those of the float16 weights that are saved, not of the float32 ones they
+    replace; ``test_without_prior_adjustment`` is the raw decision (earlier ``test`` figures may carry a
+    correction already)."""
+    model, ctx = predictor.model, predictor.ctx
+    if float16:
+        round_to_float16(model, buffers=False)  # tau and the vote weight: rounded once they are set
+    metrics = dict(predictor.metrics)
+    if len(ctx.split.test):
+        metrics["test_without_prior_adjustment"] = uncorrected_test_report(model, ctx)
+    metrics["prior_adjustment"] = fit_prior_adjustment(model, ctx, tau, vote_blend=vote_weight)
+    if float16:
+        round_to_float16(model)
+    if len(ctx.split.test):
+        metrics["test"] = test_report(model, ctx)
+    state = model.state_dict()
+    if float16:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    save_checkpoint(predictor.model_dir, state, predictor.run, vocab_of(ctx), metrics)
+    return metrics

@@ -220,10 +220,14 @@ def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
     # Against itself every difference is zero, and said to be chance.
     itself = ["evaluate", "--model", str(tiny_model_dir), "--against", str(tiny_model_dir), "--resamples", "20"]
     assert main(itself) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert out.count("+0.00 points (95 % interval +0.00 to +0.00") == 3 and "the pairs support it" not in out
+    assert "is the model itself" in captured.err and "20 resample(s)" in captured.err
     assert main(["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "0"]) == 2
-    assert "--resamples must be at least 1" in capsys.readouterr().err
+    assert "--resamples must be between 1 and 100,000" in capsys.readouterr().err
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "10000000"]) == 2
+    assert "--resamples must be between 1 and 100,000 (got 10,000,000)" in capsys.readouterr().err
 
 
 def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:

@@ -175,3 +175,48 @@ def test_the_vote_blend_mixes_in_the_vote_only_where_look_alikes_voted():
     probs = model.class_probs(logits, votes)
     assert torch.allclose(probs[0], torch.tensor([0.55, 0.15, 0.15, 0.15]))
     assert torch.allclose(probs[1], torch.full((4,), 0.25))  # no vote: unchanged
+
+
+def test_adjust_prior_files_the_raw_decision_as_uncorrected_and_refuses_a_vote_weight_without_votes(
+    tiny_model_dir, tmp_path, capsys, monkeypatch
+):
+    """``test_without_prior_adjustment`` is the decision with neither correction nor vote, not whatever the model
+    reported before (which carried the fitted tau and vote weight)."""
+    raw, adjusted = tmp_path / "raw", tmp_path / "adjusted"
+    shutil.copytree(tiny_model_dir, raw)
+    shutil.copytree(tiny_model_dir, adjusted)
+    assert main(["adjust-prior", "--model", str(raw), "--tau", "0", "--vote-weight", "0"]) == 0
+    assert main(["adjust-prior", "--model", str(adjusted), "--tau", "0.3"]) == 0
+    raw_test = json.loads((raw / "metrics.json").read_text())["test"]
+    uncorrected = json.loads((adjusted / "metrics.json").read_text())["test_without_prior_adjustment"]
+    for key in ("macro_f1", "accuracy", "kappa"):
+        assert uncorrected[key] == pytest.approx(raw_test[key])
+    assert "per_type_f1" not in uncorrected
+    # the vote weight the model had survives the uncorrected pass
+    assert float(Predictor.load(adjusted).model.vote_blend) == pytest.approx(
+        json.loads((tiny_model_dir / "metrics.json").read_text())["prior_adjustment"]["vote_blend"]
+    )
+
+    load = Predictor.load
+
+    def load_without_votes(*args, **kwargs):
+        predictor = load(*args, **kwargs)
+        predictor.model.num_votes = 0  # as a model trained without neighbour votes
+        return predictor
+
+    monkeypatch.setattr(Predictor, "load", load_without_votes)
+    capsys.readouterr()
+    assert main(["adjust-prior", "--model", str(adjusted), "--tau", "0.1", "--vote-weight", "0.3"]) == 2
+    assert "has no look-alike votes" in capsys.readouterr().err
+
+
+def test_adjust_prior_float16_reports_the_figures_of_the_weights_it_saves(tiny_model_dir, tmp_path, capsys):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    assert main(["adjust-prior", "--model", str(model), "--tau", "0.1", "--float16"]) == 0
+    saved = json.loads((model / "metrics.json").read_text())["test"]
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(model), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    for key in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc"):
+        assert saved[key] == again[key], key

@@ -54,6 +54,19 @@ def test_one_search_prints_its_best_and_resumes(tmp_path, capsys, table):
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["best_score"] == summary["best_score"]
 
 
+def test_a_state_scored_on_another_table_is_refused_not_replayed(tmp_path, capsys, table):
+    """Same method, seed and budget but another table: the saved scores are another surrogate's, so resuming
+    from them would print the old search's best as this one's."""
+    args = ["search", "--method", "local", "--budget", "6", "--quick", "--no-progress", "--out", str(tmp_path)]
+    assert main([*args, "--table", str(table)]) == 0
+    capsys.readouterr()
+    fewer = tmp_path / "fewer.jsonl"
+    fewer.write_text("".join(table.read_text().splitlines(keepends=True)[:30]))
+    assert main([*args, "--table", str(fewer)]) == 2
+    assert "state of another search (different objective" in capsys.readouterr().err
+    assert main([*args, "--table", str(table)]) == 0  # the same table still resumes
+
+
 def test_rl_search_with_a_saved_agent(tmp_path, capsys, table, space):
     score = synthetic_score(space)
     agent = train_agent(space, lambda _: score, AgentConfig.quick(total_steps=100, warmup=50), seed=0)

@@ -79,3 +79,13 @@ def test_unknown_method_and_bad_budget_are_user_errors(toy_space, toy_objective)
         run_search("annealing", toy_space, toy_objective, 5, seed=0)
     with pytest.raises(UserInputError, match="budget"):
         run_search("random", toy_space, toy_objective, 0, seed=0)
+
+
+def test_a_state_of_another_objective_is_refused(tmp_path, toy_space, toy_objective):
+    state = tmp_path / "state.json"
+    run_search("random", toy_space, toy_objective, 5, seed=0, state_path=state, objective_id="surrogate:a")
+    assert json.loads(state.read_text())["objective_id"] == "surrogate:a"
+    with pytest.raises(UserInputError, match="different objective"):
+        run_search("random", toy_space, toy_objective, 5, seed=0, state_path=state, objective_id="surrogate:b")
+    again = run_search("random", toy_space, toy_objective, 5, seed=0, state_path=state, objective_id="surrogate:a")
+    assert again.evaluations == 5
