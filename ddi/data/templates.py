@@ -11,6 +11,7 @@ then orders the pair by the benchmark convention, where the ``subject`` column s
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
@@ -30,8 +31,9 @@ _SWAP_SLOTS = str.maketrans({_SLOT1: _SLOT2, _SLOT2: _SLOT1})
 
 
 def normalise_name(name: str) -> str:
-    """Case-fold and collapse whitespace, so "Acetylsalicylic  Acid" and "acetylsalicylic acid" agree."""
-    return " ".join(name.split()).casefold()
+    """Case-fold, collapse whitespace and compose accents, so "Acetylsalicylic  Acid" and "acetylsalicylic acid"
+    agree, and so do an "é" written as one character and as "e" plus a combining accent (NFC)."""
+    return " ".join(unicodedata.normalize("NFC", name).split()).casefold()
 
 
 # An export names the same few thousand drugs millions of times.

@@ -86,6 +86,14 @@ def test_case_whitespace_and_final_period_do_not_matter(matcher: TemplateMatcher
     assert matcher.match(description, "Simvastatin", "Clarithromycin") == TemplateMatch(73, 2, 2)
 
 
+def test_a_name_with_accents_matches_however_the_accents_are_encoded(matcher: TemplateMatcher) -> None:
+    composed, decomposed = "M\u00e9salazine", "Me\u0301salazine"  # one code point, or e + combining accent
+    assert composed != decomposed
+    for in_name, in_sentence in ((composed, decomposed), (decomposed, composed)):
+        sentence = f"The metabolism of {in_sentence} can be decreased when combined with Clarithromycin."
+        assert matcher.match(sentence, "Clarithromycin", in_name) == TemplateMatch(47, 2, 1)
+
+
 def test_names_with_regex_characters_match_literally(matcher: TemplateMatcher) -> None:
     sentence = f"The metabolism of {TRANILAST} can be decreased when combined with Clarithromycin."
     assert matcher.match(sentence, "Clarithromycin", TRANILAST) == TemplateMatch(47, 2, 1)
