@@ -13,3 +13,9 @@ def not_a_directory(what: str, path: Path) -> str:
     if path.exists():
         return f"{what} {path} is not a directory"
     return f"{what} {path} does not exist"
+
+
+def nearest_existing(path: Path) -> Path:
+    """``path`` if it exists, else its closest existing parent: what decides whether ``path`` can be created
+    (a file there means it cannot)."""
+    return next((p for p in (path, *path.absolute().parents) if p.exists()), Path("/"))

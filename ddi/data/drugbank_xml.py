@@ -24,7 +24,7 @@ from ddi.data.drugbank_stream import DrugBankXmlReader, XmlImportError
 from ddi.data.location import resolve_data_dir
 from ddi.data.tables import OTHER_TYPE, SCHEMAS, DropReport, Tables, validate_interaction_types
 from ddi.data.templates import TemplateMatcher
-from ddi.errors import UserInputError
+from ddi.errors import UserInputError, nearest_existing
 
 __all__ = ["DrugBankXmlReader", "ImportStats", "XmlImportError", "check_layout_out", "import_drugbank_xml"]
 
@@ -291,7 +291,7 @@ def check_layout_out(out: Path, option: str = "--out") -> None:
                 f"{option} {out}: the directory holds other files than an import writes ({', '.join(foreign[:3])}"
                 f"{', ...' if len(foreign) > 3 else ''}); choose a new or empty directory"
             )
-    existing = next((p for p in (out, *out.absolute().parents) if p.exists()), Path("/"))
+    existing = nearest_existing(out)
     if not existing.is_dir():
         raise UserInputError(f"{option} {out}: not a writable directory ({existing} is a file)")
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ddi.errors import UserInputError, not_a_directory
+from ddi.errors import UserInputError, nearest_existing, not_a_directory
 from ddi.json_input import read_json, type_mismatch
 from ddi.models.config import RunConfig
 
@@ -83,7 +83,7 @@ def check_model_out(out_dir: str | Path, option: str = "--out") -> None:
             f"{option} {out}: a directory that is not a ddi model (no {CONFIG_FILE}); it would be replaced whole, "
             "so choose a new or empty directory"
         )
-    existing = next((p for p in out.absolute().parents if p.exists()), Path("/"))
+    existing = nearest_existing(out.absolute().parent)
     if not existing.is_dir():
         raise CheckpointError(f"{option} {out}: not a writable directory ({existing} is a file)")
 

@@ -270,6 +270,7 @@ def answer_pair(
     in_graph = (predictor.in_graph(id1), predictor.in_graph(id2))
     names = (predictor.names[id1], predictor.names[id2])
     reason = _less_certain_reason(predictor, (id1, id2), names, in_graph)
+    rules, rules_note = pair_rules(predictor, id1, id2) if explain and all(in_graph) else ([], "")
     answer = PairAnswer(
         drug1,
         drug2,
@@ -281,8 +282,8 @@ def answer_pair(
         known=known_interactions(predictor, id1, id2) if all(in_graph) else [],
         less_certain=bool(reason),
         less_certain_reason=reason,
-        rules=pair_rules(predictor, id1, id2) if explain and all(in_graph) else [],
-        rules_note=rules_note(predictor, id1, id2) if explain and all(in_graph) else "",
+        rules=rules,
+        rules_note=rules_note,
         atoms=atoms,
         look_alike_basis=_look_alike_basis(predictor, names, in_graph),
         paths_note=paths_note(predictor.model.config, bool(prediction.paths)),
@@ -379,30 +380,23 @@ def has_training_interactions(predictor: Predictor, drug_id: str) -> bool:
     return bool(np.isin(np.asarray(relations), wanted).any())
 
 
-def pair_rules(predictor: Predictor, drug1_id: str, drug2_id: str) -> list[FiredRule]:
-    """The pharmacology rules that fire for the pair, in either direction (graph drugs only)."""
-    from ddi.kg.rules import fired_rules
-
-    kg = predictor.ctx.kg
-    head, tail = predictor.node_of[drug1_id], predictor.node_of[drug2_id]
-    return [FiredRule(m.rule.name, m.describe(kg), m.rule.specific) for m in fired_rules(kg, head, tail)]
-
-
-def rules_note(predictor: Predictor, drug1_id: str, drug2_id: str) -> str:
-    """Why rules of opposite directions fire, when they do because DrugBank lists a drug as both inhibitor and
-    inducer of one protein; else ""."""
+def pair_rules(predictor: Predictor, drug1_id: str, drug2_id: str) -> tuple[list[FiredRule], str]:
+    """The pharmacology rules that fire for the pair, in either direction (graph drugs only), and a note on why
+    rules of opposite directions fire when they do because DrugBank lists a drug as both inhibitor and inducer of
+    one protein (else "")."""
     from ddi.kg.rules import both_ways_actions, fired_rules
 
     kg = predictor.ctx.kg
     head = predictor.node_of[drug1_id]
-    both = both_ways_actions(kg, fired_rules(kg, head, predictor.node_of[drug2_id]))
-    if not both:
-        return ""
+    matches = fired_rules(kg, head, predictor.node_of[drug2_id])
+    rules = [FiredRule(m.rule.name, m.describe(kg), m.rule.specific) for m in matches]
     proteins: dict[int, list[str]] = {}
-    for drug, protein in sorted(both, key=lambda dp: (dp[0] != head, dp)):  # the pair's first drug first
-        proteins.setdefault(drug, []).append(kg.node_names[protein])
+    for drug, protein in sorted(both_ways_actions(kg, matches), key=lambda dp: (dp[0] != head, dp)):
+        proteins.setdefault(drug, []).append(kg.node_names[protein])  # the pair's first drug first
+    if not proteins:
+        return rules, ""
     listed = " and ".join(f"of {kg.node_names[d]} on {', '.join(names)}" for d, names in proteins.items())
-    return (
+    return rules, (
         f"DrugBank lists both an inhibiting and an inducing action {listed}, so rules of both directions fire. "
         "Which action dominates depends on dose and time; DrugBank's listed interaction, where there is one, says "
         "which effect it reports."
