@@ -11,6 +11,8 @@ from ddi.cli.main import add_data_dir_argument
 from ddi.errors import UserInputError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ddi.predict.predictor import Predictor
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ddi.evaluate import pairs_per_type
     from ddi.predict.predictor import Predictor
-    from ddi.train.pipeline import test_report
+    from ddi.train.pipeline import test_report_with_predictions
 
     if not 1 <= args.resamples <= MAX_RESAMPLES:
         raise UserInputError(f"--resamples must be between 1 and {MAX_RESAMPLES:,} (got {args.resamples:,})")
@@ -61,12 +63,12 @@ def run(args: argparse.Namespace) -> int:
         split_dir=args.split_dir,
         split_seed=args.split_seed,
     )
-    report = test_report(predictor.model, predictor.ctx, args.part)
+    report, predicted = test_report_with_predictions(predictor.model, predictor.ctx, args.part)
     seen = warn_pairs_seen(predictor, args.part)
     if seen:
         report["pairs_seen_in_training"] = seen
     if args.against:
-        report["against"] = against_report(predictor, args)
+        report["against"] = against_report(predictor, args, predicted)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -118,8 +120,9 @@ def warn_pairs_seen(predictor: Predictor, part: str) -> int:
     return seen
 
 
-def against_report(predictor: Predictor, args: argparse.Namespace) -> dict[str, Any]:
-    """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences."""
+def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np.ndarray) -> dict[str, Any]:
+    """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences
+    (``predicted``: the model's own predicted types of those pairs, scored once by the report)."""
     from ddi.predict.comparison import compare_predictors
     from ddi.predict.predictor import Predictor
 
@@ -135,7 +138,7 @@ def against_report(predictor: Predictor, args: argparse.Namespace) -> dict[str, 
         log.warning("--against %s is the model itself: every difference is zero", args.against)
     pairs = len(getattr(predictor.ctx.split, args.part))
     log.info("paired bootstrap over the %s %s pairs: %s resamples", f"{pairs:,}", args.part, f"{args.resamples:,}")
-    comparison = compare_predictors(predictor, reference, args.part, args.resamples)
+    comparison = compare_predictors(predictor, reference, args.part, args.resamples, predicted=predicted)
     return {
         "reference": str(reference.model_dir),
         "reference_pairs_seen_in_training": warn_pairs_seen(reference, args.part),

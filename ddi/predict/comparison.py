@@ -36,11 +36,18 @@ def _figures(types: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
 
 
 def compare_predictors(
-    model: Predictor, reference: Predictor, part: str = "test", resamples: int = 1000, seed: int = 0
+    model: Predictor,
+    reference: Predictor,
+    part: str = "test",
+    resamples: int = 1000,
+    seed: int = 0,
+    predicted: np.ndarray | None = None,
 ) -> Comparison:
     """Score ``model`` and ``reference`` on the same split part and bootstrap their differences.
 
-    Both must have loaded the same pairs (same data and split); otherwise the figures would not be comparable."""
+    Both must have loaded the same pairs (same data and split); otherwise the figures would not be comparable.
+    ``predicted``: the model's predicted types of the part's pairs where the caller has them already (e.g. from
+    ``test_report_with_predictions``), so they are not scored twice."""
     ours = getattr(model.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
     theirs = getattr(reference.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
     if not ours.equals(theirs):
@@ -48,7 +55,10 @@ def compare_predictors(
             f"{reference.model_dir} was loaded with other {part} pairs ({len(theirs):,}) than {model.model_dir} "
             f"({len(ours):,}); compare models on the same data and split (--data-dir, --split, --split-dir)"
         )
-    types, predicted = part_predictions(model, part)
+    if predicted is None:
+        types, predicted = part_predictions(model, part)
+    else:
+        types = np.asarray(model.ctx.rows(model.ctx.split.pairs_to_evaluate(part))[2])
     _, reference_predicted = part_predictions(reference, part)
     return Comparison(
         figures=_figures(types, predicted),

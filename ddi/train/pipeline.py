@@ -65,6 +65,14 @@ def _series(values):
 @torch.no_grad()
 def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0) -> dict[str, Any]:
     """Type metrics, per-type F1 and exists-head AUCs on a split part, with timing (graph encoded once)."""
+    return test_report_with_predictions(model, ctx, part, seed)[0]
+
+
+def test_report_with_predictions(
+    model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0
+) -> tuple[dict[str, Any], np.ndarray]:
+    """``test_report`` and the predicted type of each pair of the part (in ``pairs_to_evaluate`` order), for a
+    caller that compares them with another model's without scoring the pairs again."""
     df = ctx.split.pairs_to_evaluate(part)
     start = time.time()
     model.eval()
@@ -82,7 +90,7 @@ def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
     metrics["per_type_f1"] = per_type_f1(types, pred)
     metrics["confusions"] = top_confusions(types, pred)
     metrics["seconds"] = time.time() - start
-    return metrics
+    return metrics, pred
 
 
 def vocab_of(ctx: TrainingContext) -> dict[str, Any]:
