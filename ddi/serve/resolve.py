@@ -121,7 +121,8 @@ class ResolvedDrug:
     ----------
     query: the text as given.
     drugbank_id: the DrugBank id, or None for a structure that matches no DrugBank drug.
-    name: the drug's name (its structure text when it has no DrugBank match).
+    name: the drug's name; for a structure with no DrugBank match, its structure text when short, else "new
+        molecule" and its formula (``new_molecule_name``).
     structure: a SMILES or InChI of the drug, or None when none is known.
     kind: what the text was read as: "id", "name", "synonym", "inchikey" or "structure" ("parent structure": a
         salt or charged form of the drug, matched once its counter-ions are removed and it is neutralised);
@@ -137,6 +138,19 @@ class ResolvedDrug:
     structure: str | None
     kind: str
     in_model: bool
+
+
+#: A structure text up to this long names a new molecule as it is ("CCO"); a longer one is named by its formula.
+SHORT_STRUCTURE = 24
+
+
+def new_molecule_name(mol, structure: str) -> str:
+    """How answers name a molecule that matches no DrugBank drug: its structure text when that is short, else
+    "new molecule" and its formula (a 60-character SMILES in a sentence hides the sentence)."""
+    from rdkit.Chem.rdMolDescriptors import CalcMolFormula
+
+    text = structure.strip()
+    return text if len(text) <= SHORT_STRUCTURE else f"new molecule {CalcMolFormula(mol)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,7 +461,7 @@ class DrugResolver:
         if ids:
             drug = self._drugs[ids[0]]
             return ResolvedDrug(query, ids[0], drug.name, structure, kind, drug.in_model)
-        return ResolvedDrug(query, None, structure, structure, "structure", False)
+        return ResolvedDrug(query, None, new_molecule_name(mol, structure), structure, "structure", False)
 
     def _drugs_with_key(self, inchikey: str) -> list[str]:
         """The drugs with this InChIKey, the model's first: by the keys computed here from the model's drugs' own

@@ -116,6 +116,11 @@ def test_a_new_structure_resolves_without_a_drugbank_id(resolver):
     drug = resolver.resolve("c1ccc2c(c1)oc1ccccc12")  # dibenzofuran: in no table
     assert (drug.drugbank_id, drug.kind, drug.in_model) == (None, "structure", False)
     assert drug.structure == "c1ccc2c(c1)oc1ccccc12"
+    assert drug.name == "c1ccc2c(c1)oc1ccccc12"  # short enough to read in a sentence
+    # A long SMILES would hide the sentence it is named in: the molecule is named by its formula.
+    long_smiles = "CCCCCCCCCCCCCCCCOc1ccc2c(c1)oc1ccccc12"
+    drug = resolver.resolve(long_smiles)
+    assert (drug.name, drug.structure, drug.drugbank_id) == ("new molecule C28H40O2", long_smiles, None)
 
 
 WARFARIN_SMILES = "CC(=O)CC(C1=CC=CC=C1)C1=C(O)C2=C(OC1=O)C=CC=C2"
