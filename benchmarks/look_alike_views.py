@@ -1,11 +1,12 @@
-"""What the look-alikes should be compared by: the untrained look-alike vote on the *validation* pairs of the new-drug
-splits, for each set of views (structure and proteins, plus ATC codes, categories, or both).
+"""What the look-alikes should be compared by: the untrained look-alike vote on the *validation* pairs of the given
+split (S0) and of the new-drug splits, for each set of views (structure and proteins, plus ATC codes, categories,
+both, or both and the drugs' typed interaction profiles).
 
 The vote needs no training, so every view set is measured on all ten S1 and S2 drug splits in minutes; the choice
 of the default's ``vote_annotations`` is made here, on validation, and the test figures are left to
 ``accuracy.py``. Run from the repository root::
 
-    python benchmarks/look_alike_views.py [--settings s1 s2] [--k 16] [--pools 0 256]
+    python benchmarks/look_alike_views.py [--settings s0 s1 s2] [--k 16] [--pools 0 256]
 
 ``--pools`` also varies ``vote_pool`` (how far one drug's look-alikes are searched for those that met the other
 drug). Writes ``benchmarks/results/look_alike_views.json``: per (setting, split, views, pool) the validation
@@ -35,12 +36,18 @@ from ddi.train.pipeline import setting_run
 
 RESULTS = Path(__file__).parent / "results" / "look_alike_views.json"
 #: The label annotations compared, beside structure and proteins (always on).
-VIEW_SETS: tuple[tuple[str, ...], ...] = ((), ("atc",), ("categories",), VOTE_ANNOTATIONS)
+VIEW_SETS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("atc",),
+    ("categories",),
+    VOTE_ANNOTATIONS,
+    (*VOTE_ANNOTATIONS, "interactions"),
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--settings", nargs="+", default=["s1", "s2"], choices=["s1", "s2"])
+    parser.add_argument("--settings", nargs="+", default=["s0", "s1", "s2"], choices=["s0", "s1", "s2"])
     parser.add_argument("--splits", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     parser.add_argument("--k", type=int, default=16, help="look-alikes per drug")
     parser.add_argument("--pools", nargs="+", type=int, default=[0], help="vote_pool values to compare")
@@ -50,7 +57,7 @@ def main() -> None:
     start = time.time()
     rows = []
     for setting in args.settings:
-        for split in args.splits:
+        for split in args.splits if setting != "s0" else [0]:  # S0 has one split
             ctx = TrainingContext.build(setting_run(RunConfig(), setting, split), tables, progress=False)
             heads, tails, types = ctx.rows(ctx.split.valid)
             commonest = int(ctx.split.train["type"].mode().iloc[0])

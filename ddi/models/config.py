@@ -24,8 +24,11 @@ PRUNE_METHODS = ("none", "dcil", "dpf", "gmp", "oneshot")
 PRUNE_POLICIES = ("lamp", "global", "layer")
 PRUNE_CRITERIA = ("magnitude", "input")
 DISTILL_DIRECTIONS = ("mutual", "dense_to_sparse")
-#: Label annotations the look-alike votes may compare drugs by (``ddi.models.drug_annotations``).
+#: Label annotations the look-alike votes compare drugs by by default (``ddi.models.drug_annotations``).
 VOTE_ANNOTATIONS = ("atc", "categories")
+#: Everything they may compare drugs by: those, and "interactions", the drugs' typed interaction profiles in
+#: the graph (``ddi.models.neighbour_votes.interaction_profiles``).
+VOTE_VIEWS = (*VOTE_ANNOTATIONS, "interactions")
 
 
 #: Model fields added after checkpoints were first saved, with the value those older checkpoints were trained
@@ -76,7 +79,9 @@ class ModelConfig:
         and blended into the decision (0 = none; see ``ddi.models.neighbour_votes``).
     vote_annotations: label annotations the look-alikes are also compared by (ATC codes with their hierarchy,
         DrugBank categories): drugs of one pharmacological class interact alike, and a new drug's class is on
-        its label before its interactions are known.
+        its label before its interactions are known. "interactions" also compares drugs by their typed
+        interaction profiles in the graph (off by default: it sharpens the untrained S0 vote, not the trained
+        model; see BENCHMARKS.md).
     vote_pool: where one drug of a pair votes through its look-alikes' interactions with the other drug, take
         the ``neighbour_votes`` most alike among those that interacted with it, searched in this many
         look-alikes per drug (0 = only among the ``neighbour_votes`` most alike, whether they interacted or not,
@@ -136,8 +141,8 @@ class ModelConfig:
             (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),
             (0 <= self.vote_pool <= 4096, "vote_pool must be 0..4096"),
             (
-                set(self.vote_annotations) <= set(VOTE_ANNOTATIONS),
-                f"vote_annotations must be within {VOTE_ANNOTATIONS}",
+                set(self.vote_annotations) <= set(VOTE_VIEWS),
+                f"vote_annotations must be within {VOTE_VIEWS}",
             ),
             (
                 self.message != "rotate" or self.hidden_dim % 2 == 0,

@@ -23,7 +23,7 @@ from torch import Tensor
 #: The annotations a model can compare drugs by, and the drugs-table column each one reads.
 ANNOTATION_COLUMNS = {"atc": "atc_codes", "categories": "categories"}
 #: Each annotation in words, for explanations ("look-alikes by structure, proteins and ATC class").
-ANNOTATION_WORDS = {"atc": "ATC class", "categories": "DrugBank categories"}
+ANNOTATION_WORDS = {"atc": "ATC class", "categories": "DrugBank categories", "interactions": "known interactions"}
 #: Lengths of the ATC code prefixes kept: anatomical group, therapeutic, pharmacological and chemical
 #: subgroups, substance.
 ATC_LEVELS = (1, 3, 4, 5, 7)

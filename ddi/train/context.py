@@ -86,8 +86,9 @@ class TrainingContext:
                 known,
                 self.labels.num_classes,
                 k,
-                [annotation_incidence(self.tables.drugs, name) for name in annotations],
+                [annotation_incidence(self.tables.drugs, name) for name in annotations if name != "interactions"],
                 pool,
+                compare_interactions="interactions" in annotations,
             )
             log.info(
                 "neighbour votes: %d look-alikes per drug among %d drugs with interactions, compared by structure, "

@@ -415,6 +415,22 @@ def test_a_vote_pool_lets_more_validation_pairs_of_new_drugs_find_evidence(conte
         ModelConfig(vote_pool=-1)
 
 
+def test_known_interactions_as_a_view_change_known_drugs_look_alikes_but_not_hidden_ones(context):
+    """Comparing drugs by their typed interaction profiles (built from the context's training interactions) changes
+    the look-alikes of known drugs, and a hidden drug is given the look-alikes it would have without them."""
+    plain = context.neighbour_votes(8, ("atc",), 0)
+    profiled = context.neighbour_votes(8, ("atc", "interactions"), 0)
+    assert profiled.compares_interactions and not plain.compares_interactions
+    known = torch.unique(torch.cat(context.rows(context.split.train)[:2]))
+    assert not torch.equal(profiled.look_alikes(known)[0], plain.look_alikes(known)[0])
+    hidden = torch.zeros(len(context.drug_ids), dtype=torch.bool)
+    hidden[known[::2]] = True
+    blind, plain_ids = profiled.look_alikes(known[::2], hidden)[0], plain.look_alikes(known[::2])[0]
+    # Without their own interactions they are compared as the plain table compares them (the pool's drugs still
+    # carry theirs, so only the similarity's views differ, and the same views give the same neighbours).
+    assert torch.equal(blind, plain_ids)
+
+
 def test_a_benchmark_run_can_keep_its_checkpoint_with_the_figures_it_reported(
     tmp_path, benchmark_tables, small_split_dir
 ):

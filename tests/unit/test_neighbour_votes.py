@@ -196,3 +196,44 @@ def test_a_pool_counts_only_the_k_closest_with_evidence():
     votes = votes_of([(1, 3, 0), (2, 3, 2)], k=1, pool=4)
     assert single(votes.lookup(torch.tensor([0]), torch.tensor([3])))[0].tolist() == [1, 0, 0, 0, 0, 0]
     assert [e.known_head for e in votes.evidence(0, 3)] == [1]
+
+
+def test_interaction_profiles_list_each_known_interaction_once_from_both_sides():
+    h, t, c = torch.tensor([0, 0, 2]), torch.tensor([1, 1, 1]), torch.tensor([2, 2, 4])  # (0, 1) listed twice
+    profiles = nv.interaction_profiles(h, t, c, REVERSE, 5)
+    assert profiles.shape == (5, 5 * C)
+    ones = {(int(r), int(col)) for r, col in zip(*profiles.nonzero(), strict=True)}
+    # Row h holds (t, class); row t holds (h, the reversed class).
+    assert ones == {(0, 1 * C + 2), (1, 0 * C + 3), (1, 2 * C + 4), (2, 1 * C + 4)}
+    assert set(profiles.data.tolist()) == {1.0}
+
+
+def test_drugs_with_the_same_interactions_become_look_alikes_unless_hidden():
+    # Drug 3 is unlike drug 0 by structure (and has no proteins), but both interact with drug 4 the same way:
+    # compared by their interactions too, 0 is 3's closest look-alike, and 0's interaction with 2 votes for (3, 2).
+    h, t, c = torch.tensor([3, 0, 0]), torch.tensor([4, 4, 2]), torch.tensor([0, 0, 1])
+    known = torch.ones(5, dtype=torch.bool)
+    plain = NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, known, C, 1)
+    profiled = NeighbourVotes(FINGERPRINTS, PROTEINS, h, t, c, REVERSE, known, C, 1, compare_interactions=True)
+    weight = nv.INTERACTION_VIEW_WEIGHT
+    assert profiled.neighbours[3, 0] == 0 and profiled.weights[3, 0] == pytest.approx(
+        weight * 0.5 / (1 + weight)
+    )  # profiles half alike
+    assert plain.weights[3, 0] == 0
+    pair = (torch.tensor([3]), torch.tensor([2]))
+    assert single(profiled.lookup(*pair))[0].tolist() == [0, 1, 0, 0, 0, 0]
+    assert torch.all(single(plain.lookup(*pair)) == 0)
+    # A hidden drug (training's imitation of a new one) gets the look-alikes it would have without its
+    # interactions, as a new drug does; the others keep theirs.
+    hidden = torch.zeros(5, dtype=torch.bool)
+    hidden[3] = True
+    ids = torch.tensor([3, 0])
+    blind_ids, blind_weights = profiled.look_alikes(ids, hidden)
+    plain_ids, plain_weights = plain.look_alikes(ids)
+    assert torch.equal(blind_ids[0], plain_ids[0]) and torch.equal(blind_weights[0], plain_weights[0])
+    assert torch.equal(blind_ids[1], profiled.look_alikes(ids)[0][1])
+    assert torch.all(single(profiled.lookup(*pair, hidden)) == 0)
+    # A drug outside the graph has no known interactions: it is compared by structure alone (drug 3's twin).
+    profiled.add_drugs(torch.tensor([9]), FINGERPRINTS[3:4])
+    ids, weights = profiled.look_alikes(torch.tensor([9]))
+    assert ids[0, 0] == 3 and weights[0, 0] == pytest.approx(1.0)
