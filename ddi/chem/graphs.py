@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from rdkit import Chem, rdBase
 from torch_geometric.data import Batch, Data
 from tqdm.auto import tqdm
 
+from ddi.atomic_files import replacing
 from ddi.chem.featurizers import AtomFeaturizer, BondFeaturizer
 from ddi.chem.fingerprints import DEFAULT_RADIUS, fingerprint_matrix
 from ddi.chem.molecule import (
@@ -199,17 +199,9 @@ class MoleculeGraphCache:
         self._added[key] = graph
 
     def _write(self, payload: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target and rename: readers see the old file or the new one, never half of one.
-        fd, tmp_name = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(payload, tmp_name)
-            os.chmod(tmp_name, 0o644)  # mkstemp makes it owner-only; a shared cache should stay readable
-            os.replace(tmp_name, self.path)
-        finally:
-            if os.path.exists(tmp_name):
-                os.unlink(tmp_name)
+        # Readers see the old file or the new one, never half of one; a shared cache stays readable to all.
+        with replacing(self.path, mode=0o644) as tmp:
+            torch.save(payload, tmp)
 
     def save(self) -> None:
         """Write the added graphs, merged with the file's current contents; a no-op if nothing was added."""

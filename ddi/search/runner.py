@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from ddi.atomic_files import replacing
 from ddi.errors import UserInputError
 from ddi.json_input import read_json
 from ddi.search.budget import Architecture, BudgetedObjective, Evaluation, best_so_far_curve
@@ -74,9 +74,8 @@ class SearchResult:
 
 
 def _write_state(path: Path, state: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(state) + "\n")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:  # an interrupted write keeps the previous state, which resume reads
+        tmp.write_text(json.dumps(state) + "\n")
 
 
 def load_state(path: str | Path) -> dict[str, Any]:

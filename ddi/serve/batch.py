@@ -36,7 +36,6 @@ import io
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ddi.atomic_files import temporary_beside
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
 from ddi.serve.known import KnownPairs
@@ -950,14 +950,9 @@ class _Writer:
         self.names = dict(names or {})
         # An output that is a link is written through: the file it points to is replaced, the link is kept.
         target = Path(os.path.realpath(path)) if path.is_symlink() else path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-        # mkstemp makes the file private (0600); the result gets the mode any new file would (or the old one's).
-        if hasattr(os, "fchmod"):  # not on Windows before Python 3.13, where mkstemp's file is not private anyway
-            os.fchmod(fd, _file_mode(target))
-        os.close(fd)
         self.target = target
-        self.tmp = Path(tmp)
+        # The result gets the mode any new file would (or the old one's), not mkstemp's private one.
+        self.tmp = temporary_beside(target, ".partial")
         self._parquet: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self._first = True
@@ -1005,22 +1000,6 @@ class _Writer:
             with contextlib.suppress(Exception):
                 self._parquet.close()
         self.tmp.unlink(missing_ok=True)
-
-
-def _file_mode(path: Path) -> int:
-    """The permission bits of ``path`` if it exists, else those a new file gets under the process's umask."""
-    with contextlib.suppress(OSError):
-        return path.stat().st_mode & 0o777
-    return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    # Read, not set and reset with os.umask: that would race with the app's other threads.
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    return 0o022
 
 
 def _parquet_schema(df: pd.DataFrame, input_schema: pa.Schema | None) -> pa.Schema:
