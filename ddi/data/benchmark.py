@@ -30,7 +30,8 @@ LAYOUT_FILES = {
 }
 REQUIRED = ("drugs", "interaction_types", "interactions")
 #: A DrugBank id: a header row that starts with one is data (a pair file written without its header).
-_DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
+#: A DrugBank drug id ("DB00641"), in any letter case.
+DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
 #: Optional catalogue whose InChI fills in drugs that have no SMILES.
 ALL_DRUGS_FILE = "drugbank_all_drugs.tsv"
 
@@ -72,7 +73,7 @@ def read_pair_file(path: Path, columns: tuple[str, ...] = ("drug1_id", "drug2_id
     first = _first_line(path)
     sep = "," if "\t" not in first and "," in first else "\t"
     cells = [c.strip().strip('"') for c in first.split(sep)]
-    header = not (len(cells) >= len(columns) and _DRUGBANK_ID.match(cells[0]))
+    header = not (len(cells) >= len(columns) and DRUGBANK_ID.match(cells[0]))
     if sep != "\t" or not header:
         log.info(
             "%s: read as %s%s", path, "comma-separated" if sep == "," else "tab-separated",

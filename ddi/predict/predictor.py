@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from ddi.data.benchmark import DRUGBANK_ID
 from ddi.data.splits import load_split, pairs_in
-from ddi.errors import UserInputError
+from ddi.errors import UnknownDrugError, UserInputError
 from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel, Encoded
@@ -34,6 +35,14 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 # Batch on which a pruned layer is timed dense vs CSR at load: large enough to rank the two as batch scoring
 # would (the ratio held from 1,024 to 4,096 rows), small enough to add well under a second to loading.
 SPARSE_TIMING_BATCH = 1024
+
+
+def count_option(name: str, value: object) -> int:
+    """``value`` as a count of at least 1 (``top_k``, ``max_paths``). A slice by 0 or -1 would silently list
+    nothing or all but one, and a float fails deep in torch, so both are refused here with the option's name."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise UserInputError(f"{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
 
 
 def serve_sparse_layers(model: DDIModel) -> list[str]:
@@ -187,10 +196,15 @@ class Predictor:
 
         from ddi.chem.fingerprints import fingerprint_matrix
         from ddi.chem.graphs import structure_to_graph
-        from ddi.chem.molecule import structure_key
+        from ddi.chem.molecule import InvalidStructureError, structure_key
         from ddi.train.context import VOTE_FINGERPRINT_BITS
 
+        if not isinstance(structure, str):  # bytes or a number would read as "empty structure", a wrong reason
+            raise InvalidStructureError(f"a structure must be a SMILES or InChI string, not {type(structure).__name__}")
         graph, canonical = structure_to_graph(structure)
+        if "*" in canonical:  # canonical SMILES writes a wildcard (atomic number 0) atom, and only it, as "*"
+            # An attachment point or a polymer's repeat unit is a fragment, not a drug (as ``DrugResolver`` says).
+            raise InvalidStructureError(f"{canonical[:80]!r} has wildcard atoms (*): give the whole molecule")
         drug_id = f"structure:{structure_key(canonical)[:16]}"
         if drug_id not in self.node_of:
             bits = self.model.config.fingerprint_bits
@@ -207,6 +221,32 @@ class Predictor:
         self.names[drug_id] = name or canonical
         return drug_id
 
+    def node(self, drug_id: str) -> int:
+        """The node id the model scores ``drug_id`` under: a DrugBank id (letter case and surrounding spaces
+        aside, as ``DrugResolver`` reads one) or the ``structure:<key>`` id of a registered structure.
+
+        Raises
+        ------
+        UnknownDrugError
+            If the model has no such drug (or ``drug_id`` is not text).
+        """
+        return self.node_of[self.drug_key(drug_id)]
+
+    def drug_key(self, drug_id: str) -> str:
+        """``drug_id`` as this predictor's ids spell it (``"db00641 "`` -> ``"DB00641"``); see ``node``."""
+        if not isinstance(drug_id, str):
+            raise UnknownDrugError(
+                f"a drug id must be text (a DrugBank id such as 'DB00641'), not {type(drug_id).__name__} {drug_id!r}"
+            )
+        key = drug_id.strip().upper() if DRUGBANK_ID.match(drug_id.strip()) else drug_id
+        if key not in self.node_of:
+            raise UnknownDrugError(
+                f"unknown drug {drug_id[:80]!r}: not a drug of this model's data (give a DrugBank id of one of its "
+                "drugs, or the id register_structure returned)",
+                drug_id,
+            )
+        return key
+
     def in_graph(self, drug_id: str) -> bool:
         """Whether the drug is a node of the model's knowledge graph (not only a structure)."""
         return self.node_of.get(drug_id, self.ctx.graph.num_nodes) < self.ctx.graph.num_drugs
@@ -214,9 +254,10 @@ class Predictor:
     def closest_look_alike(self, drug_id: str) -> tuple[str, float] | None:
         """The name of the drug's closest look-alike and their similarity, as its votes compare drugs (None for a
         model without neighbour votes, or a drug without a look-alike of similarity above 0)."""
+        node = self.node(drug_id)  # an unknown id is an error whatever the model
         if not self.model.num_votes:
             return None
-        ids, similarities = self.ctx.model_votes(self.model.config).look_alikes(torch.tensor([self.node_of[drug_id]]))
+        ids, similarities = self.ctx.model_votes(self.model.config).look_alikes(torch.tensor([node]))
         drug_of = self.ctx.drug_ids
         if ids.shape[1] == 0 or float(similarities[0, 0]) <= 0 or int(ids[0, 0]) >= len(drug_of):
             return None
@@ -224,24 +265,61 @@ class Predictor:
 
     def type_template(self, type_id: int) -> str:
         types = self.ctx.tables.interaction_types
-        return str(types.loc[types["type"] == type_id, "template"].iloc[0])
+        template = types.loc[types["type"] == type_id, "template"]
+        if template.empty:
+            raise UserInputError(f"unknown interaction type {type_id!r}: not a type of this model's data")
+        return str(template.iloc[0])
 
     def score_ids(
         self, heads: np.ndarray | torch.Tensor, tails: np.ndarray | torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Oriented class probabilities ``B x 2T`` and exists probabilities ``B`` of drug node id pairs."""
-        return predict_type_probs(
-            self.model, self.ctx, torch.as_tensor(heads), torch.as_tensor(tails), encoded=self.encoded
+        """Oriented class probabilities ``B x 2T`` and exists probabilities ``B`` of drug node id pairs.
+
+        Raises
+        ------
+        UserInputError
+            If ``heads`` and ``tails`` are not two integer vectors of one length, or hold an id that is no drug's
+            node (a protein's node would be scored as if it were a drug).
+        """
+        h, t = torch.as_tensor(heads), torch.as_tensor(tails)
+        if h.dim() != 1 or h.shape != t.shape:
+            raise UserInputError(
+                f"heads and tails must be vectors of one length, not of shapes {h.shape} and {t.shape}"
+            )
+        if len(h) == 0:  # the model's batching cannot take an empty batch (and ``[]`` reads as float)
+            return torch.empty(0, 2 * self.ctx.labels.num_types), torch.empty(0)
+        if h.dtype.is_floating_point or h.dtype.is_complex or h.dtype == torch.bool or t.dtype != h.dtype:
+            raise UserInputError(f"drug node ids must be integers, not {h.dtype} and {t.dtype}")
+        h, t = h.long(), t.long()
+        # Drugs are the graph's first nodes; registered structures come after all of its nodes.
+        graph = self.ctx.graph
+        ids = torch.cat([h, t])
+        drug = (ids >= 0) & (
+            (ids < graph.num_drugs) | ((ids >= graph.num_nodes) & (ids < len(self.encoded.node_state)))
         )
+        if not bool(drug.all()):
+            raise UserInputError(f"{int(ids[~drug][0])} is not the node id of a drug of this model")
+        return predict_type_probs(self.model, self.ctx, h, t, encoded=self.encoded)
 
     def predict_pairs(
         self, pairs: list[tuple[str, str]], top_k: int = 3, explain: bool = False, max_paths: int = 5
     ) -> list[PairPrediction]:
-        """Predictions for (drug1, drug2) DrugBank-id pairs of known drugs."""
-        for a, b in pairs:
-            for d in (a, b):
-                if d not in self.node_of:
-                    raise CheckpointError(f"{d} is not a drug of this model's data")
+        """Predictions for (drug1, drug2) pairs of the model's drugs: DrugBank ids (any letter case) or ids that
+        ``register_structure`` returned. ``top_k`` types are listed (all of them at most) and, with ``explain``,
+        ``max_paths`` paths and look-alike interactions.
+
+        Raises
+        ------
+        UnknownDrugError
+            If an id is not a drug of the model.
+        UserInputError
+            If an item is not a pair, a pair is one drug twice, or ``top_k`` or ``max_paths`` is under 1.
+        """
+        top_k = min(count_option("top_k", top_k), self.ctx.labels.num_types)
+        max_paths = count_option("max_paths", max_paths)
+        pairs = [self._pair(pair) for pair in pairs]
+        if not pairs:
+            return []
         heads = np.array([self.node_of[a] for a, _ in pairs], dtype=np.int64)
         tails = np.array([self.node_of[b] for _, b in pairs], dtype=np.int64)
         probs, exists = self.score_ids(heads, tails)
@@ -263,6 +341,15 @@ class Predictor:
                 pred.look_alikes = self.explain_look_alikes(int(heads[i]), int(tails[i]), max_paths)
             out.append(pred)
         return out
+
+    def _pair(self, pair: tuple[str, str]) -> tuple[str, str]:
+        """A (drug1, drug2) pair of ``predict_pairs`` with its ids as the model spells them."""
+        if isinstance(pair, str) or not isinstance(pair, tuple | list | np.ndarray) or len(pair) != 2:
+            raise UserInputError(f"each pair must be a (drug1, drug2) tuple of two drug ids, not {str(pair)[:80]!r}")
+        a, b = self.drug_key(pair[0]), self.drug_key(pair[1])
+        if a == b:  # "X can increase ... when combined with X" would be a sentence about nothing
+            raise UserInputError(f"{a} is paired with itself ({self.names[a]}); a pair needs two different drugs")
+        return a, b
 
     def explain_look_alikes(self, head: int, tail: int, limit: int = 5) -> list[PathExplanation]:
         """The known interactions of look-alike drugs that voted for (head, tail), written out; ``weight`` is each

@@ -241,7 +241,7 @@ def answer_pair(
     explain
         Gather the paths, rules and atom importances (the prediction alone is about half the time).
     max_paths
-        Paths listed.
+        Paths (and look-alike interactions) listed.
 
     Raises
     ------
@@ -249,10 +249,12 @@ def answer_pair(
         If a text names no drug (with suggestions), several drugs (with the candidates), an unparsable
         structure, a drug the model cannot score, or both texts name the same drug.
     UserInputError
-        If ``top_k`` is not positive.
+        If ``top_k`` or ``max_paths`` is not a whole number of at least 1.
     """
-    if top_k < 1:
-        raise UserInputError(f"top_k must be at least 1, not {top_k}")
+    from ddi.predict.predictor import count_option
+
+    # Checked before the drugs are resolved: a bad option is the caller's, whatever the user typed.
+    top_k, max_paths = count_option("top_k", top_k), count_option("max_paths", max_paths)
     start = time.perf_counter()
     drug1, drug2 = _resolve(resolver, text1, 1), _resolve(resolver, text2, 2)
     with MODEL_LOCK:
@@ -295,6 +297,8 @@ def answer_pair(
 
 
 def _resolve(resolver: DrugResolver, text: str, side: int) -> ResolvedDrug:
+    if text is not None and not isinstance(text, str):  # the resolver would call a number an "empty drug name"
+        raise PairInputError(side, f"a drug must be given as text (a name, id or structure), not {type(text).__name__}")
     try:
         return resolver.resolve(text)
     except UnknownDrugError as exc:

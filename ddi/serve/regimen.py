@@ -45,20 +45,26 @@ class RegimenError(UserInputError):
 def regimen_drugs(drugs: Sequence[str]) -> list[str]:
     """The distinct drug texts of a regimen, in the order given.
 
-    Blank entries are dropped, and so are repeats of the same text (letter case and surrounding spaces aside).
+    Blank and missing entries (None, NaN) are dropped, and so are repeats of the same text (letter case and
+    surrounding spaces aside).
 
     Raises
     ------
     RegimenError
-        If fewer than two drugs remain, or more than ``MAX_REGIMEN_DRUGS``.
+        If ``drugs`` is not a list of drugs, or fewer than two drugs remain, or more than ``MAX_REGIMEN_DRUGS``.
     """
     texts: dict[str, str] = {}
-    for drug in drugs:
-        text = str(drug).strip() if drug is not None else ""
+    given = 0
+    for drug in _drug_list(drugs):
+        text = "" if is_missing(drug) else str(drug).strip()  # a NaN cell is no drug called "nan"
         if text:
+            given += 1
             texts.setdefault(text.casefold(), text)
     if len(texts) < 2:
-        raise RegimenError(f"a regimen needs at least two different drugs; got {len(texts)}")
+        got = str(len(texts))
+        if texts:  # name the one drug (often a typo of the second) and whether it was listed more than once
+            got += f" ({next(iter(texts.values()))[:80]!r}{f', listed {given} times' if given > 1 else ''})"
+        raise RegimenError(f"a regimen needs at least two different drugs; got {got}")
     if len(texts) > MAX_REGIMEN_DRUGS:
         raise RegimenError(
             f"a regimen of {len(texts)} drugs is too large (limit {MAX_REGIMEN_DRUGS}); "
@@ -67,9 +73,18 @@ def regimen_drugs(drugs: Sequence[str]) -> list[str]:
     return list(texts.values())
 
 
+def _drug_list(drugs: Sequence[str]) -> Sequence[str]:
+    """``drugs``, refused when it is one text (or None) rather than a list of them: a string is a sequence too,
+    and "simvastatin" would be checked as the regimen s, i, m, v, a, t, n."""
+    if drugs is None or isinstance(drugs, str | bytes):
+        shown = "None" if drugs is None else f"{type(drugs).__name__} {str(drugs)[:80]!r}"
+        raise RegimenError(f"a regimen is a list of drug texts, not {shown}")
+    return drugs
+
+
 def regimen_link_parameters(drugs: Sequence[str]) -> dict[str, list[str]]:
     """The query parameters of a link that reopens a regimen check of ``drugs`` (texts or DrugBank ids)."""
-    return {REGIMEN_LINK_PARAMETER: [str(d) for d in drugs]}
+    return {REGIMEN_LINK_PARAMETER: [str(d) for d in _drug_list(drugs)]}
 
 
 def drugs_from_regimen_link(parameters: Any) -> list[str]:
@@ -79,7 +94,8 @@ def drugs_from_regimen_link(parameters: Any) -> list[str]:
         values = parameters.get_all(REGIMEN_LINK_PARAMETER)
     else:
         values = parameters.get(REGIMEN_LINK_PARAMETER, [])
-    values = [values] if isinstance(values, str) else list(values or [])
+    # A plain dict may hold anything: one text, a list of texts, or a value no link carries (a number).
+    values = [values] if isinstance(values, str) else list(values) if isinstance(values, list | tuple) else []
     return [v.strip() for v in values if isinstance(v, str) and v.strip()][:MAX_REGIMEN_DRUGS]
 
 
@@ -110,7 +126,12 @@ def check_regimen(
     ------
     RegimenError
         As ``regimen_drugs``, or if fewer than two of the drugs can be used (the message says why).
+    UserInputError
+        If ``top_k`` is not a whole number of at least 1.
     """
+    from ddi.predict.predictor import count_option
+
+    top_k = count_option("top_k", top_k)  # a float would fail deep in torch, after every drug was resolved
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
     pairs, notes = _pairs_to_score(scorer, resolver, regimen_drugs(drugs))
     return RegimenCheck(_ranked(scorer.score(pairs)), notes)
@@ -133,7 +154,22 @@ def check_regimens(
     ``drug1``, why in ``note``), or one row whose ``note`` says why the regimen could not be checked at all. A
     row with an empty ``group_column`` belongs to no regimen and gets a note. Every drug of the table is in a pair
     or a note.
+
+    Raises
+    ------
+    BatchInputError
+        If the table has no column ``drug_column`` or ``group_column`` (the message lists its columns).
+    UserInputError
+        If ``top_k`` is not a whole number of at least 1.
     """
+    from ddi.predict.predictor import count_option
+
+    top_k = count_option("top_k", top_k)
+    # A column the table lacks is the caller's mistake, named with the columns there are, not a KeyError.
+    columns = list(table.columns)
+    drug_column = drug_column if drug_column in columns else column_named(columns, str(drug_column))
+    if group_column is not None and group_column not in columns:
+        group_column = column_named(columns, str(group_column))
     groups = table[group_column] if group_column is not None else pd.Series("", index=table.index)
     groups = groups.map(lambda g: "" if is_missing(g) else str(g).strip())
     drugs = table[drug_column].map(lambda d: "" if is_missing(d) else str(d))

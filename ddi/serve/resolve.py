@@ -33,9 +33,9 @@ from ddi.chem.molecule import (
     parent_molecule,
     parse_structure,
 )
-from ddi.data.benchmark import ALL_DRUGS_FILE, read_tsv
+from ddi.data.benchmark import ALL_DRUGS_FILE, DRUGBANK_ID, read_tsv
 from ddi.data.tables import Tables
-from ddi.errors import UserInputError
+from ddi.errors import UnknownDrugError, UserInputError
 from ddi.serve.drug_names import name_variants, without_dose
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ _MAX_SUGGEST_LENGTH = 100
 # Search-as-you-type looks at no more than this many index entries per query, to stay within milliseconds.
 _MAX_SEARCH_SCAN = 4_000
 
-DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
 _INCHIKEY = re.compile(r"^(?:InChIKey=)?([A-Z]{14}-[A-Z]{10}-[A-Z])$", re.IGNORECASE)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 # Characters that occur in SMILES but never in a drug name typed as a word: seeing one means "a structure".
@@ -88,15 +87,6 @@ def _shown(text: str) -> str:
     if len(text) <= SHOWN_CHARACTERS:
         return repr(text)
     return f"{text[:SHOWN_CHARACTERS]!r}... ({len(text):,} characters)"
-
-
-class UnknownDrugError(UserInputError, LookupError):
-    """No drug matches the text; the message names it and the closest drugs."""
-
-    def __init__(self, message: str, query: str = "", suggestions: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.query = query
-        self.suggestions = suggestions
 
 
 class AmbiguousDrugError(UserInputError, LookupError):
@@ -352,20 +342,26 @@ class DrugResolver:
             return self._by_structure(query, stripped)
         if stripped[:7].lower() in STRUCTURE_PREFIXES:
             return self._by_structure(query, stripped[7:].strip())
+        if "*" in stripped and not any(c.isspace() for c in stripped):
+            # No drug name has a "*"; a SMILES with one is a fragment, refused as such ("*CC" must not match the
+            # name "CC" once its punctuation is ignored).
+            mol, _ = parse_structure(stripped)
+            if mol is not None:
+                return self._by_structure(query, stripped, mol)
         named = self._by_name(query, stripped)
         if named is not None:
             return named
         if not any(c.isspace() for c in stripped):
             if _SMILES_MARKS.search(stripped):
-                try:
-                    return self._by_structure(query, stripped)
-                except InvalidStructureError:
-                    # "Warfarin(Coumadin)", "amoxicillin/clavulanate": a name's brackets or slash, not a SMILES.
-                    named = self._by_trimmed_name(query, stripped)
-                    if named is not None:
-                        return named
-                    self._refuse_combination(query, stripped)
-                    raise
+                mol, reason = parse_structure(stripped)
+                if mol is not None:  # a molecule, even one refused as a fragment ("*CC" is not the drug "CC")
+                    return self._by_structure(query, stripped, mol)
+                # "Warfarin(Coumadin)", "amoxicillin/clavulanate": a name's brackets or slash, not a SMILES.
+                named = self._by_trimmed_name(query, stripped)
+                if named is not None:
+                    return named
+                self._refuse_combination(query, stripped)
+                raise InvalidStructureError(reason)
             if _SMILES_WEAK.match(stripped):
                 # "c1ccncc1" looks like SMILES, but so might an unknown code such as "B12": a failed parse
                 # here means "unknown drug", not "invalid SMILES".

@@ -188,7 +188,7 @@ def test_regimen_page_checks_an_uploaded_medication_list(served_model):
     assert heading == "3 regimen(s), 2 pairs, 1 note(s)"
     table = at.dataframe[0].value
     assert table["patient"].tolist() == ["p1", "p2", "p3"]
-    assert table["note"].iloc[2] == "a regimen needs at least two different drugs; got 1"
+    assert table["note"].iloc[2] == "a regimen needs at least two different drugs; got 1 ('xyzzy')"
     assert at.get("download_button")[0].proto.label == "Download every pair (CSV)"
 
 

@@ -105,7 +105,10 @@ def test_regimen_ranks_the_pairs_and_reports_a_bad_drug_once(capsys, model_args,
 
 def test_regimen_of_one_drug_is_one_clear_error_before_the_model_loads(capsys):
     assert main(["regimen", "aspirin", "--model", "/nonexistent"]) == 2
-    assert _error_line(capsys.readouterr().err) == "ddi: error: a regimen needs at least two different drugs; got 1"
+    assert (
+        _error_line(capsys.readouterr().err)
+        == "ddi: error: a regimen needs at least two different drugs; got 1 ('aspirin')"
+    )
 
 
 def test_regimen_with_a_bad_out_name_fails_before_the_model_loads(capsys, tmp_path):

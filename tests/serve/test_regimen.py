@@ -62,7 +62,7 @@ def test_a_bad_or_repeated_drug_is_reported_once_and_its_pairs_say_why(predictor
     ("drugs", "message"),
     [
         (["aspirin"], "at least two different drugs; got 1"),
-        (["aspirin", " Aspirin ", ""], "at least two different drugs; got 1"),
+        (["aspirin", " Aspirin ", ""], "at least two different drugs; got 1 ('aspirin', listed 2 times)"),
         ([f"drug{i}" for i in range(MAX_REGIMEN_DRUGS + 1)], f"too large (limit {MAX_REGIMEN_DRUGS})"),
     ],
 )

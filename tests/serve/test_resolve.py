@@ -314,7 +314,7 @@ def test_a_long_unknown_text_is_cut_in_the_message(resolver):
     assert len(message) < 300
 
 
-@pytest.mark.parametrize("text", ["smiles:*", "smiles:*CC(=O)O", "[*]c1ccccc1"])
+@pytest.mark.parametrize("text", ["smiles:*", "smiles:*CC(=O)O", "[*]c1ccccc1", "*CC", "*C(=O)O"])  # "*CC" is no "CC"
 def test_a_structure_with_wildcard_atoms_is_refused(resolver, text):
     with pytest.raises(InvalidStructureError, match=r"has wildcard atoms \(\*\): give the whole molecule"):
         resolver.resolve(text)
