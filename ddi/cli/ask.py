@@ -10,7 +10,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from ddi.cli.main import add_data_dir_argument, positive_int
+from ddi.cli.main import add_data_dir_argument, json_errors, non_blank, positive_int
 
 if TYPE_CHECKING:
     from ddi.serve.answer import PairAnswer
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("drug1", metavar="DRUG1", help=DRUG_HELP)
     parser.add_argument("drug2", metavar="DRUG2", help=DRUG_HELP)
-    parser.add_argument("--model", default=None, help="model directory (default: models/default)")
+    parser.add_argument("--model", type=non_blank, default=None, help="model directory (default: models/default)")
     parser.add_argument("--top-k", type=positive_int, default=3, help="interaction types listed (default 3)")
     parser.add_argument("--paths", type=positive_int, default=5, help="relation paths listed (default 5)")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
@@ -44,11 +44,12 @@ def run(args: argparse.Namespace) -> int:
     from ddi.serve.answer import answer_pair, answer_record
     from ddi.serve.resolve import DrugResolver
 
-    predictor = Predictor.load(args.model, data_dir=args.data_dir)
-    resolver = DrugResolver.for_predictor(predictor)
-    # A drug it cannot use raises PairInputError, whose message already names the closest drugs.
-    answer = answer_pair(predictor, resolver, args.drug1, args.drug2, top_k=args.top_k, max_paths=args.paths)
-    print(json.dumps(answer_record(answer), indent=2) if args.json else answer_text(answer))
+    with json_errors(args.json):
+        predictor = Predictor.load(args.model, data_dir=args.data_dir)
+        resolver = DrugResolver.for_predictor(predictor)
+        # A drug it cannot use raises PairInputError, whose message already names the closest drugs.
+        answer = answer_pair(predictor, resolver, args.drug1, args.drug2, top_k=args.top_k, max_paths=args.paths)
+        print(json.dumps(answer_record(answer), indent=2) if args.json else answer_text(answer))
     return 0
 
 

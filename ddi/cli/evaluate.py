@@ -7,7 +7,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ddi.cli.main import add_data_dir_argument
+from ddi.cli.main import add_data_dir_argument, non_blank
 from ddi.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -26,7 +26,9 @@ FEW_RESAMPLES = 100
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="evaluate a saved model on a split", description=__doc__)
-    p.add_argument("--model", default=None, help="model directory (default: the shipped model under models/)")
+    p.add_argument(
+        "--model", type=non_blank, default=None, help="model directory (default: the shipped model under models/)"
+    )
     group = p.add_mutually_exclusive_group()
     group.add_argument("--split", choices=["s0", "s1", "s2"], help="evaluate on this setting (default: the model's)")
     group.add_argument("--split-dir", help="directory with your own train.tsv, valid.tsv, test.tsv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ddi.cli.main import add_data_dir_argument
+from ddi.cli.main import add_data_dir_argument, non_blank
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,6 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_data_dir_argument(parser)
     parser.add_argument(
         "--cache-dir",
+        type=non_blank,
         default=None,
         help="cache root; graphs go under CACHE_DIR/molecule_graphs (default: $DDI_CACHE_DIR, ~/.cache/ddi)",
     )

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from ddi.cli.main import non_blank
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="show a model's card", description=__doc__)
-    p.add_argument("--model", default=None, help="model directory (default: the shipped model under models/)")
+    p.add_argument(
+        "--model", type=non_blank, default=None, help="model directory (default: the shipped model under models/)"
+    )
     p.add_argument("--json", action="store_true", help="print the card as JSON")
     p.set_defaults(func=run)
 

@@ -8,11 +8,13 @@ imported inside ``func`` so ``ddi --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ddi import __version__
 from ddi.errors import UserInputError
@@ -62,6 +64,7 @@ def add_data_dir_argument(parser: argparse.ArgumentParser) -> None:
     """The ``--data-dir`` flag shared by every command that reads the benchmark layout."""
     parser.add_argument(
         "--data-dir",
+        type=non_blank,
         default=None,
         help="directory in the benchmark TSV layout (default: $DDI_DATA_DIR, else ../shared/data/drugbank)",
     )
@@ -76,6 +79,34 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def non_blank(text: str) -> str:
+    """An argparse type for a path option: a blank value (``--model "$UNSET"``) is refused, not read as the default
+    (the shipped model, answering silently in place of the one meant)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty; leave the option out for its default")
+    return text
+
+
+@contextlib.contextmanager
+def json_errors(enabled: bool) -> Iterator[None]:
+    """With ``--json``, a failure still prints JSON on stdout (``{"error": "..."}``): a script parsing the output
+    must not get nothing. The one-line message on stderr and the exit status stay ``ddi.cli.main``'s."""
+    try:
+        yield
+    except BrokenPipeError:  # the reader left: there is no one to print to
+        raise
+    except (Exception, KeyboardInterrupt) as exc:
+        if enabled:
+            if isinstance(exc, UserInputError):
+                message = str(exc)
+            elif isinstance(exc, KeyboardInterrupt):
+                message = "interrupted"
+            else:
+                message = f"unexpected error: {type(exc).__name__}: {exc}"
+            print(json.dumps({"error": message}, indent=2))
+        raise
 
 
 def configure_logging(verbose: bool = False, quiet: bool = False) -> None:

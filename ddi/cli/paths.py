@@ -45,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     from ddi.kg.paths import relation_paths
     from ddi.kg.rules import fired_rules
 
+    # A blank argument (an unset shell variable) is named before the graph is built, not as "unknown drug ''".
+    for label, text in (("DRUG1", args.drug1), ("DRUG2", args.drug2)):
+        if not text.strip():
+            raise UserInputError(f"{label} is empty")
     tables, _ = load_benchmark(args.data_dir)
     interactions, source = _graph_interactions(tables)
     kg = KnowledgeGraph.build(tables, interactions)

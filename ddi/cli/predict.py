@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from ddi.cli.main import add_data_dir_argument, positive_int
+from ddi.cli.main import add_data_dir_argument, non_blank, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("input", metavar="PAIRS", help="table of drug pairs: .csv, .tsv (or .csv.gz) or .parquet")
     parser.add_argument("--out", required=True, help="file to write: .csv, .tsv or .parquet")
-    parser.add_argument("--model", default=None, help="model directory (default: models/default)")
+    parser.add_argument("--model", type=non_blank, default=None, help="model directory (default: models/default)")
     parser.add_argument("--top-k", type=positive_int, default=3, help="types listed per pair (default 3)")
     parser.add_argument("--explain", action="store_true", help="add the knowledge-graph paths behind each prediction")
     parser.add_argument("--cols", nargs=2, metavar=("A", "B"), help="the two drug columns, if not found by name")
@@ -36,8 +37,9 @@ def run(args: argparse.Namespace) -> int:
     from ddi.serve.batch import inspect_input, score_file
     from ddi.serve.resolve import DrugResolver
 
-    # Check the input before the model loads: a typo in a file name should not cost a minute.
+    # Check the input and the output before the model loads: a typo in a file name should not cost a minute.
     inspect_input(args.input, args.cols)
+    check_output(args.out, args.input)
     predictor = Predictor.load(args.model, data_dir=args.data_dir, progress=not args.no_progress)
     resolver = DrugResolver.for_predictor(predictor)
     summary = score_file(
@@ -57,3 +59,16 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.seconds:.1f} s, {summary.pairs_per_second:,.0f} pairs/s -> {summary.out_path}"
     )
     return 0
+
+
+def check_output(out: str, input_path: str | None = None) -> None:
+    """Refuse an ``--out`` that the writer would refuse after the scoring (a directory, an unknown extension), or
+    that is the input file itself (the input would be lost), before the model loads."""
+    from ddi.serve.batch import BatchInputError, file_format
+
+    path = Path(out)
+    if path.is_dir():
+        raise BatchInputError(f"{path} is a directory; give a file name such as {path / 'scored.csv'}")
+    file_format(path)
+    if input_path is not None and path.exists() and path.samefile(input_path):
+        raise BatchInputError(f"{path}: the output would overwrite the input; choose another --out")

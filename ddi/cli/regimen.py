@@ -11,7 +11,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from ddi.cli.main import add_data_dir_argument, positive_int
+from ddi.cli.main import add_data_dir_argument, json_errors, non_blank, positive_int
+from ddi.cli.predict import check_output
 
 if TYPE_CHECKING:
     from ddi.predict.predictor import Predictor
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--file", help="a medication list instead: .csv, .tsv (or .gz) or .parquet, one drug per row")
     parser.add_argument("--drug-col", help="the --file column of drugs, if not found by name (drug, medication, ...)")
     parser.add_argument("--group-col", help="the --file column of whose regimen (patient, visit, ...), if not found")
-    parser.add_argument("--model", default=None, help="model directory (default: models/default)")
+    parser.add_argument("--model", type=non_blank, default=None, help="model directory (default: models/default)")
     parser.add_argument("--top-k", type=positive_int, default=3, help="types listed per pair in --out (default 3)")
     parser.add_argument("--out", help="write the whole table: .csv, .tsv (or .gz) or .parquet (needed with --file)")
     parser.add_argument("--json", action="store_true", help="print the pairs as JSON records")
@@ -44,27 +45,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.errors import UserInputError
-    from ddi.serve.batch import file_format, write_table
-    from ddi.serve.regimen import regimen_drugs
+    with json_errors(args.json):
+        return _run_file(args) if args.file else _run_drugs(args)
 
-    if args.file:
-        if args.drugs:
-            raise UserInputError("give either DRUGs or --file, not both")
-        if not args.out:
-            raise UserInputError("--file needs --out: the pairs of every regimen go to a table")
-        return _run_file(args)
+
+def _run_drugs(args: argparse.Namespace) -> int:
+    from ddi.serve.batch import write_table
+    from ddi.serve.regimen import check_regimen, regimen_drugs
+
     regimen_drugs(args.drugs)  # a regimen of one drug, or a typo in --out, should not cost loading the model
     if args.out:
-        file_format(args.out)
+        check_output(args.out)
     predictor, resolver = _load(args)
-    from ddi.serve.regimen import check_regimen
-
     check = check_regimen(predictor, resolver, args.drugs, top_k=args.top_k)
     if args.out:
         write_table(check.pairs, args.out)
     if args.json:
-        print(json.dumps({"pairs": check.pairs.to_dict(orient="records"), "notes": check.notes}, indent=2))
+        # A pair not scored has no probability: null, not the NaN that json.dumps writes and JSON has not.
+        pairs = json.loads(check.pairs.to_json(orient="records"))
+        print(json.dumps({"pairs": pairs, "notes": check.notes}, indent=2))
     else:
         print(regimen_text(check))
     if args.out:
@@ -75,11 +74,16 @@ def run(args: argparse.Namespace) -> int:
 def _run_file(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from ddi.serve.batch import file_format, open_table, read_chunks, write_table
+    from ddi.errors import UserInputError
+    from ddi.serve.batch import open_table, read_chunks, write_table
     from ddi.serve.regimen import MAX_MEDICATION_LIST_BYTES, check_regimens, find_regimen_columns
 
+    if args.drugs:
+        raise UserInputError("give either DRUGs or --file, not both")
+    if not args.out:
+        raise UserInputError("--file needs --out: the pairs of every regimen go to a table")
     # Check the list and the output name before the model loads: a typo should not cost a minute.
-    file_format(args.out)
+    check_output(args.out, args.file)
     source = open_table(args.file, max_bytes=MAX_MEDICATION_LIST_BYTES)
     drug_col, group_col = find_regimen_columns(source.columns, args.drug_col, args.group_col)
     table = pd.concat(list(read_chunks(source, 100_000)) or [pd.DataFrame(columns=source.columns)])
@@ -90,10 +94,21 @@ def _run_file(args: argparse.Namespace) -> int:
     failed = is_pair & (rows["error"] != "")
     listed = is_pair & ~failed & (rows["known_type"] != "")
     regimens = rows[group_col].nunique() if group_col is not None else 1
+    counts = {
+        "regimens": int(regimens),
+        "pairs": int(is_pair.sum()),
+        "listed": int(listed.sum()),
+        "predicted": int((is_pair & ~failed & ~listed).sum()),
+        "not_scored": int(failed.sum()),
+        "notes": int((~is_pair).sum()),
+    }
+    if args.json:  # --json was silently ignored here: the summary, as JSON
+        print(json.dumps({**counts, "out": args.out}, indent=2))
+        return 0
     print(
-        f"{regimens:,} regimen(s), {int(is_pair.sum()):,} pairs: {int(listed.sum()):,} listed by DrugBank, "
-        f"{int((is_pair & ~failed & ~listed).sum()):,} predicted, {int(failed.sum()):,} not scored; "
-        f"{int((~is_pair).sum()):,} note(s) -> {args.out}"
+        f"{counts['regimens']:,} regimen(s), {counts['pairs']:,} pairs: {counts['listed']:,} listed by DrugBank, "
+        f"{counts['predicted']:,} predicted, {counts['not_scored']:,} not scored; {counts['notes']:,} note(s) "
+        f"-> {args.out}"
     )
     return 0
 
