@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
     from ddi.data.tables import Tables
     from ddi.kg.graph import KnowledgeGraph
+    from ddi.serve.resolve import DrugResolver
+
+
+DRUG_HELP = "a drug of the data: name, synonym, DrugBank id, InChIKey or structure (as ddi ask reads drugs)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "(splits/sumgnn/train.tsv) when the data has them, else all interactions."
         ),
     )
-    parser.add_argument("drug1", metavar="DRUG1", help="DrugBank id or exact drug name (case-insensitive)")
-    parser.add_argument("drug2", metavar="DRUG2", help="DrugBank id or exact drug name (case-insensitive)")
+    parser.add_argument("drug1", metavar="DRUG1", help=DRUG_HELP)
+    parser.add_argument("drug2", metavar="DRUG2", help=DRUG_HELP)
     parser.add_argument("--max-length", type=int, default=3, choices=(1, 2, 3), help="longest path (default 3)")
     parser.add_argument("--limit", type=positive_int, default=10, help="paths to show (default 10)")
     parser.add_argument(
@@ -44,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ddi.kg.graph import KnowledgeGraph
     from ddi.kg.paths import relation_paths
     from ddi.kg.rules import fired_rules
+    from ddi.serve.resolve import DrugResolver
 
     # A blank argument (an unset shell variable) is named before the graph is built, not as "unknown drug ''".
     for label, text in (("DRUG1", args.drug1), ("DRUG2", args.drug2)):
@@ -52,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     tables, _ = load_benchmark(args.data_dir)
     interactions, source = _graph_interactions(tables)
     kg = KnowledgeGraph.build(tables, interactions)
-    head, tail = kg.drug_node(args.drug1), kg.drug_node(args.drug2)
+    resolver = DrugResolver.from_tables(tables)
+    head, tail = _drug_node(kg, resolver, args.drug1), _drug_node(kg, resolver, args.drug2)
     if head == tail:
         raise UserInputError(f"DRUG1 and DRUG2 are the same drug ({kg.node_ids[head]})")
     paths = relation_paths(
@@ -91,3 +97,15 @@ def _graph_interactions(tables: Tables) -> tuple[pd.DataFrame, str]:
 
 def _drug(kg: KnowledgeGraph, node: int) -> str:
     return f"{kg.node_names[node]} ({kg.node_ids[node]})"
+
+
+def _drug_node(kg: KnowledgeGraph, resolver: DrugResolver, text: str) -> int:
+    """The graph node of the drug ``text`` names, read as ``ddi ask`` reads it (synonyms, ids, structures of the
+    data's drugs; suggestions when nothing matches)."""
+    drug = resolver.resolve(text)
+    if drug.drugbank_id is None or not drug.in_model:
+        raise UserInputError(
+            f"{drug.name} ({drug.drugbank_id or 'a new molecule'}) is not a drug of the knowledge graph: paths join "
+            "the data's drugs"
+        )
+    return kg.drug_node(drug.drugbank_id)

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from ddi.data.tables import Tables
-from ddi.errors import UserInputError
+from ddi.errors import UnknownDrugError
 from ddi.kg.relations import RELATION_GROUPS, RelationVocab, protein_relations
 
 if TYPE_CHECKING:
@@ -36,10 +36,6 @@ NODE_KINDS = ("drug", "protein")
 DRUG, PROTEIN = 0, 1
 #: ``subject`` value of interaction types whose row drug1 fills ``#Drug2`` (see the data README).
 SUBJECT_IS_DRUG2 = 2
-
-
-class UnknownDrugError(UserInputError, LookupError):
-    """A drug named by the user is neither a DrugBank id nor a drug name of the graph."""
 
 
 class GraphStats(TypedDict):

@@ -70,3 +70,14 @@ def test_real_benchmark_uses_the_training_split(capsys, data_dir):
     assert "interactions from splits/sumgnn/train.tsv" in out
     assert "    1. Clarithromycin -inhibits-> CYP3A4 <-is a substrate of- Simvastatin\n" in out
     assert "  cyp_inhibition: Clarithromycin inhibits CYP3A4" in out
+
+
+def test_drugs_are_read_as_ddi_ask_reads_them(capsys, data_dir):
+    # "aspirin" is a synonym (the drug is "Acetylsalicylic acid"); an exact-name lookup refused it before.
+    assert main(["-q", "paths", "warfarin sodium", "aspirin", "--limit", "1", "--data-dir", str(data_dir)]) == 0
+    assert capsys.readouterr().out.startswith("Warfarin (DB00682) -> Acetylsalicylic acid (DB00945)\n")
+    # A drug the catalogue knows but the graph does not, and a new molecule, have no paths: said, not a traceback.
+    for text, named in (("lepirudin", "Lepirudin (DB00001)"), ("c1ccc2c(c1)oc1ccccc12", "(a new molecule)")):
+        assert main(["-q", "paths", "warfarin", text, "--data-dir", str(data_dir)]) == 2
+        err = capsys.readouterr().err
+        assert named in err and "is not a drug of the knowledge graph" in err and "Traceback" not in err
