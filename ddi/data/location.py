@@ -59,17 +59,17 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 def resolve_cache_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Return (and create) the directory for derived caches such as molecule graphs."""
+    # Where the path came from decides the advice: "pass --cache-dir" to someone who just did is no help.
     if explicit is not None:
-        path = Path(explicit)
+        path, source, advice = Path(explicit), "", "choose another --cache-dir"
     elif os.environ.get(CACHE_DIR_ENV):
-        path = Path(os.environ[CACHE_DIR_ENV])
+        path, source, advice = Path(os.environ[CACHE_DIR_ENV]), f" ({CACHE_DIR_ENV})", f"set {CACHE_DIR_ENV} elsewhere"
     else:
         path = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ddi"
+        source, advice = " (the default)", f"pass --cache-dir or set {CACHE_DIR_ENV}"
     path = path.expanduser()
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file of that name, no permission, a read-only disk
-        raise CacheDirError(
-            f"cache directory {path} cannot be made ({exc.strerror or exc}); pass --cache-dir or set {CACHE_DIR_ENV}"
-        ) from exc
+        raise CacheDirError(f"cache directory {path}{source} cannot be made ({exc.strerror or exc}); {advice}") from exc
     return path

@@ -140,8 +140,20 @@ def test_a_cache_dir_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
 
     a_file = tmp_path / "cache"
     a_file.write_text("")
-    with pytest.raises(CacheDirError, match=f"cache directory {a_file} cannot be made"):
+    with pytest.raises(CacheDirError, match=f"cache directory {a_file} cannot be made .*; choose another --cache-dir"):
         featurize_drugs(pd.DataFrame({"drugbank_id": ["DBX1"], "smiles": ["CCO"]}), cache_dir=a_file, progress=False)
+
+
+def test_a_cache_dir_from_the_environment_that_cannot_be_made_says_so(tmp_path, monkeypatch) -> None:
+    from ddi.data.location import CACHE_DIR_ENV, CacheDirError, resolve_cache_dir
+
+    a_file = tmp_path / "cache"
+    a_file.write_text("")
+    monkeypatch.setenv(CACHE_DIR_ENV, str(a_file))
+    with pytest.raises(
+        CacheDirError, match=f"{a_file} \\({CACHE_DIR_ENV}\\) cannot be made .*; set {CACHE_DIR_ENV} elsewhere"
+    ):
+        resolve_cache_dir()
 
 
 def test_an_unwritable_cache_warns_and_keeps_the_graphs(
