@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ddi.cli.main import non_blank
+from ddi.cli.main import add_data_dir_argument, non_blank
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,6 +14,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--model", type=non_blank, default=None, help="model directory (default: the shipped model under models/)"
     )
     p.add_argument("--json", action="store_true", help="print the card as JSON")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also load the model with its data (seconds) to confirm that its weights fit its config and data; "
+        "the card alone reads the model's files only",
+    )
+    add_data_dir_argument(p)
     p.set_defaults(func=run)
 
 
@@ -23,6 +30,13 @@ def run(args: argparse.Namespace) -> int:
     from ddi.predict.predictor import DEFAULT_MODEL_DIR
 
     card = model_card(args.model or DEFAULT_MODEL_DIR)
+    if args.check:
+        from ddi.predict.predictor import Predictor
+
+        # Loading builds the model its config describes on its data and loads the weights into it: weights that
+        # do not fit, or data that is not the model's, fail here with a one-line message.
+        Predictor.load(args.model, data_dir=args.data_dir)
+        card["check"] = "the weights load into the configured model on its data"
     if args.json:
         print(json.dumps(card, indent=2, default=str))
         return 0
@@ -58,4 +72,6 @@ def run(args: argparse.Namespace) -> int:
             f"{k} {test[k]:.4f}" for k in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc") if k in test
         )
         print(f"  test: {figures}")
+    if args.check:
+        print(f"  check: {card['check']}")
     return 0

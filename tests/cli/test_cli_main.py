@@ -339,3 +339,24 @@ def test_evaluate_names_the_tested_types_line_without_a_nan() -> None:
     some = tested_types_line({1: 1.0, 2: 0.0}, {1: 9, 2: 1}, "valid")
     assert some == "  macro-F1 over the 1 types with >= 5 valid pairs: 1.0000"
     assert tested_types_line({1: 1.0}, {1: 9}, "test") is None
+
+
+def test_info_check_loads_the_model_and_names_weights_that_do_not_fit(
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path
+) -> None:
+    import json
+    import shutil
+
+    assert main(["info", "--model", str(tiny_model_dir), "--check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["check"].startswith("the weights load")
+    # A config edited after training: the card (files only) still reads, the check names the mismatch.
+    model = tmp_path / "edited"
+    shutil.copytree(tiny_model_dir, model)
+    config = json.loads((model / "config.json").read_text())
+    config["model"]["head_dim"] = config["model"]["head_dim"] * 2
+    (model / "config.json").write_text(json.dumps(config))
+    assert main(["info", "--model", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["info", "--model", str(model), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "the weights do not fit the configured model" in err and "Traceback" not in err
