@@ -13,7 +13,7 @@ import copy
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ddi.errors import UserInputError
 from ddi.evaluate import exists_metrics, type_metrics
-from ddi.models.config import RunConfig
+from ddi.models.config import RunConfig, TrainConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.models.neighbour_votes import vote_width
 from ddi.sparse import Pruner
@@ -218,6 +218,51 @@ def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.nda
     return metrics
 
 
+def pruner_of(model: DDIModel, cfg: TrainConfig, total_steps: int) -> Pruner:
+    """The training's pruning method (``none`` included) as ``cfg`` sets it, over ``total_steps`` steps."""
+    return Pruner(
+        model,
+        cfg.prune_method,
+        cfg.prune_sparsity,
+        total_steps,
+        ramp_fraction=cfg.prune_ramp,
+        update_every=cfg.prune_every,
+        policy=cfg.prune_policy,
+        criterion=cfg.prune_criterion,
+        separate_norms=cfg.prune_separate_norms,
+        pruned_step=cfg.prune_pruned_step,
+        distill_weight=cfg.distill_weight,
+        temperature=cfg.distill_temperature,
+        warmup_steps=round(cfg.distill_start * total_steps),
+        distill_direction=cfg.distill_direction,
+    )
+
+
+def epoch_record(
+    model: DDIModel, ctx: TrainingContext, pruner: Pruner, epoch: int, loss: float, seconds: float
+) -> dict[str, Any]:
+    """The history entry of an epoch (its loss, validation figures and sparsity), logged as one line."""
+    valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
+    record: dict[str, Any] = {"epoch": epoch, "loss": loss, "seconds": seconds}
+    record.update({f"valid_{k}": v for k, v in valid.items()})
+    if pruner.method == "dcil" and len(ctx.split.valid):
+        # DCIL's distillation assumes the dense path is the better teacher; record whether it is.
+        with pruner.path("dense"):
+            dense_valid = evaluate_part(model, ctx, ctx.split.valid)
+        record.update({f"valid_dense_{k}": v for k, v in dense_valid.items() if k != "n"})
+    log.info(
+        "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f%s (%.0f s)",
+        epoch,
+        loss,
+        valid["macro_f1"],
+        valid.get("accuracy", 0.0),
+        f"; dense path {record['valid_dense_macro_f1']:.4f}" if "valid_dense_macro_f1" in record else "",
+        seconds,
+    )
+    record["sparsity"] = pruner.sparsity()
+    return record
+
+
 def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainResult:
     cfg = run.train
     if ctx.split.train.empty:
@@ -249,22 +294,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     steps_per_epoch = int(np.ceil(len(heads) / cfg.batch_size))
     total_steps = steps_per_epoch * cfg.epochs
     # Masks are registered in place; the raw weights stay the same Parameters, so the optimiser can come after.
-    pruner = Pruner(
-        model,
-        cfg.prune_method,
-        cfg.prune_sparsity,
-        total_steps,
-        ramp_fraction=cfg.prune_ramp,
-        update_every=cfg.prune_every,
-        policy=cfg.prune_policy,
-        criterion=cfg.prune_criterion,
-        separate_norms=cfg.prune_separate_norms,
-        pruned_step=cfg.prune_pruned_step,
-        distill_weight=cfg.distill_weight,
-        temperature=cfg.distill_temperature,
-        warmup_steps=round(cfg.distill_start * total_steps),
-        distill_direction=cfg.distill_direction,
-    )
+    pruner = pruner_of(model, cfg, total_steps)
     trainable = [*model.parameters(), *pruner.extra_parameters()]
     optimiser = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = learning_rate_schedule(optimiser, cfg.lr, total_steps)
@@ -326,29 +356,12 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             pruner.after_step(global_step)
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-        valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
-        record = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.time() - start}
-        record.update({f"valid_{k}": v for k, v in valid.items()})
-        if pruner.method == "dcil" and len(ctx.split.valid):
-            # DCIL's distillation assumes the dense path is the better teacher; record whether it is.
-            with pruner.path("dense"):
-                dense_valid = evaluate_part(model, ctx, ctx.split.valid)
-            record.update({f"valid_dense_{k}": v for k, v in dense_valid.items() if k != "n"})
+        record = epoch_record(model, ctx, pruner, epoch, float(np.mean(losses)), time.time() - start)
         result.history.append(record)
-        log.info(
-            "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f%s (%.0f s)",
-            epoch,
-            record["loss"],
-            valid["macro_f1"],
-            valid.get("accuracy", 0.0),
-            f"; dense path {record['valid_dense_macro_f1']:.4f}" if "valid_dense_macro_f1" in record else "",
-            record["seconds"],
-        )
-        record["sparsity"] = pruner.sparsity()
         if not pruner.at_target():  # a denser model than the one shipped: neither best nor stale
             continue
-        if valid["macro_f1"] > best_f1:
-            best_f1, best_state, stale = valid["macro_f1"], copy.deepcopy(model.state_dict()), 0
+        if record["valid_macro_f1"] > best_f1:
+            best_f1, best_state, stale = record["valid_macro_f1"], copy.deepcopy(model.state_dict()), 0
             result.best_epoch = epoch
         else:
             stale += 1
