@@ -30,6 +30,13 @@ SPLIT_FILES = ("train.tsv", "valid.tsv", "test.tsv")
 SUMGNN_DIR = Path("splits") / "sumgnn"
 DRUG_FRACTIONS = (0.8, 0.1, 0.1)
 PAIR_FRACTIONS = (0.7, 0.1, 0.2)
+#: What a user's split loses when a part has no usable pair (legal, so a warning, not an error).
+EMPTY_PART = {
+    "train": "has no usable training pairs: the knowledge graph holds no known interactions, so predictions rest "
+    "on the drugs' structure and proteins alone",
+    "valid": "has no usable pairs: training has no validation figures to choose its best epoch by",
+    "test": "has no usable pairs: there is nothing to test a model on",
+}
 
 
 @dataclass(frozen=True)
@@ -139,25 +146,75 @@ def split_from_dir(split_dir: str | Path, tables: Tables, name: str | None = Non
     root = Path(split_dir)
     if not root.is_dir():
         raise DataFormatError(not_a_directory("split directory", root))
+    _check_split_files(root)
+    label = root.name or root.absolute().name  # `--split-dir .` has no name of its own
     drug_ids = set(tables.drugs["drugbank_id"])
     type_ids = set(tables.interaction_types["type"].tolist())
     report = DropReport()
     parts = {}
     for filename in SPLIT_FILES:
-        part = filename.removesuffix(".tsv")
-        raw = read_pair_file(root / filename)
-        parts[part] = validate_interactions(raw, report, drug_ids, type_ids, table=f"{root.name}/{filename}")
+        part, table = filename.removesuffix(".tsv"), f"{label}/{filename}"
+        raw = _without_blank_rows(read_pair_file(root / filename), table, report)
+        raw = _match_id_case(raw, drug_ids, table, report)
+        parts[part] = validate_interactions(raw, report, drug_ids, type_ids, table=table)
     report.log(log)
-    if parts["train"].empty:  # legal (every drug new), but the graph then knows no interaction: say so
-        log.warning(
-            "%s has no usable training pairs: the knowledge graph holds no known interactions, so predictions rest "
-            "on the drugs' structure and proteins alone",
-            root / "train.tsv",
-        )
+    for part, consequence in EMPTY_PART.items():  # legal, but what needs the part is lost: say so
+        if parts[part].empty:
+            log.warning("%s %s", root / f"{part}.tsv", consequence)
     split = Split(name or str(root), **parts)
     _check_no_pair_overlap(split)
+    _log_new_drug_pairs(split)
     log.info("split %s: %s", split.name, _fmt_counts(split))
     return split
+
+
+def _check_split_files(root: Path) -> None:
+    """Name every split file ``root`` lacks at once, and say so when ``root`` is a data directory (an easy
+    mistake: the data directory's path given as the split directory)."""
+    missing = [f for f in SPLIT_FILES if not (root / f).exists()]
+    if not missing:
+        return
+    message = (
+        f"{root}: {', '.join(missing)}: {'file' if len(missing) == 1 else 'files'} not found (a split directory "
+        f"holds {', '.join(SPLIT_FILES)})"
+    )
+    if (root / "ddi.tsv").is_file():
+        message += f"; {root} is a data directory, not a split directory"
+        if all((root / SUMGNN_DIR / f).is_file() for f in SPLIT_FILES):
+            message += f" (its shipped split is {root / SUMGNN_DIR}, the S0 split used when none is given)"
+    raise DataFormatError(message)
+
+
+def _without_blank_rows(raw: pd.DataFrame, table: str, report: DropReport) -> pd.DataFrame:
+    """``raw`` less its rows of empty cells (a spreadsheet's export can end with some): pandas skips blank
+    lines itself, and these say no more, so they are counted, not warned about as dropped pairs."""
+    blank = pd.Series(True, index=raw.index)
+    for column in ("type", "drug1_id", "drug2_id"):
+        blank[blank] = raw.loc[blank, column].fillna("").str.strip() == ""  # most rows stop at the first cell
+    if blank.any():
+        report.notes.append(f"{table}: {int(blank.sum())} blank row(s) ignored")
+    return raw[~blank]
+
+
+def _match_id_case(raw: pd.DataFrame, drug_ids: set[str], table: str, report: DropReport) -> pd.DataFrame:
+    """``raw`` with the drug ids written in another letter case ("db00641") as the drugs table writes them:
+    DrugBank ids are case-insensitive, and dropping them as unknown drugs would lose a whole lower-case file."""
+    canonical = {d.upper(): d for d in drug_ids}
+    out, count, example = raw, 0, ""
+    for column in ("drug1_id", "drug2_id"):
+        ids = raw[column].fillna("").str.strip()
+        other_case = ~ids.isin(drug_ids)
+        other_case[other_case] = ids[other_case].str.upper().isin(canonical)
+        if other_case.any():
+            out = out.copy() if out is raw else out
+            out.loc[other_case, column] = ids[other_case].str.upper().map(canonical)
+            count, example = count + int(other_case.sum()), example or ids[other_case].iloc[0]
+    if count:
+        report.notes.append(
+            f"{table}: {count} drug id(s) written in another letter case, read as the drugs table writes them "
+            f"(e.g. {example} as {canonical[example.upper()]})"
+        )
+    return out
 
 
 def random_pair_split(tables: Tables, seed: int = 0, fractions: tuple[float, ...] = PAIR_FRACTIONS) -> Split:
@@ -258,25 +315,48 @@ def pairs_in(part: pd.DataFrame, other: pd.DataFrame) -> int:
 
 
 def _check_no_pair_overlap(split: Split) -> None:
-    """Warn when a valid/test row repeats a training row (the model would see its label)."""
-    parts = list(split.parts().values())
-    codes = _drug_codes(*parts)
-    num_types = max((int(p["type"].max()) for p in parts if len(p)), default=0) + 1
-    train_keys = _pair_key(split.train, codes).to_numpy()
-    train_rows = train_keys * num_types + split.train["type"].to_numpy(dtype=np.int64)
-    for part in ("valid", "test"):
-        df = getattr(split, part)
-        keys = _pair_key(df, codes).to_numpy()
-        same = int(np.isin(keys * num_types + df["type"].to_numpy(dtype=np.int64), train_rows).sum())
+    """Warn when a valid/test row repeats a training row (the model would see its label) or a test row repeats a
+    validation row (the model would be chosen on the rows it is tested on)."""
+    parts = split.parts()
+    codes = _drug_codes(*parts.values())
+    num_types = max((int(p["type"].max()) for p in parts.values() if len(p)), default=0) + 1
+    keys = {part: _pair_key(df, codes).to_numpy() for part, df in parts.items()}
+    rows = {part: keys[part] * num_types + df["type"].to_numpy(dtype=np.int64) for part, df in parts.items()}
+    for seen, part, harm in (
+        ("train", "valid", "label leak"),
+        ("train", "test", "label leak"),
+        ("valid", "test", "the model is chosen on rows it is tested on"),
+    ):
+        seen_as = "training" if seen == "train" else "validation"
+        same = int(np.isin(rows[part], rows[seen]).sum())
         if same:
-            log.warning("split %s: %d %s row(s) repeat a training row (label leak)", split.name, same, part)
-        other = int(np.isin(keys, train_keys).sum()) - same
+            log.warning("split %s: %d %s row(s) repeat a %s row (%s)", split.name, same, part, seen_as, harm)
+        other = int(np.isin(keys[part], keys[seen]).sum()) - same
         if other:
             log.info(
-                "split %s: %d %s pair(s) also appear in train with another type (the other direction)",
+                "split %s: %d %s pair(s) also appear in %s with another type (the other direction)",
                 split.name,
                 other,
                 part,
+                seen,
+            )
+
+
+def _log_new_drug_pairs(split: Split) -> None:
+    """Say how many valid/test pairs name a drug that no training pair has: they test new drugs (as S1/S2 do),
+    which a split meant to test known drugs should not hold."""
+    seen = pd.unique(split.train[["drug1_id", "drug2_id"]].to_numpy().ravel())
+    for part in ("valid", "test"):
+        df = split.parts()[part]
+        absent = (~df["drug1_id"].isin(seen)).astype(int) + (~df["drug2_id"].isin(seen)).astype(int)
+        if (absent > 0).any():
+            log.info(
+                "split %s: %d %s pair(s) name a drug absent from every training pair (%d with both drugs absent): "
+                "they test new drugs, as S1/S2 do",
+                split.name,
+                int((absent > 0).sum()),
+                part,
+                int((absent == 2).sum()),
             )
 
 
