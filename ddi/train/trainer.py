@@ -308,6 +308,9 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     )
     result = TrainResult(model)
     best_f1, best_state, stale = -1.0, None, 0
+    has_valid = len(ctx.split.valid) > 0
+    if not has_valid:
+        log.warning("no validation pairs: every epoch is trained and the last one is kept (no early stopping)")
     start = time.time()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
@@ -360,7 +363,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         result.history.append(record)
         if not pruner.at_target():  # a denser model than the one shipped: neither best nor stale
             continue
-        if record["valid_macro_f1"] > best_f1:
+        # Without validation pairs there is no figure to choose by: each epoch is kept (the last wins), never stale.
+        if record["valid_macro_f1"] > best_f1 or not has_valid:
             best_f1, best_state, stale = record["valid_macro_f1"], copy.deepcopy(model.state_dict()), 0
             result.best_epoch = epoch
         else:

@@ -444,3 +444,15 @@ def test_a_benchmark_run_can_keep_its_checkpoint_with_the_figures_it_reported(
     assert "per_type_f1" in kept["test"] and "per_type_f1" not in row["test"]  # the card keeps the detail
     predictor = Predictor.load(tmp_path / "kept")
     assert predictor.predict_pairs([("DB01211", "DB00641")])[0].probability > 0
+
+
+def test_without_validation_pairs_every_epoch_is_trained_and_the_last_kept(context, small_split_dir, caplog):
+    # Before: the validation figure was 0.0 every epoch, so the first epoch's weights were kept and training
+    # stopped after `patience` epochs without saying why.
+    from dataclasses import replace
+
+    no_valid = replace(context, split=replace(context.split, valid=context.split.valid.iloc[:0]))
+    with caplog.at_level("WARNING"):
+        result = train(no_valid, tiny_run(small_split_dir, epochs=3, patience=1), progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2, 3] and result.best_epoch == 3
+    assert "no validation pairs: every epoch is trained and the last one is kept" in caplog.text
