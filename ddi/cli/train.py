@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from ddi.cli.main import add_data_dir_argument
 
@@ -46,12 +47,14 @@ def build_run_config(args: argparse.Namespace):
     run = RunConfig.load(args.config) if args.config else RunConfig()
     if args.split:
         run.split = args.split
+    # Absolute, as saved beside the checkpoint: a relative path would name another place (or nothing) when the
+    # model is reloaded from another working directory, and its training split could not be rebuilt.
     if args.split_dir:
-        run.split_dir = args.split_dir
+        run.split_dir = str(Path(args.split_dir).resolve())
     if args.split_seed is not None:
         run.split_seed = args.split_seed
     if args.data_dir:
-        run.data_dir = args.data_dir
+        run.data_dir = str(Path(args.data_dir).resolve())
     if args.epochs is not None:
         run.train.epochs = args.epochs
     if args.seed is not None:

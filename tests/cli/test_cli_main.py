@@ -360,3 +360,15 @@ def test_info_check_loads_the_model_and_names_weights_that_do_not_fit(
     assert main(["info", "--model", str(model), "--check"]) == 2
     err = capsys.readouterr().err
     assert "the weights do not fit the configured model" in err and "Traceback" not in err
+
+
+def test_train_saves_the_split_and_data_directories_as_absolute_paths(tmp_path, monkeypatch) -> None:
+    # A model trained with `--split-dir mine` must find its split again when reloaded from elsewhere.
+    from ddi.cli.main import build_parser
+    from ddi.cli.train import build_run_config
+
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["train", "--split-dir", "mine", "--data-dir", "data", "--out", "m"])
+    run = build_run_config(args)
+    root = tmp_path.resolve()
+    assert run.split_dir == str(root / "mine") and run.data_dir == str(root / "data")
