@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
@@ -122,11 +123,22 @@ def _coerce(df: pd.DataFrame, name: str, report: DropReport, table: str | None =
             out[col] = series.where(series.notna(), "").astype(str).str.strip()
     int_cols = [c for c, k in schema.items() if k == "int"]
     if int_cols:
-        bad = out[int_cols].isna().any(axis=1) | (out[int_cols] % 1 != 0).any(axis=1)
-        report.add(table or name, "with a missing or non-integer " + "/".join(int_cols), df[bad], key=df.columns[0])
+        numbers = out[int_cols]
+        # Beyond 2**53 a float holds no exact integer, and the cast to int64 would overflow ("1e30" as a type).
+        bad_cell = numbers.isna() | (numbers % 1 != 0) | (numbers.abs() >= 2**53)
+        bad = bad_cell.any(axis=1)
+        # The example is the offending cell as written ("type='abc'"), not the row's drug id.
+        examples = [f"{col}={_cell_text(df, i, col)!r}" for i, col in bad_cell[bad].idxmax(axis=1).items()]
+        report.add(table or name, "with a missing or non-integer " + "/".join(int_cols), examples)
         out = out[~bad].copy()
         out[int_cols] = out[int_cols].astype("int64")
     return out.reset_index(drop=True)
+
+
+def _cell_text(df: pd.DataFrame, row: Any, col: str) -> str:
+    """A cell as the file wrote it ("" where it is empty or the column is missing)."""
+    value = df.at[row, col] if col in df.columns else None
+    return "" if pd.isna(value) else str(value)
 
 
 def _drop(

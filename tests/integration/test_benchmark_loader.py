@@ -188,7 +188,7 @@ def test_bad_rows_in_a_layout_are_dropped_and_reported(tmp_path: Path) -> None:
     assert len(tables.interactions) == 7
     assert report.dropped("interactions") == 4
     assert {str(r) for r in report.records} == {
-        "interactions: 1 row(s) with a missing or non-integer type (e.g. DB00001)",
+        "interactions: 1 row(s) with a missing or non-integer type (e.g. type='four')",
         "interactions: 1 row(s) naming a drug not in the drugs table (e.g. DB00077)",
         "interactions: 1 row(s) pairing a drug with itself (e.g. DB00003)",
         "interactions: 1 row(s) repeating a pair and type already listed (first kept) (e.g. DB00002)",

@@ -243,7 +243,7 @@ def test_a_user_split_with_no_usable_training_pair_is_refused_by_name(
         split = load_split("s0", small_tables, split_dir=user_dir)
     warnings = {r.getMessage() for r in caplog.records if r.levelname == "WARNING"}
     assert "dropped mine/train.tsv: 1 row(s) naming a drug not in the drugs table (e.g. DB99998)" in warnings
-    assert "dropped mine/train.tsv: 1 row(s) with a missing or non-integer type (e.g. DB00002)" in warnings
+    assert "dropped mine/train.tsv: 1 row(s) with a missing or non-integer type (e.g. type='six')" in warnings
     # evaluating on it is legal, but the graph then knows no interaction: the user is told
     assert any(
         w.endswith(

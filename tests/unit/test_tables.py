@@ -444,3 +444,18 @@ def test_empty_tables_have_the_schema_columns_and_integer_id_columns() -> None:
         assert list(df.columns) == list(schema)
         for col, kind in schema.items():
             assert (df[col].dtype == np.int64) == (kind == "int")
+
+
+def test_a_bad_type_is_named_as_written_and_a_huge_one_does_not_overflow():
+    # Before: the example was the row's drug id, and "1e30" overflowed into "unknown type -9223372036854775808".
+    from ddi.data.tables import DropReport, validate_interactions
+
+    raw = pd.DataFrame(
+        {"drug1_id": ["DB1", "DB2", "DB3", "DB4"], "drug2_id": ["DB5"] * 4, "type": ["3", "abc", "1e30", None]}
+    )
+    report = DropReport()
+    kept = validate_interactions(raw, report, {"DB1", "DB2", "DB3", "DB4", "DB5"}, {3})
+    assert kept["type"].tolist() == [3]
+    [record] = report.records
+    assert (record.reason, record.count) == ("with a missing or non-integer type", 3)
+    assert record.examples == ("type='abc'", "type='1e30'", "type=''")
