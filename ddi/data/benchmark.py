@@ -54,8 +54,14 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t"
         raise DataFormatError(f"{path}: file not found") from exc
     except OSError as exc:  # a directory, no permission, ...
         raise DataFormatError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except pd.errors.EmptyDataError as exc:
+        expected = f": a header row naming {', '.join(required_columns)} is expected" if required_columns else ""
+        raise DataFormatError(f"{path}: the file is empty{expected}") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
+    if header:  # "drug1_id " or "Drug1_ID" (a spreadsheet's header) names the column all the same
+        wanted = {c.lower(): c for c in required_columns}
+        df.columns = [wanted.get(str(c).strip().lower(), str(c).strip()) for c in df.columns]
     missing = [c for c in required_columns if c not in df.columns]
     if missing:
         found = ", ".join(map(str, df.columns))

@@ -170,7 +170,7 @@ def test_the_data_directory_given_as_split_dir_is_named_as_such(tmp_path: Path, 
         ("drug1_id\tdrug2_id\tlabel\nDB00004\tDB00002\t2\n", "missing column(s) type"),
         ("drug1_id;drug2_id;type\nDB00004;DB00002;2\n", "separated by semicolons"),
         (b"\xff\xfed\x00r\x00", "not a readable tab-separated file"),
-        ("", "not a readable tab-separated file"),
+        ("", "the file is empty: a header row naming drug1_id, drug2_id, type is expected"),
     ],
 )
 def test_an_unreadable_part_is_refused_naming_the_file(
@@ -186,3 +186,17 @@ def test_an_unreadable_part_is_refused_naming_the_file(
 def test_a_file_given_as_split_dir_is_refused(small_tables: Tables, user_dir: Path) -> None:
     with pytest.raises(DataFormatError, match="is not a directory"):
         split_from_dir(user_dir / "train.tsv", small_tables)
+
+
+def test_a_header_written_with_spaces_or_capitals_names_the_columns_and_an_empty_file_is_called_empty(tmp_path):
+    from ddi.data.benchmark import DataFormatError, read_pair_file
+
+    spreadsheet = tmp_path / "train.tsv"
+    spreadsheet.write_text("Drug1_ID \tdrug2_id\t TYPE\nDB00001\tDB00002\t1\n")
+    assert read_pair_file(spreadsheet).to_dict("records") == [
+        {"drug1_id": "DB00001", "drug2_id": "DB00002", "type": "1"}
+    ]
+    empty = tmp_path / "valid.tsv"
+    empty.write_text("")
+    with pytest.raises(DataFormatError, match=r"valid\.tsv: the file is empty: a header row naming drug1_id, drug2_id"):
+        read_pair_file(empty)
