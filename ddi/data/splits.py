@@ -334,7 +334,8 @@ def _check_no_pair_overlap(split: Split) -> None:
         other = int(np.isin(keys[part], keys[seen]).sum()) - same
         if other:
             log.info(
-                "split %s: %d %s pair(s) also appear in %s with another type (the other direction)",
+                "split %s: %d %s pair(s) also appear in %s with another type (kept: a pair may be listed once per "
+                "direction, as in DrugBank)",
                 split.name,
                 other,
                 part,
