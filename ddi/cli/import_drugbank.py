@@ -8,12 +8,20 @@ description matches none of the benchmark templates are typed "other" (0); they 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ddi.cli.main import add_data_dir_argument
-from ddi.errors import UserInputError
+from ddi.errors import UserInputError, nearest_existing
+
+if TYPE_CHECKING:
+    from ddi.data.tables import Tables
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +56,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddi.data.benchmark import write_benchmark_layout
     from ddi.data.drugbank_xml import INTERACTION_TYPES_FILE, check_layout_out, import_drugbank_xml
     from ddi.data.location import resolve_data_dir
     from ddi.data.tables import OTHER_TYPE
@@ -62,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.keep_other:
         tables = replace(tables, interactions=tables.interactions[~other].reset_index(drop=True))
     try:
-        write_benchmark_layout(tables, args.out)
+        _write_whole(tables, args.out)
     except OSError as exc:
-        raise UserInputError(f"cannot write to {args.out}: {exc.strerror or exc}") from exc
+        raise UserInputError(f"cannot write to {args.out}: {exc.strerror or exc}; it is left as it was") from exc
 
     print(stats)
     counts = ", ".join(f"{name} {count:,}" for name, count in tables.counts().items())
@@ -80,3 +87,29 @@ def run(args: argparse.Namespace) -> int:
             why = "no interaction has both drugs in the export"
         log.warning("%s: ddi.tsv is empty", why)
     return 0
+
+
+def _write_whole(tables: Tables, out: Path) -> None:
+    """Write the layout into a hidden directory inside ``out``, then rename its files into ``out`` only once all
+    are written: a full disk or a Ctrl-C while writing leaves ``out`` as it was (or absent), never with a
+    half-written table or some tables of this import beside an earlier one's."""
+    from ddi.data.benchmark import write_benchmark_layout
+
+    existing = nearest_existing(out)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=out))  # inside out: os.replace needs one file system
+    try:
+        write_benchmark_layout(tables, staging)
+        for written in staging.iterdir():
+            os.replace(written, out / written.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # before out's removal below, which needs it gone
+        # Remove the directories this import created (check_layout_out promised nothing is created on failure).
+        with contextlib.suppress(OSError):
+            for created in [out, *out.parents]:
+                if created == existing:
+                    break
+                created.rmdir()
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

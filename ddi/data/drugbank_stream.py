@@ -44,6 +44,12 @@ _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
 #: What a damaged archive raises while it is read (bad CRC, truncated or corrupt deflate data).
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, gzip.BadGzipFile)
+#: The most a compressed export may expand: DrugBank XML deflates about 10 to 1, a zip or gzip bomb up to 1000 to 1.
+_MAX_INFLATION = 100
+#: Below this many decompressed bytes any ratio passes (a small, repetitive file can deflate far better).
+_INFLATION_FLOOR = 64 * 1024 * 1024
+#: What a DrugBank export's namespace holds (``http://www.drugbank.ca``); no namespace at all is fine too.
+_DRUGBANK_NAMESPACE = "drugbank"
 #: Expat errors raised only at the end of the input, when it stops inside an element, a tag, a character or CDATA.
 _TRUNCATION_ERRORS = frozenset(
     expat.errors.codes[message]
@@ -128,6 +134,7 @@ class DrugBankXmlReader:
                     if root is None:
                         root = element
                         self.version = element.get("version", "")
+                        _check_root(element.tag, self.path)
                     depth += 1
                     continue
                 depth -= 1
@@ -174,10 +181,15 @@ def _open(path: Path) -> tuple[BinaryIO, int | None]:
         raise XmlImportError(f"{path}: not a regular file (a pipe or device cannot be imported)")
     magic = file.read(len(_ZIP_MAGICS[0]))
     file.seek(0)
+    # The name decides too, so that a file named .zip or .gz that is not one is called so, not malformed XML.
+    suffix = path.suffix.lower()
+    if suffix == ".gz" and not magic.startswith(_GZIP_MAGIC):
+        file.close()
+        raise XmlImportError(f"{path}: not a gzip file, though named .gz; pass the export's .xml, .zip or .gz")
     if magic.startswith(_GZIP_MAGIC):
         file.close()  # reopened by name, so that closing the decompressed stream closes the file
-        return cast(BinaryIO, gzip.GzipFile(path, mode="rb")), None
-    if magic in _ZIP_MAGICS:
+        return cast(BinaryIO, _InflationGuard(gzip.GzipFile(path, mode="rb"), path)), None
+    if magic in _ZIP_MAGICS or suffix == ".zip":
         file.close()
         return _open_zip_member(path)
     return file, path.stat().st_size
@@ -203,11 +215,36 @@ def _open_zip_member(path: Path) -> tuple[BinaryIO, int]:
                 f"{path}: a zip archive must hold exactly one .xml file (the DrugBank export) to be read as it "
                 f"is; it holds {len(xml_members)} ({listed}). Extract the export and pass its .xml"
             )
+        _check_inflation(path, xml_members[0].file_size, xml_members[0].compress_size)
         try:
             member = archive.open(xml_members[0])
         except (NotImplementedError, RuntimeError, zipfile.BadZipFile) as exc:  # encrypted, unknown compression
             raise XmlImportError(f"{path}: cannot read {xml_members[0].filename} inside the archive ({exc})") from None
     return cast(BinaryIO, member), xml_members[0].file_size
+
+
+def _check_inflation(path: Path, inflated: int, compressed: int) -> None:
+    """Refuse a compressed export that expands (or declares it will) like a zip bomb: reading it would take hours.
+
+    A zip member never inflates past the size it declares (``zipfile`` stops there), so checking that is enough."""
+    if inflated > _INFLATION_FLOOR and inflated > _MAX_INFLATION * max(compressed, 1):
+        raise XmlImportError(
+            f"{path}: refusing a compressed file that expands more than {_MAX_INFLATION} times (to at least "
+            f"{inflated / 1e9:,.1f} GB from {compressed / 1e6:,.1f} MB); a DrugBank export deflates about 10 to 1, "
+            "so this is damaged or a decompression bomb"
+        )
+
+
+def _check_root(tag: str, path: Path) -> None:
+    """Refuse XML whose root is not DrugBank's ``<drugbank>`` (or the synthetic one), so that another format's
+    ``<drug>`` elements are not imported as DrugBank records."""
+    namespace, _, name = tag[1:].rpartition("}") if tag.startswith("{") else ("", "", tag)
+    if name != "drugbank" or (namespace and _DRUGBANK_NAMESPACE not in namespace.lower()):
+        found = f"<{name}>" + (f" in namespace {namespace}" if namespace else "")
+        raise XmlImportError(
+            f"{path}: the root element is {found}, not DrugBank's <drugbank>: no <drug> records to read; this is "
+            "not a DrugBank XML export"
+        )
 
 
 def _parse_source(file: BinaryIO, path: Path) -> tuple[BinaryIO, int | None]:
@@ -259,6 +296,40 @@ def _first_element(head: bytes) -> tuple[int, bytes] | None:
         position = item.end()
     tag = _FIRST_TAG.match(head, position)
     return (position, tag.group(1)) if tag else None
+
+
+class _InflationGuard(io.RawIOBase):
+    """A gzip stream that fails (``_check_inflation``) once it has expanded too much: gzip declares no usable size."""
+
+    def __init__(self, stream: gzip.GzipFile, path: Path) -> None:
+        super().__init__()
+        self._stream = stream
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        count = self._stream.readinto(buffer)
+        _check_inflation(self._path, self._stream.tell(), self._stream.fileobj.tell())  # type: ignore[union-attr]
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_END:  # gzip would inflate to the end unchecked: go there through readinto
+            chunk = bytearray(1 << 20)
+            while self.readinto(chunk):
+                pass
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 class _ChainedReader(io.RawIOBase):
