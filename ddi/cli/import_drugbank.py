@@ -94,14 +94,17 @@ def _write_whole(tables: Tables, out: Path) -> None:
     are written: a full disk or a Ctrl-C while writing leaves ``out`` as it was (or absent), never with a
     half-written table or some tables of this import beside an earlier one's."""
     from ddi.data.benchmark import write_benchmark_layout
+    from ddi.data.drugbank_xml import STAGING_PREFIX
 
     existing = nearest_existing(out)
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".import-", dir=out))  # inside out: os.replace needs one file system
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out))  # inside out: os.replace needs one file system
     try:
         write_benchmark_layout(tables, staging)
         for written in staging.iterdir():
             os.replace(written, out / written.name)
+        for leftover in out.glob(f"{STAGING_PREFIX}*"):  # an import killed mid-write left it (and this one's)
+            shutil.rmtree(leftover, ignore_errors=True)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # before out's removal below, which needs it gone
         # Remove the directories this import created (check_layout_out promised nothing is created on failure).

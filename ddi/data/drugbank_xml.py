@@ -277,6 +277,10 @@ class _TableBuilder:
         return rows
 
 
+#: The hidden folder an import writes its layout into before renaming it into place (``ddi import-drugbank``).
+STAGING_PREFIX = ".import-"
+
+
 def check_layout_out(out: Path, option: str = "--out") -> None:
     """Make sure the benchmark layout can be written into ``out`` later, or raise ``UserInputError`` now.
 
@@ -285,7 +289,12 @@ def check_layout_out(out: Path, option: str = "--out") -> None:
     were theirs (a stale split), or be a directory the user did not mean to overwrite. Nothing is created.
     """
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in LAYOUT_FILES.values())
+        # A staging folder is a killed import's leftover, not a user's file: the next import removes it.
+        foreign = sorted(
+            p.name
+            for p in out.iterdir()
+            if p.name not in LAYOUT_FILES.values() and not p.name.startswith(STAGING_PREFIX)
+        )
         if foreign:
             raise UserInputError(
                 f"{option} {out}: the directory holds other files than an import writes ({', '.join(foreign[:3])}"

@@ -152,6 +152,9 @@ def test_an_import_replaces_an_earlier_one_whole(tmp_path: Path, capsys: pytest.
     out = tmp_path / "out"
     out.mkdir()
     (out / "ddi.tsv").write_text("stale\n")
+    # An import killed mid-write (SIGKILL) leaves its staging folder: the next import is not refused, and removes it.
+    (out / ".import-killed").mkdir()
+    (out / ".import-killed" / "ddi.tsv").write_text("half\n")
     assert run_cli(DRUGBANK_5, out, capsys) == (0, "")
     assert sorted(p.name for p in out.iterdir()) == [
         "ddi.tsv",
