@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,14 @@ log = logging.getLogger(__name__)
 MODEL_DIR_ENV = "DDI_MODEL_DIR"
 #: Torch threads for serving: tiny per-request tensors gain nothing from more, and lose a lot on a busy CPU.
 THREADS_ENV = "DDI_TORCH_THREADS"
+#: What Streamlit's Markdown would read as markup in a text: emphasis, code, links, HTML and autolinks, LaTeX,
+#: tables, headings, its ``:red[...]``/``:material/...:``/``:emoji:`` directives, and a list marker at the start
+#: of a line. ``(``, ``)``, ``'``, ``;`` and a ``:`` before a space do nothing alone.
+_MARKUP = re.compile(r"([\\`*_\[\]<>$~|#&@])|(:)(?=\S)|^\s*(?:([-+=])|\d+([.)]))", re.MULTILINE)
+#: Where a web address or e-mail address would still become a link (GFM finds them after the escapes): a word
+#: joiner, invisible, goes there.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=\\@)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
 
 
 @dataclass
@@ -32,6 +41,19 @@ class Service:
     predictor: Predictor
     resolver: DrugResolver
     choices: dict[str, str]
+
+
+def plain(text: object) -> str:
+    """``text`` escaped for Streamlit's Markdown (``st.error``, ``st.subheader``, ...): what a user typed, or a
+    message or drug name that quotes it, is shown as written (but for an invisible word joiner that keeps an address
+    from becoming a link), never as formatting, a link or HTML."""
+    return _AUTOLINK.sub(_WORD_JOINER, _MARKUP.sub(_escaped, str(text)))
+
+
+def _escaped(match: re.Match[str]) -> str:
+    """The matched text with a backslash before its markup character (the group that matched)."""
+    group = match.lastindex or 0
+    return match.group(0)[: match.start(group) - match.start()] + "\\" + match.group(group)
 
 
 def model_dir() -> Path:
@@ -67,7 +89,7 @@ def require_service() -> Service:
     try:
         return load_service(str(root))
     except UserInputError as exc:
-        st.error(f"The model in `{root}` cannot be loaded: {exc}")
+        st.error(f"The model in `{root}` cannot be loaded: {plain(exc)}")
         st.stop()
 
 

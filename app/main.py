@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 import streamlit as st
-from appkit import Service, require_service
+from appkit import Service, plain, require_service
 
 from ddi import __version__
 from ddi.errors import UserInputError
@@ -82,13 +82,13 @@ def use_suggestion(side: int, label: str, text: str, choices: dict[str, str]) ->
 
 
 def show_input_error(exc: PairInputError, service: Service) -> None:
-    st.error(str(exc))
+    st.error(plain(exc))
     if exc.suggestions:
         st.markdown("Did you mean:")
         cols = st.columns(min(len(exc.suggestions), 5))
         for i, (label, text) in enumerate(exc.suggestions[:5]):
             cols[i].button(
-                label,
+                plain(label),
                 key=f"suggest{exc.side}_{i}",
                 on_click=use_suggestion,
                 args=(exc.side, label, text, service.choices),
@@ -99,15 +99,15 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     st.divider()
     if not answer.interaction_likely:
         st.subheader("An interaction is unlikely")
-        st.markdown(f"{answer.verdict}\n\n**{answer.sentence}**")  # the verdict ends "...the one below."
+        st.markdown(f"{plain(answer.verdict)}\n\n**{plain(answer.sentence)}**")  # the verdict ends "...the one below."
     else:
-        st.subheader(answer.sentence)
+        st.subheader(plain(answer.sentence))
     c1, c2, c3 = st.columns(3)
     c1.metric("Probability of this type", f"{answer.probability:.0%}", help="Among the 86 types; they sum to 1.")
     c2.metric("Interaction score", f"{answer.exists:.0%}", help="The model's probability that the pair interacts.")
     c3.metric("Answered in", f"{1000 * answer.seconds:.0f} ms")
     if answer.known:
-        listed = "\n".join(f"- {k.sentence} (type {k.type_id})" for k in answer.known)
+        listed = "\n".join(f"- {plain(k.sentence)} (type {k.type_id})" for k in answer.known)
         verdict = (
             "The prediction agrees."
             if answer.agrees_with_known
@@ -117,7 +117,7 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     else:
         st.caption(f"DrugBank does not list this pair. {NOT_NEGATIVE}")
     if answer.less_certain:
-        st.warning(f"**Less certain:** {answer.less_certain_reason}.")
+        st.warning(f"**Less certain:** {plain(answer.less_certain_reason)}.")
 
     st.markdown("#### Most probable interaction types")
     top = pd.DataFrame(
@@ -148,14 +148,14 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     st.caption(answer.paths_note)
     st.markdown("**Pharmacology rules that fire**")
     if answer.rules:
-        st.markdown("\n".join(f"- {r.text}" for r in answer.rules))
+        st.markdown("\n".join(f"- {plain(r.text)}" for r in answer.rules))
         if answer.rules_note:
             st.caption(answer.rules_note)
     else:
         st.caption("No rule over shared enzymes, transporters, carriers or targets fires for this pair.")
 
     if answer.look_alikes:
-        st.markdown(f"**Known interactions of look-alike drugs** (similar {answer.look_alike_basis})")
+        st.markdown(f"**Known interactions of look-alike drugs** (similar {plain(answer.look_alike_basis)})")
         votes = pd.DataFrame(
             {"evidence": [e.text for e in answer.look_alikes], "share": [e.weight for e in answer.look_alikes]}
         )
@@ -164,14 +164,14 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
         )
         st.dataframe(votes, hide_index=True, column_config={"share": share_bar})
         if answer.look_alike_note:
-            st.caption(f"Note: {answer.look_alike_note}.")
+            st.caption(f"Note: {plain(answer.look_alike_note)}.")
 
     st.markdown("#### Atoms that weighed most")
     cols = st.columns(2)
     for col, atoms, name in zip(cols, answer.atoms, (answer.drug1_name, answer.drug2_name), strict=True):
         with col:
             if atoms is None:
-                st.caption(f"{name}: no structure to draw.")
+                st.caption(f"{plain(name)}: no structure to draw.")
                 continue
             svg = molecule_svg(atoms.smiles, atoms.scores, legend=name)
             if svg:
@@ -215,7 +215,7 @@ def main() -> None:
         show_input_error(exc, service)
         return
     except UserInputError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.query_params.from_dict(link_parameters(answer))
     show_answer(answer, service)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import streamlit as st
-from appkit import Service, require_service
+from appkit import Service, plain, require_service
 
 from ddi.errors import UserInputError
 from ddi.serve.answer import LIKELY_INTERACTION, pair_link, picker_label
 from ddi.serve.regimen import (
     MAX_REGIMEN_DRUGS,
+    REGIMEN_LINK_PARAMETER,
     check_regimen,
     check_regimens,
     drugs_from_regimen_link,
@@ -38,6 +39,12 @@ def open_link(service: Service) -> None:
     texts = drugs_from_regimen_link(st.query_params)
     if texts:
         st.session_state["regimen"] = [picker_label(service.choices, t) or t for t in texts]
+    given = len(st.query_params.get_all(REGIMEN_LINK_PARAMETER))
+    if given > len(texts) == MAX_REGIMEN_DRUGS:  # not silently: the drugs past the limit are not checked
+        st.warning(
+            f"The link lists {given} drugs; only the first {MAX_REGIMEN_DRUGS}, the most a regimen may have, "
+            "are checked."
+        )
 
 
 def main() -> None:
@@ -79,10 +86,10 @@ def main() -> None:
         with st.spinner("Scoring every pair…"):
             check = check_regimen(service.predictor, service.resolver, drugs)
     except UserInputError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     for text, note in check.notes.items():
-        st.warning(f"**{text}**: {note}.")
+        st.warning(f"**{plain(text)}**: {plain(note)}.")
     pairs = check.pairs
     scored = pairs[~pairs["error"].astype(bool)]
     listed = int((scored["known_type"].astype(str) != "").sum())
@@ -122,7 +129,7 @@ def check_medication_list(name: str, data: bytes, service: Service) -> None:
         with st.spinner(f"Checking {len(table):,} rows…"):
             rows = check_regimens(service.predictor, service.resolver, table, drug_column, group_column)
     except UserInputError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     is_pair = rows["drug2"] != ""
     regimens = rows[group_column].nunique() if group_column is not None else 1

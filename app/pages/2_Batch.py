@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from appkit import require_service
+from appkit import plain, require_service
 
 from ddi.errors import UserInputError
 from ddi.serve.batch import output_columns
-from ddi.serve.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, read_upload, score_upload
+from ddi.serve.uploads import MAX_UPLOAD_BYTES, UPLOAD_TYPES, read_upload, score_upload, unscored_drug_columns
 
 st.set_page_config(page_title="ddi — batch scoring", page_icon="💊", layout="wide")
 
@@ -29,6 +29,8 @@ def main() -> None:
         return
     try:
         table = read_upload(upload.name, upload.getvalue())
+        if note := unscored_drug_columns(list(table.columns)):
+            st.warning(f"**Not every drug is checked:** {plain(note)}.")
         bar = st.progress(0.0, text=f"Scoring {len(table):,} rows…")
 
         def show_progress(done: int, total: int) -> None:
@@ -38,7 +40,7 @@ def main() -> None:
             table, service.predictor, service.resolver, top_k=int(top_k), explain=explain, on_progress=show_progress
         )
     except UserInputError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     bar.progress(1.0, text=f"Scored {scored.rows:,} rows in {scored.seconds:.1f} s")
     if scored.failed:

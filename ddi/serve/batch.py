@@ -75,7 +75,7 @@ _SEPARATOR_HINT = re.compile(r'"?sep=([,;\t|])"?')
 # Drug-column names after ``column_key`` (lower case, letters and digits only), best first for each side:
 # an id column wins over a name column when a file has both.
 _SIDE_TAGS = (("1", "a"), ("2", "b"))
-_COLUMN_PATTERNS = (
+DRUG_COLUMN_PATTERNS = (
     "drug{t}id",
     "drugbankid{t}",
     "drugid{t}",
@@ -185,7 +185,7 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
         keys.setdefault(column_key(c), c)
     found = []
     for tags, roles in zip(_SIDE_TAGS, _ROLE_NAMES, strict=True):
-        names = [p.format(t=t) for p in _COLUMN_PATTERNS for t in tags]
+        names = [p.format(t=t) for p in DRUG_COLUMN_PATTERNS for t in tags]
         names += [role + suffix for role in roles for suffix in _ROLE_SUFFIXES]
         column = next((keys[n] for n in names if n in keys), None)
         if column is None:
