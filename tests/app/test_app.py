@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
-
-APP_DIR = Path(__file__).resolve().parents[2] / "app"
-
-# The first run of a session loads the model (several seconds, more on a busy machine).
-TIMEOUT = 300
-
-
-def app() -> AppTest:
-    return AppTest.from_file(str(APP_DIR / "main.py"), default_timeout=TIMEOUT)
-
-
-def texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
-
-
-def assert_no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
+from app_testing import app, assert_no_exception, texts
 
 
 def test_main_page_answers_a_pair_with_its_explanation(served_model):

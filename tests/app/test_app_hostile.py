@@ -5,26 +5,11 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_testing import APP_DIR, app, assert_no_exception, texts
 from streamlit.testing.v1 import AppTest
-
-APP_DIR = Path(__file__).resolve().parents[2] / "app"
-TIMEOUT = 300
-
-
-def app() -> AppTest:
-    return AppTest.from_file(str(APP_DIR / "main.py"), default_timeout=TIMEOUT)
-
-
-def texts(elements) -> list[str]:
-    return [str(e.value) for e in elements]
-
-
-def assert_no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 @pytest.fixture
