@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ddi.errors import UserInputError
+from ddi.serve.answer import MODEL_LOCK
 from ddi.serve.batch import MEDICATION_COLUMN_NAMES, BatchScorer, column_key, column_named, is_missing
 from ddi.serve.resolve import CombinationDrugError
 
@@ -133,8 +134,13 @@ def check_regimen(
 
     top_k = count_option("top_k", top_k)  # a float would fail deep in torch, after every drug was resolved
     scorer = BatchScorer(predictor, resolver, top_k=top_k, explain=explain)
-    pairs, notes = _pairs_to_score(scorer, resolver, regimen_drugs(drugs))
-    return RegimenCheck(_ranked(scorer.score(pairs)), notes)
+    texts = regimen_drugs(drugs)
+    # Resolving can register a new molecule with the model, and scoring reads it: the app's other pages do both
+    # from other threads, so this holds the model as they do.
+    with MODEL_LOCK:
+        pairs, notes = _pairs_to_score(scorer, resolver, texts)
+        scored = scorer.score(pairs)
+    return RegimenCheck(_ranked(scored), notes)
 
 
 def check_regimens(
@@ -185,14 +191,17 @@ def check_regimens(
             notes.extend({"group": group, "drug1": text, "note": why} for text in texts)
             continue
         try:
-            pairs, group_notes = _pairs_to_score(scorer, resolver, regimen_drugs(list(texts)))
+            with MODEL_LOCK:  # as in check_regimen
+                pairs, group_notes = _pairs_to_score(scorer, resolver, regimen_drugs(list(texts)))
         except RegimenError as exc:
             notes.append({"group": group, "drug1": "", "note": str(exc)})
             continue
         frames.append(pairs.assign(group=group))
         notes.extend({"group": group, "drug1": text, "note": note} for text, note in group_notes.items())
     pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["drug1", "drug2", "group"])
-    scored = scorer.score(pairs.drop(columns="group"), cols=["drug1", "drug2"]).assign(group=pairs["group"], note="")
+    with MODEL_LOCK:
+        scored = scorer.score(pairs.drop(columns="group"), cols=["drug1", "drug2"])
+    scored = scored.assign(group=pairs["group"], note="")
     rows = pd.concat([_ranked(scored, by="group", order=order), pd.DataFrame(notes)], ignore_index=True)
     # The note rows' empty text cells; their numbers stay missing.
     text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]

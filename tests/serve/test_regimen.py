@@ -160,3 +160,26 @@ def test_a_regimen_link_carries_its_drugs_in_order():
     assert drugs_from_regimen_link({"drug": " warfarin "}) == ["warfarin"]
     assert drugs_from_regimen_link({"drug": ["", None, "x"] + ["y"] * 100}) == ["x"] + ["y"] * (MAX_REGIMEN_DRUGS - 1)
     assert drugs_from_regimen_link({}) == []
+
+
+def test_regimen_checks_hold_the_model_as_the_app_s_other_pages_do(predictor, resolver, monkeypatch):
+    # Resolving may register a new molecule with the shared model, which the pair page and uploads read from other
+    # threads under MODEL_LOCK; a regimen check scored without it could race them.
+    import ddi.serve.regimen as regimen
+
+    held = []
+
+    class RecordingLock:
+        def __enter__(self):
+            held.append(True)
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(regimen, "MODEL_LOCK", RecordingLock())
+    regimen.check_regimen(predictor, resolver, ["DB00641", "DB01211", "CCO"])
+    assert held
+    held.clear()
+    table = pd.DataFrame({"patient": ["p1", "p1"], "drug": ["DB00641", "DB01211"]})
+    regimen.check_regimens(predictor, resolver, table, "drug", "patient")
+    assert len(held) >= 2  # building the pairs and scoring them
