@@ -125,7 +125,7 @@ def check_medication_list(name: str, data: bytes, service: Service) -> None:
     """Every regimen of an uploaded medication list, shown and offered for download."""
     try:
         table = read_upload(name, data, pairs=False)
-        drug_column, group_column = find_regimen_columns(list(table.columns))
+        drug_column, group_column = find_regimen_columns(list(table.columns), interface="app")
         with st.spinner(f"Checking {len(table):,} rows…"):
             rows = check_regimens(service.predictor, service.resolver, table, drug_column, group_column)
     except UserInputError as exc:

@@ -158,8 +158,19 @@ MEDICATION_COLUMN_NAMES = (
 # fmt: on
 
 
-def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None) -> tuple[Any, Any]:
-    """The two drug columns of a table: ``cols`` if given, else found by name.
+#: How each interface lets a user choose a table's drug columns, and where it checks a medication list: the
+#: messages of a file without drug columns give the advice of the interface the file came through.
+COLUMN_ADVICE = {
+    "cli": ("choose them with --cols A B", "`ddi regimen --file`"),
+    "app": ("rename them in the file", "the Regimen page"),
+}
+
+
+def find_drug_columns(
+    columns: Sequence[Any], cols: Sequence[str] | None = None, interface: str = "cli"
+) -> tuple[Any, Any]:
+    """The two drug columns of a table: ``cols`` if given, else found by name (``interface``: whose advice a
+    failure gives, ``COLUMN_ADVICE``).
 
     Recognised names (case, spaces, ``_`` and ``-`` ignored) are ``drug1``/``drug2``, ``drug_a``/``drug_b``,
     ``drug1_id``, ``drug1_name``, ``drug1_smiles``, ``smiles1``, ``medication1`` and similar, and the
@@ -193,10 +204,11 @@ def find_drug_columns(columns: Sequence[Any], cols: Sequence[str] | None = None)
                 log.info("the header names one drug column twice; reading %r and %r as the pair", *repeated)
                 return repeated
             one_per_row = any(key in MEDICATION_COLUMN_NAMES for key in keys)
+            choose, medication_lists = COLUMN_ADVICE[interface]
             raise BatchInputError(
                 f"no drug columns found; the columns are {listed}. Name them drug1 and drug2 in a header row "
-                "(or drug_a/drug_b, drug1_id, drug1_name, ...), or choose them with --cols A B"
-                + ("; a medication list, one drug per row, is checked with `ddi regimen --file`" if one_per_row else "")
+                f"(or drug_a/drug_b, drug1_id, drug1_name, ...), or {choose}"
+                + (f"; a medication list, one drug per row, is checked with {medication_lists}" if one_per_row else "")
             )
         found.append(column)
     return found[0], found[1]
@@ -615,8 +627,11 @@ def written_header(columns: Iterable[Any], names: Mapping[Any, str]) -> list[str
     return [names.get(c, str(c)) for c in columns]
 
 
-def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None) -> InputFile:
-    """Check that ``path`` is a readable table with two drug columns before anything is loaded or scored.
+def inspect_input(
+    path: str | Path, cols: Sequence[str] | None = None, max_bytes: int | None = None, interface: str = "cli"
+) -> InputFile:
+    """Check that ``path`` is a readable table with two drug columns before anything is loaded or scored
+    (``interface``: whose advice a failure gives, as ``find_drug_columns``).
 
     Raises
     ------
@@ -624,7 +639,7 @@ def inspect_input(path: str | Path, cols: Sequence[str] | None = None, max_bytes
         As ``open_table``, or if the table has no drug columns.
     """
     source = open_table(path, max_bytes)
-    drug_columns = find_drug_columns(source.columns, cols)
+    drug_columns = find_drug_columns(source.columns, cols, interface)
     source.drug_positions = tuple(source.columns.index(c) for c in drug_columns)
     return source
 

@@ -213,12 +213,16 @@ def check_regimens(
     return rows.rename(columns={"group": group_column})
 
 
+#: How each interface lets a user choose a medication list's columns (see ``ddi.serve.batch.COLUMN_ADVICE``).
+REGIMEN_COLUMN_ADVICE = {"cli": "choose them with --drug-col and --group-col", "app": "rename them in the file"}
+
+
 def find_regimen_columns(
-    columns: Sequence[Any], drug: str | None = None, group: str | None = None
+    columns: Sequence[Any], drug: str | None = None, group: str | None = None, interface: str = "cli"
 ) -> tuple[Any, Any | None]:
     """The drug column of a medication list and the column saying whose regimen each row is (None: the whole
     table is one regimen): ``drug`` and ``group`` when given, else found by name (``MEDICATION_COLUMN_NAMES``,
-    ``GROUP_COLUMN_NAMES``).
+    ``GROUP_COLUMN_NAMES``). ``interface``: whose advice a failure gives (``REGIMEN_COLUMN_ADVICE``).
 
     Raises
     ------
@@ -236,8 +240,8 @@ def find_regimen_columns(
         listed = ", ".join(repr(str(c)) for c in columns) or "none"
         raise RegimenError(
             f"no drug column found; the columns are {listed}. A medication list has one drug per row: name its "
-            "column 'drug' (and the column of whose regimen it is 'patient') in a header row, or choose them with "
-            "--drug-col and --group-col"
+            "column 'drug' (and the column of whose regimen it is 'patient') in a header row, or "
+            f"{REGIMEN_COLUMN_ADVICE[interface]}"
         )
     if group:
         group_column = column_named(columns, group)

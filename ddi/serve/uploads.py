@@ -112,7 +112,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
         path = Path(tmp) / name
         path.write_bytes(data)
         try:
-            source = inspect_input(path, max_bytes=max_bytes) if pairs else open_table(path, max_bytes)
+            source = inspect_input(path, max_bytes=max_bytes, interface="app") if pairs else open_table(path, max_bytes)
         except BatchInputError as exc:
             # The user knows the file by its name, not by this temporary path.
             raise BatchInputError(str(exc).replace(str(path), name)) from exc
@@ -134,7 +134,7 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, p
 def unscored_drug_columns(columns: list[Any]) -> str:
     """A note when a table of pairs has more drug columns (``drug3``, ``drug_c``, ``smiles3``, ...) than the two
     each row is scored with, naming what is and is not checked; ``""`` when it has not."""
-    first, second = find_drug_columns(columns)
+    first, second = find_drug_columns(columns, interface="app")
     more = [str(c) for c in columns if column_key(c) in _MORE_DRUG_COLUMNS and c not in (first, second)]
     if not more:
         return ""

@@ -63,3 +63,19 @@ def test_the_preview_shows_a_failed_row_with_empty_cells_not_none(predictor, res
     preview = scored.preview()
     assert preview["predicted_type"].tolist()[1] == "" and preview["predicted_type"].tolist()[0] != ""
     assert "None" not in preview.astype(str).to_numpy()
+
+
+def test_a_web_upload_without_drug_columns_gets_the_web_s_advice_not_the_command_line_s():
+    # "--cols A B" and "ddi regimen --file" mean nothing on a web page.
+    from ddi.serve.regimen import RegimenError, find_regimen_columns
+
+    with pytest.raises(BatchInputError) as caught:
+        read_upload("meds.csv", b"patient,medication\np1,warfarin\n")
+    message = str(caught.value)
+    assert "rename them in the file" in message and "the Regimen page" in message
+    assert "--cols" not in message and "ddi regimen" not in message
+    with pytest.raises(RegimenError) as regimen_caught:
+        find_regimen_columns(["patient", "note"], interface="app")
+    assert str(regimen_caught.value).endswith("or rename them in the file")
+    with pytest.raises(RegimenError, match="--drug-col and --group-col"):  # the command line keeps its own
+        find_regimen_columns(["patient", "note"])
