@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import gzip
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -30,6 +31,14 @@ def run_cli(xml: Path, out: Path, capsys: pytest.CaptureFixture) -> tuple[int, s
     return status, errors[0] if errors else ""
 
 
+def assert_refused_within_seconds(bomb: Path) -> None:
+    """The import of ``bomb`` fails as a decompression bomb, naming the file, in seconds (not minutes)."""
+    start = time.monotonic()
+    with pytest.raises(XmlImportError, match=re.escape(bomb.name) + r": .*expands .* times"):
+        import_drugbank_xml(bomb, progress=False)
+    assert time.monotonic() - start < 5
+
+
 def test_a_zip_member_declaring_gigabytes_is_refused_before_inflating(tmp_path: Path) -> None:
     """Before: the blanks were inflated and parsed for minutes (4 GB of them: over 2) before anything was said."""
     bomb = tmp_path / "bomb.zip"
@@ -42,10 +51,7 @@ def test_a_zip_member_declaring_gigabytes_is_refused_before_inflating(tmp_path: 
         for _ in range(16):  # 256 MB, 256 kB deflated
             member.write(blanks)
         member.write(b"--></drugbank>")
-    start = time.monotonic()
-    with pytest.raises(XmlImportError, match=r"bomb\.zip: .*expands .* times"):
-        import_drugbank_xml(bomb, progress=False)
-    assert time.monotonic() - start < 5
+    assert_refused_within_seconds(bomb)
 
 
 def test_a_gzip_bomb_is_stopped_while_inflating(tmp_path: Path) -> None:
@@ -56,10 +62,7 @@ def test_a_gzip_bomb_is_stopped_while_inflating(tmp_path: Path) -> None:
         packed.write(b"<drug><drugbank-id>DB00001</drugbank-id><description>")  # rootless: read to its end too
         for _ in range(16):
             packed.write(blanks)
-    start = time.monotonic()
-    with pytest.raises(XmlImportError, match=r"bomb\.xml\.gz: .*expands .* times"):
-        import_drugbank_xml(bomb, progress=False)
-    assert time.monotonic() - start < 5
+    assert_refused_within_seconds(bomb)
 
 
 def test_a_small_gzipped_export_that_compresses_well_is_still_read(tmp_path: Path) -> None:
