@@ -29,15 +29,22 @@ LAYOUT_FILES = {
     "proteins": "proteins.tsv",
 }
 REQUIRED = ("drugs", "interaction_types", "interactions")
-#: A DrugBank id: a header row that starts with one is data (a pair file written without its header).
-#: A DrugBank drug id ("DB00641"), in any letter case.
+#: A DrugBank drug id ("DB00641"), in any letter case. A header row that starts with one is data (a pair file
+#: written without its header).
 DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
+
 #: Optional catalogue whose InChI fills in drugs that have no SMILES.
 ALL_DRUGS_FILE = "drugbank_all_drugs.tsv"
 
 
 class DataFormatError(UserInputError, ValueError):
     """A data file is missing, unreadable, or lacks required columns."""
+
+
+def drugbank_id_of(text: str) -> str | None:
+    """``text`` as a DrugBank id is spelled in the data (``" db00641"`` -> ``"DB00641"``), or None if it is no id."""
+    stripped = text.strip()
+    return stripped.upper() if DRUGBANK_ID.match(stripped) else None
 
 
 def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t", header: bool = True) -> pd.DataFrame:

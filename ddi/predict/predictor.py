@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from ddi.data.benchmark import DRUGBANK_ID
+from ddi.data.benchmark import drugbank_id_of
 from ddi.data.splits import load_split, pairs_in
 from ddi.errors import UnknownDrugError, UserInputError
 from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
@@ -238,7 +238,7 @@ class Predictor:
             raise UnknownDrugError(
                 f"a drug id must be text (a DrugBank id such as 'DB00641'), not {type(drug_id).__name__} {drug_id!r}"
             )
-        key = drug_id.strip().upper() if DRUGBANK_ID.match(drug_id.strip()) else drug_id
+        key = drugbank_id_of(drug_id) or drug_id
         if key not in self.node_of:
             raise UnknownDrugError(
                 f"unknown drug {drug_id[:80]!r}: not a drug of this model's data (give a DrugBank id of one of its "

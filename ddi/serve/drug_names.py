@@ -1,11 +1,12 @@
 """What a prescription line adds to a drug's name, and the names left once it is taken away.
 
 Real tables of drug pairs come from prescriptions and health records: "Simvastatin 40mg tablet", "warfarin
-sodium", "metformin HCl 500 mg ER", "Warfarin (Coumadin)". DrugBank names the active moiety ("Simvastatin",
-"Warfarin", "Metformin"), so the resolver, when the whole text names no drug, tries the names that
-``name_variants`` leaves: without bracketed notes, without the dose and what follows it, then without trailing
-dosage-form and salt or hydrate words, one at a time. A variant is only ever looked up as a name; the first one
-that names a drug wins, so the least trimmed reading is preferred.
+sodium", "metformin HCl 500 mg ER", "Warfarin (Coumadin)", "2. lisinopril 10 mg" from a numbered list. DrugBank
+names the active moiety ("Simvastatin", "Warfarin", "Metformin"), so the resolver, when the whole text names no
+drug, tries the names that ``name_variants`` leaves: without a list item's number, without bracketed notes,
+without the dose and what follows it, then without trailing dosage-form and salt or hydrate words, one at a time.
+A variant is only ever looked up as a name; the first one that names a drug wins, so the least trimmed reading is
+preferred.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ _DOSE = re.compile(
 _BRACKETED = re.compile(r"\s*[(\[][^()\[\]]*[)\]]")
 _BRACKET_CONTENT = re.compile(r"[(\[]([^()\[\]]+)[)\]]")
 _NUMBER = re.compile(r"\d+(?:[.,/]\d+)*")
+# The number or bullet of a pasted list item: "1. ", "2) ", "#3 ". A drug name never starts with a number and a
+# full stop or parenthesis followed by a space ("5-Fluorouracil" has no space).
+_LIST_MARKER = re.compile(r"^\s*(?:#?\d{1,3}[.)]|#\d{1,3})\s+")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -73,7 +77,10 @@ def name_variants(text: str) -> list[str]:
             words.pop()
             add(" ".join(words))
 
-    trimmed(_BRACKETED.sub(" ", original))
+    unnumbered = _LIST_MARKER.sub("", original)
+    if unnumbered != original:
+        add(unnumbered)
+    trimmed(_BRACKETED.sub(" ", unnumbered))
     for inner in _BRACKET_CONTENT.findall(original):
         add(inner)
         trimmed(inner)

@@ -33,7 +33,7 @@ from ddi.chem.molecule import (
     parent_molecule,
     parse_structure,
 )
-from ddi.data.benchmark import ALL_DRUGS_FILE, DRUGBANK_ID, read_tsv
+from ddi.data.benchmark import ALL_DRUGS_FILE, drugbank_id_of, read_tsv
 from ddi.data.tables import Tables
 from ddi.errors import UnknownDrugError, UserInputError
 from ddi.serve.drug_names import name_variants, without_dose
@@ -330,8 +330,8 @@ class DrugResolver:
             raise UnknownDrugError(
                 f"drug text too long: {len(stripped):,} characters (limit {MAX_STRUCTURE_LENGTH:,})", query[:40]
             )
-        if DRUGBANK_ID.match(stripped):
-            drug_id = stripped.upper()
+        drug_id = drugbank_id_of(stripped)
+        if drug_id is not None:
             if drug_id in self._drugs:
                 return self._resolved(query, drug_id, "id")
             raise UnknownDrugError(f"unknown drug {_shown(stripped)}: no DrugBank drug has this id", query)

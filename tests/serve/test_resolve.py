@@ -62,6 +62,10 @@ def test_resolves_what_a_user_types(resolver, text, drug_id, kind):
         ("clopidogrel bisulfate", "DB00758", "trimmed name"),
         ("Warfarin (Coumadin)", "DB00682", "trimmed name"),
         ("Simvastatin-40mg", "DB00641", "trimmed name"),
+        # An item of a pasted numbered list.
+        ("1. warfarin 5 mg daily", "DB00682", "trimmed name"),
+        ("2) Clarithromycin", "DB01211", "trimmed name"),
+        ("#3 aspirin", "DB00945", "trimmed synonym"),
         # The whole text wins when it names a drug: a salt that is a drug of its own is not cut.
         ("sodium chloride", "DB09153", "name"),
         ("Fluticasone propionate", "DB00588", "name"),
