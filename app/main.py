@@ -106,6 +106,8 @@ def show_answer(answer: PairAnswer, service: Service) -> None:
     c1.metric("Probability of this type", f"{answer.probability:.0%}", help="Among the 86 types; they sum to 1.")
     c2.metric("Interaction score", f"{answer.exists:.0%}", help="The model's probability that the pair interacts.")
     c3.metric("Answered in", f"{1000 * answer.seconds:.0f} ms")
+    if answer.same_effect_note:
+        st.caption(plain(answer.same_effect_note))
     if answer.known:
         listed = "\n".join(f"- {plain(k.sentence)} (type {k.type_id})" for k in answer.known)
         verdict = (

@@ -64,6 +64,8 @@ def answer_text(answer: PairAnswer) -> str:
         lines.append(f"probability of this type {answer.probability:.0%}; interaction score {answer.exists:.0%}")
     else:
         lines += [answer.verdict, f"  {answer.sentence}", f"probability of this type {answer.probability:.0%}"]
+    if answer.same_effect_note:
+        lines.append(answer.same_effect_note)
     if answer.known:
         verdict = "agrees" if answer.agrees_with_known else "does NOT agree"
         lines.append(f"DrugBank lists this pair ({verdict} with the prediction):")

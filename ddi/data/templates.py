@@ -210,3 +210,48 @@ def render_description(template: str, subject: int, drug1_name: str, drug2_name:
         lambda m: at_drug1 if m.group(0) == DRUG1_PLACEHOLDER else at_drug2,
         template,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SameEffect:
+    """Two interaction types whose templates word one effect two ways, with the same drug in each placeholder.
+
+    DrugBank says that one drug raises another's exposure either as "The metabolism of #Drug2 can be decreased"
+    or as "The serum concentration of #Drug2 can be increased"; which wording a pair got is DrugBank's choice, not
+    something the drugs show, so a model split between the two is sure of the effect. ``template`` says the effect
+    in the placeholders of both types."""
+
+    types: tuple[int, int]
+    template: str
+
+
+#: An effect in plain words, and the patterns of the two templates that word it (both with ``#Drug2`` affected).
+SAME_EFFECT_WORDINGS: tuple[tuple[str, tuple[str, str]], ...] = (
+    (
+        "#Drug1 can raise the blood levels of #Drug2.",
+        (r"The metabolism of #Drug2 can be decreased\b", r"The serum concentration of #Drug2 can be increased\b"),
+    ),
+    (
+        "#Drug1 can lower the blood levels of #Drug2.",
+        (r"The metabolism of #Drug2 can be increased\b", r"The serum concentration of #Drug2 can be decreased\b"),
+    ),
+)
+
+
+def same_effect_types(interaction_types: pd.DataFrame) -> dict[int, SameEffect]:
+    """Each type that is one of two wordings of an effect in ``SAME_EFFECT_WORDINGS`` -> that ``SameEffect``.
+
+    An effect counts only where exactly one type matches each wording and both types have the same ``subject``
+    (so the first drug of a row plays the same part in both); other data (a DrugBank export with other
+    templates) simply has fewer or none."""
+    rows = [(int(row.type), str(row.template), int(row.subject)) for row in interaction_types.itertuples()]
+    out: dict[int, SameEffect] = {}
+    for effect, patterns in SAME_EFFECT_WORDINGS:
+        matches = [[(t, s) for t, template, s in rows if re.match(p, template)] for p in patterns]
+        if any(len(m) != 1 for m in matches):
+            continue
+        (first, subject1), (second, subject2) = matches[0][0], matches[1][0]
+        if subject1 == subject2 and first != second:
+            same = SameEffect((first, second), effect)
+            out[first] = out[second] = same
+    return out

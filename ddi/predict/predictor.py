@@ -17,6 +17,7 @@ import torch
 
 from ddi.data.benchmark import drugbank_id_of
 from ddi.data.splits import load_split, pairs_in
+from ddi.data.templates import SameEffect, same_effect_types
 from ddi.errors import UnknownDrugError, UserInputError
 from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
 from ddi.models.config import RunConfig
@@ -35,6 +36,8 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "default"
 # Batch on which a pruned layer is timed dense vs CSR at load: large enough to rank the two as batch scoring
 # would (the ratio held from 1,024 to 4,096 rows), small enough to add well under a second to loading.
 SPARSE_TIMING_BATCH = 1024
+#: The other wording of the top type's effect is named once it has this much of the probability.
+SAME_EFFECT_MIN_SHARE = 0.05
 
 
 def count_option(name: str, value: object) -> int:
@@ -63,6 +66,19 @@ class PathExplanation:
 
 
 @dataclass
+class SameEffectTotal:
+    """The top type and the other wording of its effect (``SameEffect``), together.
+
+    A model split between "The metabolism of B can be decreased" (60 %) and "The serum concentration of B can be
+    increased" (37 %) is sure (97 %) that the first drug raises B's levels; only DrugBank's wording is in doubt."""
+
+    sentence: str
+    probability: float
+    #: the top type first, then the other wording
+    type_ids: tuple[int, int]
+
+
+@dataclass
 class PairPrediction:
     """The model's answer for one ordered pair (drug1, drug2)."""
 
@@ -73,6 +89,8 @@ class PairPrediction:
     sentence: str
     exists: float
     top: list[tuple[int, float, str]] = field(default_factory=list)
+    #: where the top type is one wording of an effect DrugBank words two ways and the other has a share too
+    same_effect: SameEffectTotal | None = None
     paths: list[PathExplanation] = field(default_factory=list)
     #: known interactions of look-alike drugs that voted (models with neighbour votes); ``nodes`` is the known pair
     look_alikes: list[PathExplanation] = field(default_factory=list)
@@ -336,11 +354,38 @@ class Predictor:
                 sentence = interaction_sentence(self.type_template(type_id), self.names[a], self.names[b], role)
                 top.append((type_id, float(type_probs[i, ti]), sentence))
             pred = PairPrediction(a, b, top[0][0], top[0][1], top[0][2], float(exists[i]), top)
+            pred.same_effect = self._same_effect_total(probs[i], type_probs[i], a, b)
             if explain:
                 pred.paths = self.explain_paths(int(heads[i]), int(tails[i]), max_paths)
                 pred.look_alikes = self.explain_look_alikes(int(heads[i]), int(tails[i]), max_paths)
             out.append(pred)
         return out
+
+    def _same_effect_total(
+        self, probs: torch.Tensor, type_probs: torch.Tensor, a: str, b: str
+    ) -> SameEffectTotal | None:
+        """The top type and its effect's other wording together, for one pair's ``2T`` class and ``T`` type
+        probabilities; None unless the other wording has ``SAME_EFFECT_MIN_SHARE`` with the drugs in the same
+        parts."""
+        labels = self.ctx.labels
+        first = int(type_probs.argmax())
+        same = self.same_effects.get(int(labels.type_ids[first]))
+        if same is None:
+            return None
+        other_id = same.types[1] if same.types[0] == int(labels.type_ids[first]) else same.types[0]
+        other = labels.index_of[other_id]
+        oriented = probs.view(-1, 2)
+        role = labels.first_drug_role(first, int(oriented[first].argmax()))
+        share = float(type_probs[other])
+        if share < SAME_EFFECT_MIN_SHARE or labels.first_drug_role(other, int(oriented[other].argmax())) != role:
+            return None
+        sentence = interaction_sentence(same.template, self.names[a], self.names[b], role)
+        return SameEffectTotal(sentence, float(type_probs[first]) + share, (int(labels.type_ids[first]), other_id))
+
+    @property
+    def same_effects(self) -> dict[int, SameEffect]:
+        """``same_effect_types`` of this model's interaction types (found once)."""
+        return self.derived(_same_effects)
 
     def _pair(self, pair: tuple[str, str]) -> tuple[str, str]:
         """A (drug1, drug2) pair of ``predict_pairs`` with its ids as the model spells them."""
@@ -405,3 +450,7 @@ class Predictor:
             )
             for j in order.tolist()
         ]
+
+
+def _same_effects(predictor: Predictor) -> dict[int, SameEffect]:
+    return same_effect_types(predictor.ctx.tables.interaction_types)

@@ -130,6 +130,19 @@ class PairAnswer:
         return self.prediction.top
 
     @property
+    def same_effect_note(self) -> str:
+        """Where the model is split between DrugBank's two wordings of one effect, that effect and their sum
+        (empty otherwise): the probability of the top type alone undersells how sure the model is."""
+        same = self.prediction.same_effect
+        if same is None:
+            return ""
+        first, other = same.type_ids
+        return (
+            f"Types {first} and {other} are DrugBank's two wordings of one effect, together {same.probability:.0%}: "
+            f"{same.sentence}"
+        )
+
+    @property
     def exists(self) -> float:
         """The model's probability that the pair interacts at all."""
         return self.prediction.exists
@@ -201,6 +214,13 @@ def answer_record(answer: PairAnswer, atoms: int = 5) -> dict[str, Any]:
         "interaction_likely": answer.interaction_likely,
         "verdict": answer.verdict,
         "top": [{"type": t, "probability": round(p, 4), "sentence": text} for t, p, text in answer.top],
+        "same_effect": None
+        if answer.prediction.same_effect is None
+        else {
+            "sentence": answer.prediction.same_effect.sentence,
+            "probability": round(answer.prediction.same_effect.probability, 4),
+            "types": list(answer.prediction.same_effect.type_ids),
+        },
         "listed_by_drugbank": [{"type": k.type_id, "sentence": k.sentence} for k in answer.known],
         "less_certain": answer.less_certain_reason or None,
         "paths": evidence(answer.paths),

@@ -46,10 +46,11 @@ import numpy as np
 import pandas as pd
 
 from ddi.atomic_files import temporary_beside
+from ddi.data.benchmark import DRUGBANK_ID
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
 from ddi.serve.known import KnownPairs
-from ddi.serve.resolve import DRUGBANK_ID, STRUCTURE_PREFIXES, DrugResolver
+from ddi.serve.resolve import STRUCTURE_PREFIXES, DrugResolver
 
 if TYPE_CHECKING:
     import pyarrow as pa
