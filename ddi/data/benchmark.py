@@ -15,7 +15,7 @@ import pandas as pd
 
 from ddi.data.location import resolve_data_dir
 from ddi.data.protein_reference import complete_protein_names
-from ddi.data.tables import SCHEMAS, DropReport, Tables
+from ddi.data.tables import SCHEMAS, DropReport, TableError, Tables
 from ddi.errors import UserInputError
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t"
     except pd.errors.EmptyDataError as exc:
         expected = f": a header row naming {', '.join(required_columns)} is expected" if required_columns else ""
         raise DataFormatError(f"{path}: the file is empty{expected}") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{path}: not a readable tab-separated file: {_not_utf8(path)}") from exc
+    except pd.errors.ParserError as exc:
         raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
     if header:  # "drug1_id " or "Drug1_ID" (a spreadsheet's header) names the column all the same
         wanted = {c.lower(): c for c in required_columns}
@@ -73,7 +75,7 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t"
     if missing:
         found = ", ".join(map(str, df.columns))
         only = str(df.columns[0]) if len(df.columns) == 1 else ""  # one column: maybe another separator
-        other = "commas" if "," in only else "semicolons" if ";" in only else ""
+        other = "commas" if "," in only else "semicolons" if ";" in only else "spaces" if "  " in only else ""
         hint = f" (its header is separated by {other}; this file must be tab-separated)" if other else ""
         raise DataFormatError(f"{path}: missing column(s) {', '.join(missing)}; found {found}{hint}")
     return df
@@ -93,6 +95,20 @@ def read_pair_file(path: Path, columns: tuple[str, ...] = ("drug1_id", "drug2_id
             "" if header else f" without a header row (columns in order: {', '.join(columns)})",
         )  # fmt: skip
     return read_tsv(path, columns, sep=sep, header=header)
+
+
+def _not_utf8(path: Path) -> str:
+    """Where ``path`` stops being UTF-8 and what to do: the decoder's own message gives a byte offset within a
+    buffer, which points nowhere in the file."""
+    data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "it is UTF-16 text (a spreadsheet's 'Unicode text'); save it as UTF-8"
+    for number, line in enumerate(data.splitlines(), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"line {number} is not UTF-8 text (byte 0x{line[exc.start]:02x}); save the file as UTF-8"
+    return "it is not UTF-8 text; save it as UTF-8"
 
 
 def _first_line(path: Path) -> str:
@@ -125,16 +141,38 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
             "drug_protein": ("drugbank_id", "category", "uniprot_id"),
             "proteins": ("uniprot_id",),
         }
-        frames[name] = read_tsv(path, key_cols.get(name, ()))
+        frames[name] = _schema_case(read_tsv(path, key_cols.get(name, ())), name)
     frames["drugs"] = _name_unnamed(_fill_inchi(frames["drugs"], root / ALL_DRUGS_FILE))
     frames["proteins"] = complete_protein_names(frames["proteins"], frames["drug_protein"])
     tables = Tables(**frames, source=str(root))
     report = DropReport()
     if validate:
-        tables, report = tables.validated()
+        try:
+            tables, report = tables.validated()
+        except TableError as exc:
+            raise DataFormatError(f"{root / LAYOUT_FILES[exc.table]}: {exc.message}") from exc
         report.log(log)
+        _check_not_empty(tables, report, root)
     log.info("loaded %s: %s", root, ", ".join(f"{n} {c:,}" for n, c in tables.counts().items()))
     return tables, report
+
+
+def _schema_case(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``df`` with its columns named as the schema names them when only their letter case differs ("SMILES",
+    "Name"): read as written, such a column would be left out without a word (every drug without structure)."""
+    wanted = {c.lower(): c for c in SCHEMAS[name]}
+    renames = {c: wanted[c.lower()] for c in df.columns if c.lower() in wanted and wanted[c.lower()] not in df.columns}
+    return df.rename(columns=renames) if renames else df
+
+
+def _check_not_empty(tables: Tables, report: DropReport, root: Path) -> None:
+    """Refuse a layout without drugs or without interaction types: nothing downstream works without them, and
+    the drops that emptied them would otherwise show only as warnings before a later, unrelated failure."""
+    for name in ("drugs", "interaction_types"):
+        if getattr(tables, name).empty:
+            drops = "; ".join(f"{r.count} row(s) {r.reason}" for r in report.records if r.table == name)
+            why = f"every row was dropped: {drops}" if drops else "the file has no rows below its header"
+            raise DataFormatError(f"{root / LAYOUT_FILES[name]}: no usable {name.replace('_', ' ')} ({why})")
 
 
 def _fill_inchi(drugs: pd.DataFrame, catalogue: Path) -> pd.DataFrame:
@@ -143,12 +181,13 @@ def _fill_inchi(drugs: pd.DataFrame, catalogue: Path) -> pd.DataFrame:
         return drugs
     if not catalogue.is_file():
         return drugs
-    cat = read_tsv(catalogue, ("drugbank_id",))
+    cat = read_tsv(catalogue, ("drugbank_id",)).rename(columns=str.lower)  # "InChI" is the column all the same
     if "inchi" not in cat.columns:
         return drugs
     inchi = dict(zip(cat["drugbank_id"], cat["inchi"], strict=True))
     drugs = drugs.copy()
-    drugs["inchi"] = drugs["drugbank_id"].map(inchi).fillna("")
+    # Upper-case: a drugs.tsv may write its ids in lower case (validation reads them upper-case).
+    drugs["inchi"] = drugs["drugbank_id"].str.strip().str.upper().map(inchi).fillna("")
     return drugs
 
 

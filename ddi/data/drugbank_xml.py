@@ -22,7 +22,7 @@ from ddi.data.benchmark import LAYOUT_FILES, DataFormatError, read_tsv
 from ddi.data.drugbank_record import DrugRecord, InteractionEntry, ProteinRelation
 from ddi.data.drugbank_stream import DrugBankXmlReader, XmlImportError
 from ddi.data.location import resolve_data_dir
-from ddi.data.tables import OTHER_TYPE, SCHEMAS, DropReport, Tables, validate_interaction_types
+from ddi.data.tables import OTHER_TYPE, SCHEMAS, DropReport, TableError, Tables, validate_interaction_types
 from ddi.data.templates import TemplateMatcher
 from ddi.errors import UserInputError, nearest_existing
 
@@ -311,7 +311,10 @@ def _load_templates(types_path: str | Path | None) -> tuple[pd.DataFrame, Templa
     """The validated interaction types and their compiled templates."""
     path = Path(types_path) if types_path is not None else resolve_data_dir() / INTERACTION_TYPES_FILE
     report = DropReport()
-    types = validate_interaction_types(read_tsv(path, ("type", "template", "subject")), report)
+    try:
+        types = validate_interaction_types(read_tsv(path, ("type", "template", "subject")), report)
+    except TableError as exc:  # numbered from 0, say: the whole file is refused, with the fix
+        raise DataFormatError(f"{path}: {exc.message}") from exc
     report.log(log)
     if types.empty:
         raise DataFormatError(f"{path}: no usable interaction types")

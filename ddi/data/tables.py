@@ -8,11 +8,14 @@ user can see what was loaded and what was left out instead of rows vanishing sil
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
+
+from ddi.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,17 @@ SCHEMAS: dict[str, dict[str, str]] = {
 PROTEIN_CATEGORIES = ("target", "enzyme", "transporter", "carrier")
 #: Interaction-type id used for DrugBank descriptions that match none of the benchmark templates.
 OTHER_TYPE = 0
+#: A DrugBank id in another letter case ("db00641"); ids are case-insensitive, the tables write them upper-case.
+_OTHER_CASE_DRUGBANK_ID = re.compile(r"^(?!DB)[dD][bB]\d{5}$")
+
+
+class TableError(UserInputError, ValueError):
+    """A table is unusable as a whole, not row by row; ``table`` names it, so a loader can name its file."""
+
+    def __init__(self, table: str, message: str) -> None:
+        super().__init__(f"{table}: {message}")
+        self.table = table
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +128,14 @@ def _coerce(df: pd.DataFrame, name: str, report: DropReport, table: str | None =
     """Keep the schema's columns (adding missing ones empty) and coerce their types; drops are reported under
     ``table`` (default: the schema's name)."""
     schema = SCHEMAS[name]
+    # A spreadsheet's export can end with rows of empty cells: they say nothing, so they are counted, not warned
+    # about as dropped rows ("missing type") that the user would go looking for.
+    blank = pd.Series(len(df.columns) > 0, index=df.index)
+    for col in df.columns:
+        blank &= df[col].isna() | (df[col].astype(str).str.strip() == "")
+    if blank.any():
+        report.notes.append(f"{table or name}: {int(blank.sum())} blank row(s) ignored")
+        df = df[~blank]
     out = pd.DataFrame(index=df.index)
     for col, kind in schema.items():
         series = df[col] if col in df.columns else pd.Series([None] * len(df), index=df.index, dtype="object")
@@ -141,6 +163,27 @@ def _cell_text(df: pd.DataFrame, row: Any, col: str) -> str:
     return "" if pd.isna(value) else str(value)
 
 
+def _canonical_ids(
+    df: pd.DataFrame, columns: tuple[str, ...], table: str, report: DropReport, known: set[str] | None = None
+) -> None:
+    """Write DrugBank ids in another letter case ("db00641") upper-case, in place, as the other tables and every
+    lookup write them: otherwise a lower-case drugs.tsv or ddi.tsv loses every pair to "unknown drug". With
+    ``known``, only ids that are then known change (an unknown drug stays named as the user wrote it)."""
+    count, example = 0, ""
+    for column in columns:
+        other_case = df[column].str.match(_OTHER_CASE_DRUGBANK_ID)
+        if known is not None:
+            other_case &= df[column].str.upper().isin(known)
+        if other_case.any():
+            count, example = count + int(other_case.sum()), example or df.loc[other_case, column].iloc[0]
+            df.loc[other_case, column] = df.loc[other_case, column].str.upper()
+    if count:
+        report.notes.append(
+            f"{table}: {count} DrugBank id(s) not written in upper case, read upper-case (e.g. {example} as "
+            f"{example.upper()})"
+        )
+
+
 def _drop(
     df: pd.DataFrame, mask: pd.Series, name: str, reason: str, key: str, report: DropReport, repeat: bool = False
 ) -> pd.DataFrame:
@@ -150,8 +193,11 @@ def _drop(
 
 def validate_drugs(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
     out = _coerce(df, "drugs", report)
+    _canonical_ids(out, ("drugbank_id",), "drugs", report)
     out = _drop(out, out["drugbank_id"] == "", "drugs", "without a drugbank_id", "name", report)
-    out = _drop(out, out["drugbank_id"].duplicated(), "drugs", "with a duplicate drugbank_id", "drugbank_id", report)
+    # Which row is kept matters (its structure is the drug's): say so.
+    repeated = out["drugbank_id"].duplicated()
+    out = _drop(out, repeated, "drugs", "with a duplicate drugbank_id (first kept)", "drugbank_id", report)
     no_structure = out[(out["smiles"] == "") & (out["inchi"] == "")]
     if len(no_structure):
         report.notes.append(
@@ -162,7 +208,26 @@ def validate_drugs(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
 
 
 def validate_interaction_types(df: pd.DataFrame, report: DropReport) -> pd.DataFrame:
+    """Drop types without both placeholders, with an unknown subject or a repeated id; raise ``TableError`` for
+    a file numbered from 0 (its types or its subjects)."""
     out = _coerce(df, "interaction_types", report)
+    # Numbered from 0, type 0 would be read as "no benchmark type" and its pairs left out of every split, and
+    # subjects 0/1/2 would read as 1/2/3 with every direction reversed: refuse the file rather than mislabel it.
+    if (out["type"] == OTHER_TYPE).any():
+        raise TableError(
+            "interaction_types",
+            f"type {OTHER_TYPE} is reserved for interactions that match no template; number the types from 1 (if "
+            "they count from 0, add 1 to every type in interaction_types.tsv and ddi.tsv)",
+        )
+    if (out["subject"] == 0).any():
+        first = int(out.loc[out["subject"] == 0, "type"].iloc[0])
+        raise TableError(
+            "interaction_types",
+            f"type {first} has subject 0; subject is 1 (a row's drug1 fills #Drug1), 2 (drug1 fills #Drug2) or 3 "
+            "(symmetric): if the subjects count from 0, add 1 to each",
+        )
+    # "#drug1" or "#DRUG2" (hand-typed) is the placeholder all the same; sentences are filled in as "#Drug1".
+    out["template"] = out["template"].str.replace(r"#drug([12])(?!\d)", r"#Drug\1", case=False, regex=True)
     bad_template = ~(out["template"].str.contains("#Drug1") & out["template"].str.contains("#Drug2"))
     out = _drop(out, bad_template, "interaction_types", "whose template lacks #Drug1 or #Drug2", "type", report)
     out = _drop(out, ~out["subject"].isin([1, 2, 3]), "interaction_types", "with subject not in 1/2/3", "type", report)
@@ -179,6 +244,8 @@ def validate_interactions(
 ) -> pd.DataFrame:
     """Drop pairs with a missing or unknown drug, an unknown type, a self pair or a repeated unordered pair."""
     out = _coerce(df, "interactions", report, table)
+    if drug_ids is not None:
+        _canonical_ids(out, ("drug1_id", "drug2_id"), table, report, drug_ids)
     key = "drug1_id"
     out = _drop(out, (out["drug1_id"] == "") | (out["drug2_id"] == ""), table, "with a missing drug id", key, report)
     if drug_ids is not None:
@@ -207,6 +274,8 @@ def validate_interactions(
 def validate_drug_protein(df: pd.DataFrame, report: DropReport, drug_ids: set[str] | None = None) -> pd.DataFrame:
     out = _coerce(df, "drug_protein", report)
     t = "drug_protein"
+    if drug_ids is not None:
+        _canonical_ids(out, ("drugbank_id",), t, report, drug_ids)
     out = _drop(
         out,
         (out["drugbank_id"] == "") | (out["uniprot_id"] == ""),
@@ -274,6 +343,11 @@ class Tables:
         drug_ids = set(drugs["drugbank_id"])
         type_ids = set(types["type"].tolist()) | {OTHER_TYPE}
         interactions = validate_interactions(self.interactions, report, drug_ids, type_ids)
+        other = int((interactions["type"] == OTHER_TYPE).sum())
+        if other:  # kept (an import's --keep-other writes them), but no split trains or tests on them: say so
+            report.notes.append(
+                f"interactions: {other} pair(s) of type {OTHER_TYPE} (no benchmark type; kept, left out of every split)"
+            )
         drug_protein = validate_drug_protein(self.drug_protein, report, drug_ids)
         proteins = validate_proteins(self.proteins, report)
         tables = replace(

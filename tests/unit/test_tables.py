@@ -13,6 +13,7 @@ from ddi.data.tables import (
     SCHEMAS,
     DropRecord,
     DropReport,
+    TableError,
     Tables,
     empty_table,
     normalise_actions,
@@ -135,6 +136,27 @@ def test_extra_columns_are_dropped_and_missing_ones_make_the_rows_unusable() -> 
     assert reasons(report, "interactions") == {"with a missing or non-integer type": 1}
 
 
+def test_drugbank_ids_in_another_letter_case_are_read_upper_case_and_noted() -> None:
+    # Before: "db1"-style ids in one file and "DB1" in another lost every pair as "naming an unknown drug".
+    report = DropReport()
+    raw = interactions(("db00001", "Db00002", 1), ("DB00001", "X-7", 1))
+    out = validate_interactions(raw, report, {"DB00001", "DB00002", "X-7"}, TYPES)
+    assert rows(out) == [("DB00001", "DB00002", 1), ("DB00001", "X-7", 1)]  # ids of another kind stay as written
+    assert report.dropped() == 0
+    assert report.notes == [
+        "interactions: 2 DrugBank id(s) not written in upper case, read upper-case (e.g. db00001 as DB00001)"
+    ]
+
+
+def test_blank_rows_are_noted_not_dropped_as_bad_rows() -> None:
+    raw = interactions(("DB1", "DB2", 1), ("", " ", None), (None, None, None))
+    report = DropReport()
+    out = validate_interactions(raw, report, DRUGS, TYPES)
+    assert rows(out) == [("DB1", "DB2", 1)]
+    assert report.records == []
+    assert report.notes == ["interactions: 2 blank row(s) ignored"]
+
+
 def test_the_table_name_given_labels_the_report() -> None:
     report = DropReport()
     validate_interactions(interactions(("DB1", "DB1", 1)), report, table="mysplit/test.tsv")
@@ -176,7 +198,7 @@ def test_drugs_without_an_id_or_with_a_repeated_id_are_dropped() -> None:
     out = validate_drugs(raw, report)
     assert out["drugbank_id"].tolist() == ["DB1", "DB2"]
     assert out["name"].tolist() == ["Alpha", "Beta"]  # the first of a repeated id is kept
-    assert reasons(report, "drugs") == {"without a drugbank_id": 2, "with a duplicate drugbank_id": 1}
+    assert reasons(report, "drugs") == {"without a drugbank_id": 2, "with a duplicate drugbank_id (first kept)": 1}
     nameless = next(r for r in report.records if r.reason == "without a drugbank_id")
     assert nameless.examples == ("Nameless", "Nothing")  # rows without an id are named by their name
 
@@ -228,6 +250,30 @@ def test_interaction_types_need_both_placeholders_a_known_subject_and_a_unique_i
         "with a duplicate type id": 1,
     }
     assert "deepddi_name" in out.columns
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "message"),
+    [
+        ("type", ["0", "1"], "interaction_types: type 0 is reserved for interactions that match no template"),
+        ("subject", ["2", "0"], "interaction_types: type 2 has subject 0; subject is 1"),
+    ],
+)
+def test_interaction_types_numbered_from_0_are_refused_as_a_whole(column: str, values: list, message: str) -> None:
+    # Before: type 0 read as "no benchmark type" (its pairs in no split); subjects 0/1/2 read as directions 1/2.
+    raw = pd.DataFrame({"type": ["1", "2"], "template": ["#Drug1 up #Drug2."] * 2, "subject": ["1", "1"]})
+    raw[column] = values
+    with pytest.raises(TableError, match=message) as info:
+        validate_interaction_types(raw, DropReport())
+    assert info.value.table == "interaction_types"
+
+
+def test_template_placeholders_are_read_in_any_letter_case() -> None:
+    raw = pd.DataFrame({"type": [1, 2], "template": ["#drug1 up #DRUG2.", "#Drug2 down by #dRuG1."], "subject": [1, 2]})
+    report = DropReport()
+    out = validate_interaction_types(raw, report)
+    assert out["template"].tolist() == ["#Drug1 up #Drug2.", "#Drug2 down by #Drug1."]
+    assert report.dropped() == 0
 
 
 @pytest.mark.parametrize(
@@ -322,7 +368,7 @@ def test_validated_checks_interactions_against_the_validated_drugs_and_types() -
         "proteins": 1,
     }
     assert rows(tables.interactions) == [("DB1", "DB2", 1), ("DB2", "DB3", 2), ("DB1", "DB3", OTHER_TYPE)]
-    assert reasons(report, "drugs") == {"without a drugbank_id": 1, "with a duplicate drugbank_id": 1}
+    assert reasons(report, "drugs") == {"without a drugbank_id": 1, "with a duplicate drugbank_id (first kept)": 1}
     assert reasons(report, "interactions") == {
         "naming a drug not in the drugs table": 1,
         "with an unknown interaction type": 1,
@@ -333,6 +379,11 @@ def test_validated_checks_interactions_against_the_validated_drugs_and_types() -
     assert tables.drug_protein.loc[0, "actions"] == "substrate"
     assert tables.source == "hand-made"
     assert tables.drug_index == {"DB1": 0, "DB2": 1, "DB3": 2}
+
+
+def test_validated_notes_the_pairs_of_type_0_that_no_split_uses() -> None:
+    _, report = make_tables().validated()
+    assert "interactions: 1 pair(s) of type 0 (no benchmark type; kept, left out of every split)" in report.notes
 
 
 def test_validated_leaves_the_input_tables_untouched() -> None:
