@@ -43,6 +43,8 @@ CACHE_SUBDIR = "molecule_graphs"
 _CACHE_FORMAT = 2
 # How many invalid drugs the summary line names before "...".
 _SUMMARY_EXAMPLES = 10
+#: Under this share of drugs with a molecule graph, a model's molecule side learns from too few drugs: warn.
+MIN_STRUCTURE_SHARE = 0.5
 
 
 def mol_to_graph(
@@ -380,6 +382,18 @@ class MoleculeGraphs(Mapping[str, Data]):
         more = ", ..." if len(self.invalid) > _SUMMARY_EXAMPLES else ""
         return f"{line}; {len(self.invalid):,} without: {', '.join(shown)}{more}"
 
+    def coverage_warning(self) -> str:
+        """A warning when fewer than ``MIN_STRUCTURE_SHARE`` of the drugs have a graph (empty otherwise): a data
+        directory whose structures RDKit cannot read (a wrong column, truncated SMILES) would otherwise train
+        a molecule encoder on almost nothing with only an info line to show for it."""
+        total = len(self.drug_ids)
+        if total == 0 or len(self) >= MIN_STRUCTURE_SHARE * total:
+            return ""
+        return (
+            f"only {len(self):,} of {total:,} drugs have a molecule graph; the model's molecule side sees the others "
+            "as no structure. Check the smiles (or inchi) column of drugs.tsv: " + self.summary()
+        )
+
 
 def featurize_drugs(
     drugs: pd.DataFrame,
@@ -454,4 +468,6 @@ def featurize_drugs(
         f"{hits:,}",
         result.summary(),
     )
+    if result.coverage_warning():
+        log.warning("%s", result.coverage_warning())
     return result

@@ -53,8 +53,7 @@ class TrainingContext:
             split = load_split(run.split, tables, seed=run.split_seed, split_dir=run.split_dir)
         kg = KnowledgeGraph.build(tables, split.train)
         graph = ModelGraph.from_kg(kg, run.model.relation_groups, similarity=run.model.path_length >= 3)
-        molecules = featurize_drugs(tables.drugs, progress=progress)
-        log.info("%s", molecules.summary())
+        molecules = featurize_drugs(tables.drugs, progress=progress)  # logs what it built, and warns if few
         return cls(tables, split, kg, graph, molecules, TypeOrientation(tables.interaction_types))
 
     @cached_property

@@ -106,6 +106,21 @@ def test_changed_structure_misses_the_cache(tmp_path: Path, caplog: pytest.LogCa
     assert second.smiles["DBX2"] == "Nc1ccccc1"
 
 
+def test_data_whose_structures_mostly_fail_is_warned_about(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    drugs = pd.DataFrame({"drugbank_id": ["DBX1", "DBX2", "DBX3"], "smiles": ["CCO", "C1CC", "not a smiles"]})
+    with caplog.at_level(logging.INFO, logger="ddi.chem.graphs"):
+        graphs = featurize_drugs(drugs, cache_dir=tmp_path, progress=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].startswith("only 1 of 3 drugs have a molecule graph")
+    assert "Check the smiles (or inchi) column of drugs.tsv" in warnings[0]
+    caplog.clear()
+    drugs.loc[1, "smiles"] = "c1ccccc1O"  # two of three read: enough
+    with caplog.at_level(logging.INFO, logger="ddi.chem.graphs"):
+        assert featurize_drugs(drugs, cache_dir=tmp_path, progress=False).coverage_warning() == ""
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(graphs) == 1
+
+
 def test_cache_dir_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DDI_CACHE_DIR", str(tmp_path))
     featurize_drugs(pd.DataFrame({"drugbank_id": ["DBX1"], "smiles": ["CCO"]}), progress=False)
