@@ -159,6 +159,13 @@ def test_a_ddi_tsv_with_only_its_header_loads_empty(root: Path) -> None:
     assert tables.interactions.empty and len(tables.drugs) == 6
 
 
+@pytest.mark.parametrize("optional", ["drug_protein.tsv", "proteins.tsv"])
+def test_an_optional_file_left_empty_is_refused_with_the_way_out(root: Path, optional: str) -> None:
+    (root / optional).write_bytes(b"")
+    with pytest.raises(DataFormatError, match=rf"{optional} is optional: delete it if the data has no"):
+        load_benchmark(root)
+
+
 # --- refused, naming the file, the value and what to do -----------------------------------------------------
 
 
