@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from run_info import command_line
 
 from ddi.data.templates import same_effect_types
-from ddi.evaluate import type_metrics
+from ddi.evaluate import same_effect_metrics, top_confusions, type_metrics
 from ddi.predict.predictor import Predictor
 
 TOP_CONFUSIONS = 15
@@ -41,20 +39,15 @@ def main() -> None:
     for model_dir in args.models:
         predictor = Predictor.load(model_dir)
         ctx = predictor.ctx
-        templates = {
-            int(row.type): (str(row.template), int(row.subject)) for row in ctx.tables.interaction_types.itertuples()
-        }
-        same_effects = same_effect_types(ctx.tables.interaction_types)
-        merged = {t: same.types[0] for t, same in same_effects.items()}
-        groups = {same.template: list(same.types) for same in same_effects.values()}
+        templates = dict(
+            zip(ctx.tables.interaction_types["type"], ctx.tables.interaction_types["template"], strict=True)
+        )
+        wordings = sorted({same.types for same in same_effect_types(ctx.tables.interaction_types).values()})
         heads, tails, truth = ctx.rows(ctx.split.test)
         probs, _ = predictor.score_ids(heads, tails)  # the shipped decision, as ensemble.py scores
-        predicted = np.asarray(ctx.labels.predicted_types(probs))
-        truth = np.asarray(truth)
-        wrong = predicted != truth
-        confusions = Counter(zip(truth[wrong].tolist(), predicted[wrong].tolist(), strict=True))
-        same_effect = sum(n for (t, p), n in confusions.items() if merged.get(t, t) == merged.get(p, p))
-        one_type = np.array([merged.get(int(t), int(t)) for t in range(max(templates) + 1)])
+        predicted = ctx.labels.predicted_types(probs)
+        confusions = top_confusions(truth, predicted, TOP_CONFUSIONS)
+        as_one = same_effect_metrics(truth, predicted, wordings)
         row = {
             "model_dir": str(model_dir),
             "split": {
@@ -63,29 +56,21 @@ def main() -> None:
                 "split_seed": predictor.run.split_seed,
             },
             "test_pairs": len(truth),
-            "errors": int(wrong.sum()),
+            "errors": int((truth != predicted).sum()),
             "test": type_metrics(truth, predicted),
-            "same_effect_types": groups,
-            "errors_between_same_effect_wordings": int(same_effect),
-            "test_with_same_effect_wordings_as_one_type": type_metrics(one_type[truth], one_type[predicted]),
+            "test_with_same_effect_wordings_as_one_type": as_one,
             "top_confusions": [
-                {
-                    "true": t,
-                    "predicted": p,
-                    "pairs": n,
-                    "true_template": templates[t][0],
-                    "predicted_template": templates[p][0],
-                }
-                for (t, p), n in confusions.most_common(TOP_CONFUSIONS)
+                {**c, "true_template": templates[c["true"]], "predicted_template": templates[c["predicted"]]}
+                for c in confusions
             ],
             "command": command_line(),
         }
         rows = [r for r in rows if r["model_dir"] != str(model_dir)] + [row]
-        test, as_one_test = row["test"], row["test_with_same_effect_wordings_as_one_type"]
+        between = as_one["errors_between_wordings"]
         print(
-            f"{model_dir}: {row['errors']:,} errors of {row['test_pairs']:,} test pairs, {same_effect:,} "
-            f"({same_effect / max(row['errors'], 1):.0%}) between two wordings of one effect; accuracy "
-            f"{test['accuracy']:.4f}, {as_one_test['accuracy']:.4f} with them as one type"
+            f"{model_dir}: {row['errors']:,} errors of {row['test_pairs']:,} test pairs, {between:,} "
+            f"({between / max(row['errors'], 1):.0%}) between two wordings of one effect; accuracy "
+            f"{row['test']['accuracy']:.4f}, {as_one['accuracy']:.4f} with them as one type"
         )
     args.out.write_text(json.dumps({"rows": rows}, indent=1) + "\n")
 

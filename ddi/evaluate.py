@@ -56,6 +56,19 @@ def top_confusions(y_true: np.ndarray, y_pred: np.ndarray, limit: int = 10) -> l
     return [{"true": int(pairs[i, 0]), "predicted": int(pairs[i, 1]), "pairs": int(counts[i])} for i in order]
 
 
+def same_effect_metrics(y_true: np.ndarray, y_pred: np.ndarray, wordings: list[tuple[int, int]]) -> dict[str, Any]:
+    """``type_metrics`` with each pair of ``wordings`` (two types that word one effect,
+    ``ddi.data.templates.same_effect_types``) read as one type, and how many errors were only a choice of wording."""
+    as_one = {second: first for first, second in wordings}
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    one_true = np.array([as_one.get(int(t), int(t)) for t in y_true], dtype=np.int64)
+    one_pred = np.array([as_one.get(int(t), int(t)) for t in y_pred], dtype=np.int64)
+    metrics: dict[str, Any] = type_metrics(one_true, one_pred)
+    metrics["errors_between_wordings"] = int(((y_true != y_pred) & (one_true == one_pred)).sum())
+    metrics["wordings"] = [list(pair) for pair in wordings]
+    return metrics
+
+
 def exists_metrics(positive_scores: np.ndarray, negative_scores: np.ndarray) -> dict[str, float]:
     """ROC-AUC and PR-AUC of known pairs against sampled pairs not listed as interacting.
 

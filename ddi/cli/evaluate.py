@@ -87,6 +87,14 @@ def run(args: argparse.Namespace) -> int:
     if report["confusions"]:
         common = ", ".join(f"{c['true']} as {c['predicted']}: {c['pairs']:,}" for c in report["confusions"][:5])
         print(f"  commonest mistakes (true type as predicted type: pairs): {common}")
+    same = report.get("with_same_effect_wordings_as_one_type")
+    if same and same["errors_between_wordings"]:
+        wordings = ", ".join("/".join(map(str, pair)) for pair in same["wordings"])
+        print(
+            f"  {same['errors_between_wordings']:,} mistakes were only DrugBank's choice between two wordings of one "
+            f"effect (types {wordings}); as one type: macro-F1 {same['macro_f1']:.4f}, accuracy "
+            f"{same['accuracy']:.4f}, kappa {same['kappa']:.4f}"
+        )
     print(f"  evaluated in {report['seconds']:.1f} s")
     if args.against:
         print_against(report, args.part)

@@ -10,6 +10,7 @@ from ddi.evaluate import (
     macro_f1_of_tested_types,
     paired_bootstrap,
     pairs_per_type,
+    same_effect_metrics,
     top_confusions,
     type_metrics,
 )
@@ -114,3 +115,13 @@ def test_paired_bootstrap_tells_a_real_margin_from_a_few_lucky_pairs() -> None:
 def test_paired_bootstrap_refuses_unpaired_predictions() -> None:
     with pytest.raises(ValueError, match="same, non-empty"):
         paired_bootstrap(np.array([1, 2]), np.array([1, 2]), np.array([1]))
+
+
+def test_two_wordings_of_one_effect_count_as_one_type_only_between_each_other():
+    truth = np.array([47, 73, 47, 4, 75, 49])
+    predicted = np.array([73, 47, 4, 75, 75, 49])  # 47/73 and 4/75 swapped (3 errors), 47 as 4 is a real error
+    figures = same_effect_metrics(truth, predicted, [(47, 73), (4, 75)])
+    assert figures["errors_between_wordings"] == 3
+    assert figures["accuracy"] == pytest.approx(5 / 6)
+    assert figures["wordings"] == [[47, 73], [4, 75]]
+    assert same_effect_metrics(truth, predicted, [])["accuracy"] == pytest.approx(2 / 6)
