@@ -134,10 +134,12 @@ def chunks(heads, chunk, rng):
     return out
 
 
-def evaluate(model, pairs, batch_heads):
+def evaluate(model, pairs, batch_heads, probabilities=None):
+    """Macro-F1, accuracy and kappa of ``pairs``; with ``probabilities`` (a list), the ``N x T`` type
+    probabilities are appended to it."""
     h, t, y = pairs
     model.eval()
-    preds = torch.empty_like(y)
+    probs = torch.empty(len(y), T)
     uniq = torch.unique(h)
     with torch.no_grad():
         for s in range(0, len(uniq), batch_heads):
@@ -146,7 +148,10 @@ def evaluate(model, pairs, batch_heads):
             sel = torch.isin(h, hs)
             idx = sel.nonzero().squeeze(1)
             rows = torch.searchsorted(hs, h[idx])
-            preds[idx] = model.score(states, rows, h[idx], t[idx]).argmax(1)
+            probs[idx] = model.score(states, rows, h[idx], t[idx]).softmax(1)
+    preds = probs.argmax(1)
+    if probabilities is not None:
+        probabilities.append(probs.numpy())
     model.train()
     y, p = y.numpy(), preds.numpy()
     return f1_score(y, p, average="macro"), accuracy_score(y, p), cohen_kappa_score(y, p)
@@ -163,6 +168,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--limit-steps", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/flow_probe.json"))
+    ap.add_argument("--save-test", type=Path, help="also save the valid and test pairs' type probabilities here (.npz)")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -212,7 +218,17 @@ def main():
         record["valid"].append(
             {"epoch": epoch, "macro_f1": f1, "accuracy": acc, "kappa": kap, "epoch_seconds": time.time() - start}
         )
-    f1, acc, kap = evaluate(model, pairs["test"], args.heads)
+    probabilities: list[np.ndarray] = []
+    evaluate(model, pairs["valid"], args.heads, probabilities)  # the last epoch's valid pairs, for their probabilities
+    f1, acc, kap = evaluate(model, pairs["test"], args.heads, probabilities)
+    if args.save_test:  # drug ids with them, so another model's scores can be matched pair by pair
+        drugs = pd.read_csv(f"{DATA}/drugs.tsv", sep="\t")["drugbank_id"].to_numpy()
+        saved = {}
+        for part, probs in zip(("valid", "test"), probabilities, strict=True):
+            h, t, y = pairs[part]
+            saved.update({f"{part}_probs": probs, f"{part}_drug1": drugs[h.numpy()], f"{part}_drug2": drugs[t.numpy()]})
+            saved[f"{part}_type"] = y.numpy() + 1
+        np.savez_compressed(args.save_test, **saved)
     print(f"TEST: {f1:.4f} / {acc:.4f} / {kap:.4f}", flush=True)
     record.update(test={"macro_f1": f1, "accuracy": acc, "kappa": kap}, seconds=time.time() - started)
     record["parameters"] = sum(p.numel() for p in model.parameters())
