@@ -319,9 +319,12 @@ def _check_no_pair_overlap(split: Split) -> None:
     validation row (the model would be chosen on the rows it is tested on)."""
     parts = split.parts()
     codes = _drug_codes(*parts.values())
-    num_types = max((int(p["type"].max()) for p in parts.values() if len(p)), default=0) + 1
+    # Types by their rank among the types present, not by their id: a user's ids can be as large as they like,
+    # and key * (largest id + 1) would overflow.
+    types = {part: df["type"].to_numpy(dtype=np.int64) for part, df in parts.items()}
+    present = np.unique(np.concatenate(list(types.values())))
     keys = {part: _pair_key(df, codes).to_numpy() for part, df in parts.items()}
-    rows = {part: keys[part] * num_types + df["type"].to_numpy(dtype=np.int64) for part, df in parts.items()}
+    rows = {part: keys[part] * len(present) + np.searchsorted(present, types[part]) for part in parts}
     for seen, part, harm in (
         ("train", "valid", "label leak"),
         ("train", "test", "label leak"),

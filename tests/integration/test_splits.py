@@ -305,3 +305,19 @@ def test_a_written_split_reads_back_identically(benchmark_tables: Tables, drug_s
     for part in ("train", "valid", "test"):
         pd.testing.assert_frame_equal(back.parts()[part], split.parts()[part], obj=part)
     assert load_split("s0", benchmark_tables, split_dir=out).counts() == split.counts()
+
+
+def test_the_overlap_check_reads_any_type_ids_without_overflowing(caplog: pytest.LogCaptureFixture) -> None:
+    from ddi.data.splits import Split, _check_no_pair_overlap
+
+    # A user's type id as large as int64 allows: pair key * (largest id + 1) wrapped around, so pairs whose keys
+    # differ by a multiple of 4 looked like the same row, and new test pairs were called training repeats.
+    big = 2**62 - 1
+    drugs = [f"DB{i:05d}" for i in range(70)]
+    train = pd.DataFrame({"drug1_id": drugs[:30], "drug2_id": drugs[30:60], "type": big})
+    valid = pd.DataFrame({"drug1_id": drugs[60:62], "drug2_id": drugs[62:64], "type": big})
+    test = pd.DataFrame({"drug1_id": [drugs[0], *drugs[64:67]], "drug2_id": [drugs[30], *drugs[67:70]], "type": big})
+    with caplog.at_level("INFO", logger="ddi.data.splits"):
+        _check_no_pair_overlap(Split("mine", train, valid, test))
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["split mine: 1 test row(s) repeat a training row (label leak)"]  # train's first row only
