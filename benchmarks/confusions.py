@@ -6,8 +6,8 @@ DrugBank words some effects two ways: "The metabolism of #Drug2 can be decreased
 #Drug2's blood levels (and "metabolism ... increased" / "serum concentration ... decreased" that it lowers them;
 ``ddi.data.templates.same_effect_types``). Which wording a pair got is DrugBank's choice, not pharmacology the
 drugs show. This script scores the test split with
-each model as it is served (``Predictor.score_ids``), lists the most frequent (true, predicted) confusions with their
-templates, and reports the figures a model would reach if the two wordings of each effect counted as one type.
+each model as it is served (``Predictor.score_ids``), lists the most frequent (true, predicted) type confusions, and
+reports the figures a model would reach if the two wordings of each effect counted as one type.
 Run from the repository root::
 
     python benchmarks/confusions.py models/default --out benchmarks/results/confusions.json
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from run_info import command_line
 
-from ddi.data.templates import same_effect_types
+from ddi.data.templates import same_effect_wordings
 from ddi.evaluate import same_effect_metrics, top_confusions, type_metrics
 from ddi.predict.predictor import Predictor
 
@@ -39,10 +39,7 @@ def main() -> None:
     for model_dir in args.models:
         predictor = Predictor.load(model_dir)
         ctx = predictor.ctx
-        templates = dict(
-            zip(ctx.tables.interaction_types["type"], ctx.tables.interaction_types["template"], strict=True)
-        )
-        wordings = sorted({same.types for same in same_effect_types(ctx.tables.interaction_types).values()})
+        wordings = same_effect_wordings(ctx.tables.interaction_types)
         heads, tails, truth = ctx.rows(ctx.split.test)
         probs, _ = predictor.score_ids(heads, tails)  # the shipped decision, as ensemble.py scores
         predicted = ctx.labels.predicted_types(probs)
@@ -59,10 +56,7 @@ def main() -> None:
             "errors": int((truth != predicted).sum()),
             "test": type_metrics(truth, predicted),
             "test_with_same_effect_wordings_as_one_type": as_one,
-            "top_confusions": [
-                {**c, "true_template": templates[c["true"]], "predicted_template": templates[c["predicted"]]}
-                for c in confusions
-            ],
+            "top_confusions": confusions,  # type ids; their templates are in the data's interaction_types.tsv
             "command": command_line(),
         }
         rows = [r for r in rows if r["model_dir"] != str(model_dir)] + [row]

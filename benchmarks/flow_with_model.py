@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from run_info import command_line
 
+from ddi.data.templates import same_effect_wordings
 from ddi.evaluate import same_effect_metrics, type_metrics
 from ddi.predict.predictor import Predictor
 
@@ -45,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     flow = np.load(args.flow, allow_pickle=True)
     predictor = Predictor.load(args.model)
-    wordings = [(47, 73), (4, 75)]
+    wordings = same_effect_wordings(predictor.ctx.tables.interaction_types)
     blended: dict[str, dict[float, np.ndarray]] = {}
     truth: dict[str, np.ndarray] = {}
     for part in ("valid", "test"):

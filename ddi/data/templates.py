@@ -255,3 +255,9 @@ def same_effect_types(interaction_types: pd.DataFrame) -> dict[int, SameEffect]:
             same = SameEffect((first, second), effect)
             out[first] = out[second] = same
     return out
+
+
+def same_effect_wordings(interaction_types: pd.DataFrame) -> list[tuple[int, int]]:
+    """The pairs of types of ``same_effect_types``, each once, in type order: ``[(4, 75), (47, 73)]`` on the
+    benchmark."""
+    return sorted({same.types for same in same_effect_types(interaction_types).values()})

@@ -13,7 +13,7 @@ import torch
 
 from ddi import __version__
 from ddi.data.tables import Tables
-from ddi.data.templates import same_effect_types
+from ddi.data.templates import same_effect_wordings
 from ddi.evaluate import (
     DETAIL_KEYS,
     exists_metrics,
@@ -97,7 +97,7 @@ def test_report_with_predictions(
         metrics.update(exists_metrics(exists.numpy(), negative_exists.numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
     metrics["confusions"] = top_confusions(types, pred)
-    wordings = sorted({same.types for same in same_effect_types(ctx.tables.interaction_types).values()})
+    wordings = same_effect_wordings(ctx.tables.interaction_types)
     if wordings:  # how much of the error is only DrugBank's choice between two sentences of one effect
         metrics["with_same_effect_wordings_as_one_type"] = same_effect_metrics(types, pred, wordings)
     metrics["seconds"] = time.time() - start

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ddi.cli.ask import answer_text
-from ddi.data.templates import same_effect_types
+from ddi.data.templates import same_effect_types, same_effect_wordings
 from ddi.serve.answer import answer_pair, answer_record
 
 LUMACAFTOR, IMIQUIMOD = "DB09280", "DB00724"
@@ -20,6 +20,7 @@ def test_the_benchmark_words_two_effects_two_ways(benchmark_tables):
         (47, 73): "#Drug1 can raise the blood levels of #Drug2.",
         (4, 75): "#Drug1 can lower the blood levels of #Drug2.",
     }
+    assert same_effect_wordings(benchmark_tables.interaction_types) == [(4, 75), (47, 73)]
 
 
 def test_wordings_whose_first_drug_plays_another_part_are_not_one_effect(benchmark_tables):
