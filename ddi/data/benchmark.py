@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import csv
 import logging
-import re
 from pathlib import Path
 
 import pandas as pd
 
 from ddi.data.location import resolve_data_dir
 from ddi.data.protein_reference import complete_protein_names
-from ddi.data.tables import SCHEMAS, DropReport, TableError, Tables
+from ddi.data.tables import DRUGBANK_ID, SCHEMAS, DropReport, TableError, Tables
 from ddi.errors import UserInputError
 
 log = logging.getLogger(__name__)
@@ -29,9 +28,6 @@ LAYOUT_FILES = {
     "proteins": "proteins.tsv",
 }
 REQUIRED = ("drugs", "interaction_types", "interactions")
-#: A DrugBank drug id ("DB00641"), in any letter case. A header row that starts with one is data (a pair file
-#: written without its header).
-DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
 
 #: Optional catalogue whose InChI fills in drugs that have no SMILES.
 ALL_DRUGS_FILE = "drugbank_all_drugs.tsv"
@@ -41,16 +37,18 @@ class DataFormatError(UserInputError, ValueError):
     """A data file is missing, unreadable, or lacks required columns."""
 
 
-def drugbank_id_of(text: str) -> str | None:
-    """``text`` as a DrugBank id is spelled in the data (``" db00641"`` -> ``"DB00641"``), or None if it is no id."""
-    stripped = text.strip()
-    return stripped.upper() if DRUGBANK_ID.match(stripped) else None
-
-
-def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t", header: bool = True) -> pd.DataFrame:
+def read_tsv(
+    path: Path,
+    required_columns: tuple[str, ...] = (),
+    sep: str = "\t",
+    header: bool = True,
+    known_columns: tuple[str, ...] = (),
+) -> pd.DataFrame:
     """Read a tab-separated file as strings; raise ``DataFormatError`` with the file named on any problem.
 
-    ``header=False`` reads a file without a header row, its columns named ``required_columns`` in order.
+    Header cells that name a required or a known column in another letter case or with spaces around ("SMILES",
+    "Drug1_ID ") are that column. ``header=False`` reads a file without a header row, its columns named
+    ``required_columns`` in order.
     """
     try:
         # Default CSV quoting: some catalogue fields are quoted because they contain tabs.
@@ -69,8 +67,10 @@ def read_tsv(path: Path, required_columns: tuple[str, ...] = (), sep: str = "\t"
     except pd.errors.ParserError as exc:
         raise DataFormatError(f"{path}: not a readable tab-separated file ({exc})") from exc
     if header:  # "drug1_id " or "Drug1_ID" (a spreadsheet's header) names the column all the same
-        wanted = {c.lower(): c for c in required_columns}
-        df.columns = [wanted.get(str(c).strip().lower(), str(c).strip()) for c in df.columns]
+        written = [str(c).strip() for c in df.columns]
+        # Unless the file also has the column as spelled: then the other spelling stays a column of its own.
+        wanted = {c.lower(): c for c in (*required_columns, *known_columns) if c not in written}
+        df.columns = [wanted.get(c.lower(), c) for c in written]
     missing = [c for c in required_columns if c not in df.columns]
     if missing:
         found = ", ".join(map(str, df.columns))
@@ -88,6 +88,7 @@ def read_pair_file(path: Path, columns: tuple[str, ...] = ("drug1_id", "drug2_id
     first = _first_line(path)
     sep = "," if "\t" not in first and "," in first else "\t"
     cells = [c.strip().strip('"') for c in first.split(sep)]
+    # A header row that starts with a DrugBank id is data: a pair file written without its header.
     header = not (len(cells) >= len(columns) and DRUGBANK_ID.match(cells[0]))
     if sep != "\t" or not header:
         log.info(
@@ -142,7 +143,7 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
             "proteins": ("uniprot_id",),
         }
         try:
-            frames[name] = _schema_case(read_tsv(path, key_cols.get(name, ())), name)
+            frames[name] = read_tsv(path, key_cols.get(name, ()), known_columns=tuple(SCHEMAS[name]))
         except DataFormatError as exc:
             if name in REQUIRED or path.stat().st_size:
                 raise
@@ -163,14 +164,6 @@ def load_benchmark(data_dir: str | Path | None = None, validate: bool = True) ->
     return tables, report
 
 
-def _schema_case(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """``df`` with its columns named as the schema names them when only their letter case differs ("SMILES",
-    "Name"): read as written, such a column would be left out without a word (every drug without structure)."""
-    wanted = {c.lower(): c for c in SCHEMAS[name]}
-    renames = {c: wanted[c.lower()] for c in df.columns if c.lower() in wanted and wanted[c.lower()] not in df.columns}
-    return df.rename(columns=renames) if renames else df
-
-
 def _check_not_empty(tables: Tables, report: DropReport, root: Path) -> None:
     """Refuse a layout without drugs or without interaction types: nothing downstream works without them, and
     the drops that emptied them would otherwise show only as warnings before a later, unrelated failure."""
@@ -187,7 +180,7 @@ def _fill_inchi(drugs: pd.DataFrame, catalogue: Path) -> pd.DataFrame:
         return drugs
     if not catalogue.is_file():
         return drugs
-    cat = read_tsv(catalogue, ("drugbank_id",)).rename(columns=str.lower)  # "InChI" is the column all the same
+    cat = read_tsv(catalogue, ("drugbank_id",), known_columns=("inchi",))
     if "inchi" not in cat.columns:
         return drugs
     inchi = dict(zip(cat["drugbank_id"], cat["inchi"], strict=True))

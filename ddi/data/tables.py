@@ -51,8 +51,14 @@ SCHEMAS: dict[str, dict[str, str]] = {
 PROTEIN_CATEGORIES = ("target", "enzyme", "transporter", "carrier")
 #: Interaction-type id used for DrugBank descriptions that match none of the benchmark templates.
 OTHER_TYPE = 0
-#: A DrugBank id in another letter case ("db00641"); ids are case-insensitive, the tables write them upper-case.
-_OTHER_CASE_DRUGBANK_ID = re.compile(r"^(?!DB)[dD][bB]\d{5}$")
+#: A DrugBank drug id ("DB00641"), in any letter case: ids are case-insensitive, the tables write them upper-case.
+DRUGBANK_ID = re.compile(r"^DB\d{5}$", re.IGNORECASE)
+
+
+def drugbank_id_of(text: str) -> str | None:
+    """``text`` as a DrugBank id is spelled in the data (``" db00641"`` -> ``"DB00641"``), or None if it is no id."""
+    stripped = text.strip()
+    return stripped.upper() if DRUGBANK_ID.match(stripped) else None
 
 
 class TableError(UserInputError, ValueError):
@@ -171,7 +177,7 @@ def _canonical_ids(
     ``known``, only ids that are then known change (an unknown drug stays named as the user wrote it)."""
     count, example = 0, ""
     for column in columns:
-        other_case = df[column].str.match(_OTHER_CASE_DRUGBANK_ID)
+        other_case = df[column].str.match(DRUGBANK_ID) & (df[column] != df[column].str.upper())
         if known is not None:
             other_case &= df[column].str.upper().isin(known)
         if other_case.any():

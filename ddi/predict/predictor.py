@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from ddi.data.benchmark import drugbank_id_of
 from ddi.data.splits import load_split, pairs_in
+from ddi.data.tables import drugbank_id_of
 from ddi.data.templates import SameEffect, same_effect_types
 from ddi.errors import UnknownDrugError, UserInputError
 from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint

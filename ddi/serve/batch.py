@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ddi.atomic_files import temporary_beside
-from ddi.data.benchmark import DRUGBANK_ID
+from ddi.data.tables import DRUGBANK_ID
 from ddi.errors import UserInputError
 from ddi.predict.sentences import interaction_sentence
 from ddi.serve.known import KnownPairs

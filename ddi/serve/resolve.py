@@ -33,8 +33,8 @@ from ddi.chem.molecule import (
     parent_molecule,
     parse_structure,
 )
-from ddi.data.benchmark import ALL_DRUGS_FILE, drugbank_id_of, read_tsv
-from ddi.data.tables import Tables
+from ddi.data.benchmark import ALL_DRUGS_FILE, read_tsv
+from ddi.data.tables import Tables, drugbank_id_of
 from ddi.errors import UnknownDrugError, UserInputError
 from ddi.serve.drug_names import name_variants, without_dose
 
