@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from logged import messages
 
 from ddi.data.benchmark import DataFormatError, load_benchmark
 from ddi.data.drugbank_xml import import_drugbank_xml
@@ -35,10 +36,6 @@ def rewrite(path: Path, change) -> None:
     """Apply ``change`` to every row of a tab-separated file (header included: ``change(cells, is_header)``)."""
     lines = path.read_text().splitlines()
     path.write_text("".join("\t".join(change(line.split("\t"), i == 0)) + "\n" for i, line in enumerate(lines)))
-
-
-def messages(caplog: pytest.LogCaptureFixture, level: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelname == level]
 
 
 def assert_same_tables(tables: Tables, expected: Tables) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+from logged import messages
 
 from ddi.chem.featurizers import ATOM_DIM, BOND_DIM, AtomFeaturizer
 from ddi.chem.graphs import MoleculeGraphs, cache_file, featurize_drugs
@@ -110,14 +111,14 @@ def test_data_whose_structures_mostly_fail_is_warned_about(tmp_path: Path, caplo
     drugs = pd.DataFrame({"drugbank_id": ["DBX1", "DBX2", "DBX3"], "smiles": ["CCO", "C1CC", "not a smiles"]})
     with caplog.at_level(logging.INFO, logger="ddi.chem.graphs"):
         graphs = featurize_drugs(drugs, cache_dir=tmp_path, progress=False)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = messages(caplog, "WARNING")
     assert len(warnings) == 1 and warnings[0].startswith("only 1 of 3 drugs have a molecule graph")
     assert "Check the smiles (or inchi) column of drugs.tsv" in warnings[0]
     caplog.clear()
     drugs.loc[1, "smiles"] = "c1ccccc1O"  # two of three read: enough
     with caplog.at_level(logging.INFO, logger="ddi.chem.graphs"):
         assert featurize_drugs(drugs, cache_dir=tmp_path, progress=False).coverage_warning() == ""
-    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert messages(caplog, "WARNING") == []
     assert len(graphs) == 1
 
 

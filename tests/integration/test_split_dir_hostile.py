@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from logged import messages
 
 from ddi.data.benchmark import DataFormatError, load_benchmark
 from ddi.data.splits import SPLIT_FILES, SUMGNN_DIR, split_from_dir
@@ -26,10 +27,6 @@ def small_tables() -> Tables:
 def user_dir(tmp_path: Path) -> Path:
     """A copy of the fixture split (train 4 rows, valid 1, test 3 of which one names an unknown drug)."""
     return Path(shutil.copytree(TABLES_FIXTURES / "user_split", tmp_path / "mine"))
-
-
-def messages(caplog: pytest.LogCaptureFixture, level: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.levelname == level]
 
 
 # --- read as meant ------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from logged import messages
 
 from ddi.data.benchmark import DataFormatError, load_benchmark, read_tsv
 from ddi.data.splits import (
@@ -319,5 +320,6 @@ def test_the_overlap_check_reads_any_type_ids_without_overflowing(caplog: pytest
     test = pd.DataFrame({"drug1_id": [drugs[0], *drugs[64:67]], "drug2_id": [drugs[30], *drugs[67:70]], "type": big})
     with caplog.at_level("INFO", logger="ddi.data.splits"):
         _check_no_pair_overlap(Split("mine", train, valid, test))
-    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == ["split mine: 1 test row(s) repeat a training row (label leak)"]  # train's first row only
+    assert messages(caplog, "WARNING") == [
+        "split mine: 1 test row(s) repeat a training row (label leak)"
+    ]  # train's first row only
