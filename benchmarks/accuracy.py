@@ -66,6 +66,7 @@ VARIANTS = {
     "no_rules": {"use_rules": False},
     "no_votes": {"neighbour_votes": 0},
     "neighbour_votes": {"neighbour_votes": 16},
+    "with_flow": {"flow_layers": 3},
 }
 
 
@@ -187,6 +188,10 @@ TABLE_ROWS = (
         "ddi model (the default: look-alikes by structure, proteins, ATC class and categories; vote pool 256; "
         "a learned vector per known drug)",
         (("full", DEFAULT_VOTES),),
+    ),
+    (
+        "the default with the head-conditioned flow (`flow_layers` 3, `flow_dim` 32; batches grouped by head)",
+        (("with_flow", DEFAULT_VOTES),),
     ),
     ("the same without per-drug vectors (the default of 2026-11-25)", (("full", POOL_VOTES),)),
     ("the same without the vote pool either (the default of 2026-11-24)", (("full", LABEL_VOTES),)),

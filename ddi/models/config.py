@@ -38,6 +38,7 @@ CHECKPOINT_LEGACY_MODEL_FIELDS: dict[str, Any] = {
     "vote_annotations": (),
     "vote_pool": 0,
     "drug_id_embedding": False,
+    "flow_layers": 0,
 }
 
 
@@ -88,6 +89,11 @@ class ModelConfig:
         as before this field existed).
         A new drug's closest look-alikes often never met the other drug; its closest ones that did are the
         classic neighbour-based evidence.
+    flow_layers: steps of the head-conditioned flow (``ddi.nn.head_flow``): a state started at the head drug,
+        propagated over the whole typed graph and read at the tail, so every walk of up to this many edges
+        counts, where the path block lists at most ``max_paths`` (0 = no flow). Training then groups each batch
+        by head drug (``TrainConfig.pairs_per_head``).
+    flow_dim: width of the flow's states (each head carries one per node, so it stays small).
     """
 
     hidden_dim: int = 64
@@ -112,6 +118,8 @@ class ModelConfig:
     neighbour_votes: int = 16
     vote_annotations: tuple[str, ...] = VOTE_ANNOTATIONS
     vote_pool: int = 256
+    flow_layers: int = 0
+    flow_dim: int = 32
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)
@@ -140,6 +148,8 @@ class ModelConfig:
             (self.max_paths >= 1, "max_paths must be >= 1"),
             (0 <= self.neighbour_votes <= 64, "neighbour_votes must be 0..64"),
             (0 <= self.vote_pool <= 4096, "vote_pool must be 0..4096"),
+            (0 <= self.flow_layers <= 6, "flow_layers must be 0..6"),
+            (4 <= self.flow_dim <= 256, "flow_dim must be 4..256"),
             (
                 set(self.vote_annotations) <= set(VOTE_VIEWS),
                 f"vote_annotations must be within {VOTE_VIEWS}",
@@ -198,6 +208,12 @@ class TrainConfig:
     distill_direction: str = "mutual"
     #: dcil: fraction of training before the distillation starts (the authors' scripts: about 0.23)
     distill_start: float = 0.25
+    #: models with a flow (``ModelConfig.flow_layers``): a batch is made of runs of up to this many training
+    #: pairs that share a head drug, because the flow propagates once per distinct head
+    pairs_per_head: int = 32
+    #: build batches from runs of pairs that share a head drug: None = when the model has a flow (it needs them);
+    #: True for a model without one measures what the grouping alone does
+    batch_by_head: bool | None = None
     #: tau of the prior correction of the type decision (``ddi.train.prior``); None = fit it on validation
     prior_adjustment: float | None = None
     #: start from this trained model's weights (same architecture, data and split), e.g. to prune a dense model
@@ -207,6 +223,7 @@ class TrainConfig:
         checks = [
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.batch_size >= 2, "batch_size must be >= 2"),
+            (self.pairs_per_head >= 1, "pairs_per_head must be >= 1"),
             # a finite lr: an infinite one passes "> 0" and trains to NaN weights without a word
             (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0"),
             (self.weight_decay >= 0, "weight_decay must be >= 0"),

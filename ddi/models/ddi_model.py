@@ -6,7 +6,7 @@ vector once (the expensive part, shared by all pairs), then ``score_pairs`` hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import Tensor, nn
@@ -15,6 +15,7 @@ from torch_geometric.data import Batch
 from ddi.models.config import ModelConfig
 from ddi.models.graph_tensors import ModelGraph
 from ddi.models.neighbour_votes import vote_distribution
+from ddi.nn.head_flow import FlowGraph, HeadFlow
 from ddi.nn.heads import InteractionHeads
 from ddi.nn.kg_context import RelationalContextLayer
 from ddi.nn.molecule_encoder import MoleculeEncoder
@@ -86,14 +87,16 @@ def _drug_terms(
 @dataclass
 class Encoded:
     """Node states ``N x d`` of one graph, what the path block reads from it, the drugs' fingerprint features
-    for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none), and
-    optionally the precomputed per-drug part of the heads' first layer (``DDIModel.project_drugs``).
+    for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none),
+    optionally the precomputed per-drug part of the heads' first layer (``DDIModel.project_drugs``), and the
+    leak-free graph the flow propagates over (None without a flow).
     """
 
     node_state: Tensor
     path_inputs: PathInputs | None
     pair_structure: Tensor | None = None
     projection: DrugProjection | None = None
+    flow_graph: FlowGraph | None = field(default=None, kw_only=True)
 
     def drug_features(self, state: Tensor | None = None, pair_structure: Tensor | None = None) -> Tensor:
         """``N x F`` per-drug inputs of the heads, in their column order: state, then fingerprint features."""
@@ -109,7 +112,9 @@ class Encoded:
         projection = None
         if self.projection is not None:
             projection = self.projection.with_drugs(self.drug_features(state, pair_structure))
-        return Encoded(torch.cat([self.node_state, state]), self.path_inputs, extra, projection)
+        return replace(
+            self, node_state=torch.cat([self.node_state, state]), pair_structure=extra, projection=projection
+        )
 
 
 #: A batch's precomputed pair features (``score_pairs``) in both orders: (head, tail) and (tail, head).
@@ -201,11 +206,13 @@ class DDIModel(nn.Module):
             if config.path_length > 0
             else None
         )
+        self.flow = HeadFlow(d, config.flow_dim, num_relations, config.flow_layers) if config.flow_layers > 0 else None
         self.num_rules = num_rules if config.use_rules else 0
         self.num_votes = num_votes if config.neighbour_votes else 0
         pair_dim = (3 if config.combine == "concat_product" else 2) * d
         pair_dim += (d + 1 if self.path_block is not None else 0) + self.pair_feature_width
         pair_dim += 2 * config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
+        pair_dim += config.flow_dim if self.flow is not None else 0
         self.pair_dropout = nn.Dropout(config.dropout)
         self.heads = InteractionHeads(pair_dim, config.head_dim, num_classes, config.dropout)
         # Prior correction of the type decision (``class_probs``), fitted after training; zero = none. Saved with
@@ -305,7 +312,7 @@ class DDIModel(nn.Module):
         drugs = self.drug_states(molecules, has_graph, fingerprints)
         node_state = torch.cat([drugs, self.protein_embedding.weight], dim=0)
         node_state = node_state[: graph.num_nodes]
-        if self.context or self.profile is not None or self.drug_id_embedding is not None:
+        if self.context or self.profile is not None or self.drug_id_embedding is not None or self.flow is not None:
             edge_index, edge_type = graph.context_edges(drop_pair_keys, hidden_drugs)
         if self.profile is not None:
             node_state = node_state + self.profile(relation_profile(edge_index[0], edge_type, graph))
@@ -320,7 +327,10 @@ class DDIModel(nn.Module):
         if pair_structure is not None:
             proteins = pair_structure.new_zeros(graph.num_nodes - pair_structure.shape[0], pair_structure.shape[1])
             pair_structure = torch.cat([pair_structure, proteins])
-        return Encoded(node_state, path_inputs, pair_structure)
+        flow_graph = None
+        if self.flow is not None:
+            flow_graph = FlowGraph.from_edges(edge_index, edge_type, graph.num_nodes, graph.num_relations)
+        return Encoded(node_state, path_inputs, pair_structure, flow_graph=flow_graph)
 
     def known_drug_vectors(self, edge_index: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
         """``N x d``: each drug's learned vector where it has an interaction edge in the context graph, else 0
@@ -385,11 +395,13 @@ class DDIModel(nn.Module):
         hidden_drugs: Tensor | None = None,
         generator: torch.Generator | None = None,
         paths: PathBatch | None = None,
+        flow: Tensor | None = None,
     ) -> PairOutput:
         """Logits for the ordered pairs (heads[i], tails[i]) (drug node ids).
 
         ``pair_features``: ``B x pair_feature_width`` (rule features, then neighbour votes), None when the width
-        is 0. ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order.
+        is 0. ``paths`` may be given when already known, e.g. ``swapped()`` paths of the same pairs in the other order,
+        and ``flow`` (``B x flow_dim``, ``pair_flows``) when computed for more pairs at once.
         """
         zh, zt = encoded.node_state.index_select(0, heads), encoded.node_state.index_select(0, tails)
         pair_parts = self._product_columns(zh, zt)
@@ -399,6 +411,7 @@ class DDIModel(nn.Module):
                 paths = self.find_paths(graph, heads, tails, hidden_drugs, generator)
             path_vec, weights = self.path_block(paths, encoded.path_inputs, zh + zt)
             pair_parts += self._path_columns(path_vec, paths)
+        pair_parts += self._flow_columns(encoded, heads, tails, flow)
         projection = encoded.projection if not self.training else None
         if projection is not None:
             first = self._projected_first_layer(projection, heads, tails, pair_parts, pair_features)
@@ -417,27 +430,42 @@ class DDIModel(nn.Module):
         return PairOutput(type_logits, exists_logits, paths, weights)
 
     def score_both_orders(
-        self, encoded: Encoded, graph: ModelGraph, heads: Tensor, tails: Tensor, features: PairFeatures
+        self,
+        encoded: Encoded,
+        graph: ModelGraph,
+        heads: Tensor,
+        tails: Tensor,
+        features: PairFeatures,
+        flows: tuple[Tensor, Tensor] | None = None,
     ) -> tuple[PairOutput, PairOutput]:
         """``score_pairs`` of (heads, tails) and of (tails, heads) (``features``: the pair features in each
-        order). For serving (eval mode with a ``DrugProjection``) the two orders share the drugs' states, their
-        product, the paths and what the path block computes from the pair alone; otherwise this is two
-        ``score_pairs`` calls."""
+        order; ``flows``: each order's ``pair_flows`` where already computed). For serving (eval mode with a
+        ``DrugProjection``) the two orders share the drugs' states, their product, the paths and what the path
+        block computes from the pair alone; otherwise this is two ``score_pairs`` calls."""
         projection = encoded.projection if not self.training else None
+        forward_flow, backward_flow = flows if flows is not None else (None, None)
         if projection is None or self.path_block is None or encoded.path_inputs is None:
-            forward = self.score_pairs(encoded, graph, heads, tails, features[0])
+            forward = self.score_pairs(encoded, graph, heads, tails, features[0], flow=forward_flow)
             # The reverse order walks the same paths: reuse them instead of searching again.
             reverse_paths = forward.paths.swapped() if forward.paths is not None else None
-            return forward, self.score_pairs(encoded, graph, tails, heads, features[1], paths=reverse_paths)
+            backward = self.score_pairs(
+                encoded, graph, tails, heads, features[1], paths=reverse_paths, flow=backward_flow
+            )
+            return forward, backward
         zh, zt = encoded.node_state.index_select(0, heads), encoded.node_state.index_select(0, tails)
         paths = self.find_paths(graph, heads, tails)
         orders = self.path_block.both_orders(paths, encoded.path_inputs, zh + zt)
         product = self._product_columns(zh, zt)  # symmetric: shared by both orders
         outputs = []
-        for (h, t), (path_vec, weights), order_paths, order_features in zip(
-            ((heads, tails), (tails, heads)), orders, (paths, paths.swapped()), features, strict=True
+        for (h, t), (path_vec, weights), order_paths, order_features, flow in zip(
+            ((heads, tails), (tails, heads)),
+            orders,
+            (paths, paths.swapped()),
+            features,
+            (forward_flow, backward_flow),
+            strict=True,
         ):
-            pair_parts = product + self._path_columns(path_vec, paths)
+            pair_parts = product + self._path_columns(path_vec, paths) + self._flow_columns(encoded, h, t, flow)
             first = self._projected_first_layer(projection, h, t, pair_parts, order_features)
             outputs.append(PairOutput(*self.heads.from_first_layer(first), order_paths, weights))
         return outputs[0], outputs[1]
@@ -445,6 +473,20 @@ class DDIModel(nn.Module):
     def _product_columns(self, zh: Tensor, zt: Tensor) -> list[Tensor]:
         """The heads' pair columns from the two drugs' states (their product, when the config combines so)."""
         return [zh * zt] if self.config.combine == "concat_product" else []
+
+    def pair_flows(self, encoded: Encoded, heads: Tensor, tails: Tensor) -> Tensor | None:
+        """``B x flow_dim`` flow vectors of the ordered pairs (None without a flow). Each distinct head costs one
+        propagation per call, so scoring many pairs is cheapest with one call for all of them."""
+        if self.flow is None:
+            return None
+        assert encoded.flow_graph is not None
+        return self.flow(encoded.node_state, encoded.flow_graph, heads, tails)
+
+    def _flow_columns(self, encoded: Encoded, heads: Tensor, tails: Tensor, flow: Tensor | None) -> list[Tensor]:
+        """The heads' pair columns from the flow: ``B x flow_dim`` (``flow`` if given; none without a flow)."""
+        if flow is None:
+            flow = self.pair_flows(encoded, heads, tails)
+        return [] if flow is None else [flow]
 
     @staticmethod
     def _path_columns(path_vec: Tensor, paths: PathBatch) -> list[Tensor]:
@@ -502,4 +544,4 @@ class DDIModel(nn.Module):
             bias,
             sparse_columns=self.num_votes,
         )
-        return Encoded(encoded.node_state, encoded.path_inputs, encoded.pair_structure, projection)
+        return replace(encoded, projection=projection)

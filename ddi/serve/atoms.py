@@ -138,7 +138,7 @@ def atom_importance(
         if fp is not None and model.fingerprint_encoder is not None:
             fresh = fresh + model.fingerprint_encoder(fp)
         rows = torch.tensor([heads[i] for i in sides])
-        encoded = Encoded(_substitute(cached.node_state, rows, fresh), cached.path_inputs)
+        encoded = Encoded(_substitute(cached.node_state, rows, fresh), cached.path_inputs, flow_graph=cached.flow_graph)
         if cached.pair_structure is not None:
             pair = model.pair_structure(fp)
             assert pair is not None  # a cached pair_structure means the model has a fingerprint pair layer

@@ -17,11 +17,18 @@ def pair_keys(heads: np.ndarray, tails: np.ndarray, num_drugs: int) -> np.ndarra
 
 
 def sample_negatives(
-    drugs: np.ndarray, known_keys: np.ndarray, count: int, num_drugs: int, rng: np.random.Generator
+    drugs: np.ndarray,
+    known_keys: np.ndarray,
+    count: int,
+    num_drugs: int,
+    rng: np.random.Generator,
+    heads: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return ``count x 2`` drug indices of unlisted pairs drawn from ``drugs``.
 
     ``known_keys`` must be sorted (``np.unique`` output); it holds the unordered keys of listed pairs.
+    ``heads``: draw the first drug of each pair from these instead (a head-grouped batch's heads, so its
+    negatives need no propagation of their own; ``ddi.train.batches``).
     """
     if count <= 0 or len(drugs) < 2:
         return np.zeros((0, 2), dtype=np.int64)
@@ -29,7 +36,7 @@ def sample_negatives(
     have = 0
     for _ in range(100):  # a dense graph may need a few rounds; 100 bounds a pathological input
         n = int((count - have) * 1.5) + 16
-        h = drugs[rng.integers(0, len(drugs), n)]
+        h = drugs[rng.integers(0, len(drugs), n)] if heads is None else heads[rng.integers(0, len(heads), n)]
         t = drugs[rng.integers(0, len(drugs), n)]
         keys = pair_keys(h, t, num_drugs)
         ok = (h != t) & ~np.isin(keys, known_keys, assume_unique=False)

@@ -26,6 +26,7 @@ from ddi.models.config import RunConfig, TrainConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.models.neighbour_votes import vote_width
 from ddi.sparse import Pruner
+from ddi.train.batches import head_grouped_batches
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 
@@ -167,11 +168,16 @@ def pair_type_logits(
     """Both orders' logits and votes; the prior correction and vote blend are not applied yet (``orders_to_probs``)."""
     model.eval()
     enc = encoded if encoded is not None else encode(model, ctx)
+    # One flow call for all pairs: each distinct head propagates once, not once per chunk it appears in.
+    forward_flow, backward_flow = model.pair_flows(enc, heads, tails), model.pair_flows(enc, tails, heads)
     parts: dict[str, list[torch.Tensor]] = {"forward": [], "backward": [], "exists": [], "fv": [], "bv": []}
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
         features, reverse_features = pair_features_both_orders(model, ctx, h, t)
-        forward, backward = model.score_both_orders(enc, ctx.graph, h, t, (features, reverse_features))
+        flows = None
+        if forward_flow is not None and backward_flow is not None:
+            flows = (forward_flow[start : start + chunk], backward_flow[start : start + chunk])
+        forward, backward = model.score_both_orders(enc, ctx.graph, h, t, (features, reverse_features), flows)
         parts["forward"].append(forward.type_logits)
         parts["backward"].append(backward.type_logits)
         parts["exists"].append((torch.sigmoid(forward.exists_logits) + torch.sigmoid(backward.exists_logits)) / 2)
@@ -311,22 +317,36 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     has_valid = len(ctx.split.valid) > 0
     if not has_valid:
         log.warning("no validation pairs: every epoch is trained and the last one is kept (no early stopping)")
+    # A flow propagates once per distinct head: its batches are runs of pairs that share a head (``batches``).
+    grouped = cfg.batch_by_head if cfg.batch_by_head is not None else model.flow is not None
     start = time.time()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
-        order = torch.as_tensor(rng.permutation(len(heads)))
+        if grouped:
+            epoch_flip = torch.rand(len(heads), generator=gen) < 0.5
+            oriented = torch.where(epoch_flip, tails, heads).numpy()
+            batches = head_grouped_batches(oriented, steps_per_epoch, cfg.pairs_per_head, rng)
+        else:
+            order = torch.as_tensor(rng.permutation(len(heads)))
         losses = []
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}", disable=not progress, leave=False)
         for step in bar:
-            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if grouped:
+                if step >= len(batches):
+                    break
+                idx = torch.as_tensor(batches[step])
+                flip = epoch_flip[idx]
+            else:
+                idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+                # Each row is read in a random order (its class says which drug fills #Drug1), so over the
+                # epochs the model sees both orders of every pair at the cost of one.
+                flip = torch.rand(len(idx), generator=gen) < 0.5
             h, t = heads[idx], tails[idx]
             n = len(idx)
-            neg = sample_negatives(train_drugs, known, int(n * cfg.negative_ratio), num_drugs, rng)
-            nh, nt = torch.as_tensor(neg[:, 0]), torch.as_tensor(neg[:, 1])
-            # Each row is read in a random order (its class says which drug fills #Drug1), so over the
-            # epochs the model sees both orders of every pair at the cost of one.
-            flip = torch.rand(n, generator=gen) < 0.5
             ph, pt = torch.where(flip, t, h), torch.where(flip, h, t)
+            neg_heads = np.unique(ph.numpy()) if grouped else None
+            neg = sample_negatives(train_drugs, known, int(n * cfg.negative_ratio), num_drugs, rng, neg_heads)
+            nh, nt = torch.as_tensor(neg[:, 0]), torch.as_tensor(neg[:, 1])
             all_h, all_t = torch.cat([ph, nh]), torch.cat([pt, nt])
             drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), num_drugs)))
             hidden = None

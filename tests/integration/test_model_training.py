@@ -18,7 +18,7 @@ from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys
 from ddi.train.pipeline import train_and_save
 from ddi.train.prior import VOTE_BLEND_GRID
-from ddi.train.trainer import encode, pair_features, predict_type_probs, train
+from ddi.train.trainer import build_model, encode, pair_features, predict_type_probs, train
 
 TINY_MODEL = ModelConfig(
     hidden_dim=32, mol_layers=1, kg_layers=1, max_paths=8, fingerprint_bits=512, fingerprint_pair_dim=32, head_dim=128
@@ -456,3 +456,66 @@ def test_without_validation_pairs_every_epoch_is_trained_and_the_last_kept(conte
         result = train(no_valid, tiny_run(small_split_dir, epochs=3, patience=1), progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2, 3] and result.best_epoch == 3
     assert "no validation pairs: every epoch is trained and the last one is kept" in caplog.text
+
+
+def test_flow_model_trains_by_head_reloads_exactly_and_scores_new_structures(
+    tmp_path, benchmark_tables, small_split_dir
+):
+    """A model with the head-conditioned flow learns from batches grouped by head, serves the logits of its plain
+    forward pass, reloads with identical answers, and scores a structure outside the data (no flow reaches it)."""
+    run = tiny_run(small_split_dir, epochs=2)
+    run.model = dataclasses.replace(TINY_MODEL, flow_layers=2, flow_dim=8)
+    metrics = train_and_save(run, tmp_path / "flow", benchmark_tables, progress=False)
+    assert metrics["test"]["accuracy"] > context_majority(small_split_dir) + 0.05
+    first, second = Predictor.load(tmp_path / "flow"), Predictor.load(tmp_path / "flow")
+    model, ctx = first.model, first.ctx
+    assert model.flow is not None
+    heads, tails, _ = ctx.rows(ctx.split.valid.iloc[:200])
+    features = (pair_features(model, ctx, heads, tails), pair_features(model, ctx, tails, heads))
+    with torch.no_grad():
+        plain = encode(model, ctx)
+        expected = [
+            model.score_pairs(plain, ctx.graph, heads, tails, features[0]),
+            model.score_pairs(plain, ctx.graph, tails, heads, features[1]),
+        ]
+        served = model.score_both_orders(model.project_drugs(plain), ctx.graph, heads, tails, features)
+    for got, want in zip(served, expected, strict=True):
+        assert torch.allclose(got.type_logits, want.type_logits, atol=1e-4)
+    pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
+    for x, y in zip(first.predict_pairs(pairs), second.predict_pairs(pairs), strict=True):
+        assert x.type_id == y.type_id and x.probability == pytest.approx(y.probability, abs=1e-6)
+    simvastatin = ctx.tables.drugs.set_index("drugbank_id").loc["DB00641", "smiles"]
+    pseudo = first.register_structure(simvastatin, "simvastatin again")
+    answer = first.predict_pairs([("DB01211", pseudo)])[0]
+    assert 0.0 <= answer.probability <= 1.0 and not first.in_graph(pseudo)
+
+
+def test_the_flow_never_sees_the_edge_of_the_pair_it_predicts(context, small_split_dir):
+    """In training a batch's own interaction edges leave the graph the flow runs on: the flow of a training pair
+    is the flow over the graph with that pair's edges cut out (found here by their ends, not their pair keys)."""
+    from ddi.nn.head_flow import FlowGraph
+
+    torch.manual_seed(0)
+    run = tiny_run(small_split_dir)
+    run.model = dataclasses.replace(TINY_MODEL, flow_layers=2, flow_dim=8)
+    model = build_model(context, run).eval()
+    graph = context.graph
+    heads, tails, _ = context.rows(context.split.train.iloc[:1])
+    h, t = int(heads[0]), int(tails[0])
+    drop = torch.as_tensor(pair_keys(heads.numpy(), tails.numpy(), graph.num_drugs))
+    with torch.no_grad():
+        in_training = encode(model, context, drop)
+        src, dst = graph.edge_index
+        own = ((src == h) & (dst == t)) | ((src == t) & (dst == h))
+        assert own.any()
+        cut = FlowGraph.from_edges(
+            graph.edge_index[:, ~own], graph.edge_type[~own], graph.num_nodes, graph.num_relations
+        )
+        assert torch.allclose(
+            model.pair_flows(in_training, heads, tails), model.flow(in_training.node_state, cut, heads, tails)
+        )
+        # ... and the edge would have mattered: with it, the flow differs.
+        with_edge = FlowGraph.from_edges(graph.edge_index, graph.edge_type, graph.num_nodes, graph.num_relations)
+        assert not torch.allclose(
+            model.pair_flows(in_training, heads, tails), model.flow(in_training.node_state, with_edge, heads, tails)
+        )
