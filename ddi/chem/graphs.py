@@ -468,6 +468,7 @@ def featurize_drugs(
         f"{hits:,}",
         result.summary(),
     )
-    if result.coverage_warning():
-        log.warning("%s", result.coverage_warning())
+    warning = result.coverage_warning()
+    if warning:
+        log.warning("%s", warning)
     return result
