@@ -67,6 +67,7 @@ VARIANTS = {
     "no_votes": {"neighbour_votes": 0},
     "neighbour_votes": {"neighbour_votes": 16},
     "with_flow": {"flow_layers": 3},
+    "with_flow_expert": {"flow_layers": 3, "flow_expert": True},
 }
 
 
@@ -192,6 +193,10 @@ TABLE_ROWS = (
     (
         "the default with the head-conditioned flow (`flow_layers` 3, `flow_dim` 32; batches grouped by head)",
         (("with_flow", DEFAULT_VOTES),),
+    ),
+    (
+        "the default with a flow expert (`flow_layers` 3, `flow_expert`; trained after the rest, which is frozen)",
+        (("with_flow_expert", DEFAULT_VOTES),),
     ),
     ("the same without per-drug vectors (the default of 2026-11-25)", (("full", POOL_VOTES),)),
     ("the same without the vote pool either (the default of 2026-11-24)", (("full", LABEL_VOTES),)),

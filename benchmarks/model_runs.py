@@ -41,6 +41,7 @@ def model_row(model_dir: Path, label: str, command: str, machine: str) -> dict[s
         "model_pt_bytes": (model_dir / "model.pt").stat().st_size,
         "parameters": metrics.get("parameters"),
         "pruning": {k: v for k, v in (metrics.get("pruning") or {}).items() if k != "mask_change_history"},
+        "flow_expert": metrics.get("flow_expert", {}),  # a flow expert's epochs and fitted weight
         "train_config": config["train"],
     }
 

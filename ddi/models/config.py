@@ -94,6 +94,11 @@ class ModelConfig:
         counts, where the path block lists at most ``max_paths`` (0 = no flow). Training then groups each batch
         by head drug (``TrainConfig.pairs_per_head``).
     flow_dim: width of the flow's states (each head carries one per node, so it stays small).
+    flow_expert: the flow answers as an expert of its own instead of feeding the heads: a classifier reads the
+        flow and the two drugs' states, and its type logits are added to the heads', weighted by a factor fitted
+        on validation. The rest of the model trains first on random batches; then it stays frozen while the flow
+        and its classifier train on batches grouped by head (``TrainConfig.flow_epochs``), so the two learn
+        apart and err on different pairs (trained together, the flow added nothing; BENCHMARKS.md).
     """
 
     hidden_dim: int = 64
@@ -120,6 +125,7 @@ class ModelConfig:
     vote_pool: int = 256
     flow_layers: int = 0
     flow_dim: int = 32
+    flow_expert: bool = False
 
     def __post_init__(self) -> None:
         self.relation_groups = tuple(self.relation_groups)
@@ -150,6 +156,7 @@ class ModelConfig:
             (0 <= self.vote_pool <= 4096, "vote_pool must be 0..4096"),
             (0 <= self.flow_layers <= 6, "flow_layers must be 0..6"),
             (4 <= self.flow_dim <= 256, "flow_dim must be 4..256"),
+            (not self.flow_expert or self.flow_layers > 0, "flow_expert needs flow_layers > 0"),
             (
                 set(self.vote_annotations) <= set(VOTE_VIEWS),
                 f"vote_annotations must be within {VOTE_VIEWS}",
@@ -211,7 +218,18 @@ class TrainConfig:
     #: models with a flow (``ModelConfig.flow_layers``): a batch is made of runs of up to this many training
     #: pairs that share a head drug, because the flow propagates once per distinct head
     pairs_per_head: int = 32
-    #: build batches from runs of pairs that share a head drug: None = when the model has a flow (it needs them);
+    #: models with a flow expert (``ModelConfig.flow_expert``): epochs of its own training after the rest's
+    flow_epochs: int = 6
+    #: pairs per step of a flow expert's training: an epoch costs one propagation per run of pairs that share a
+    #: head whatever the batch, so smaller batches give more steps at about the same cost
+    flow_batch_size: int = 512
+    #: read every training row in the order the data lists it, never reversed (both the model and a flow
+    #: expert): that order says which drug's entry lists the pair, which tells the type, so the figures of
+    #: pairs read as listed (``as_listed`` in the test report, the protocol of published benchmarks) rise; the
+    #: answers, which average both orders, may not (BENCHMARKS.md)
+    listed_order: bool = False
+    #: build batches from runs of pairs that share a head drug: None = when the model has a flow that feeds
+    #: the heads (it needs them; a flow expert trains on its own grouped batches);
     #: True for a model without one measures what the grouping alone does
     batch_by_head: bool | None = None
     #: tau of the prior correction of the type decision (``ddi.train.prior``); None = fit it on validation
@@ -221,7 +239,11 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.epochs >= 1, "epochs must be >= 1"),
+            # 0: no training of the model itself, only of a flow expert added to the init_from model
+            (self.epochs >= 1 or self.init_from is not None, "epochs must be >= 1 (0 only with init_from)"),
+            (self.epochs >= 0, "epochs must be >= 0"),
+            (self.flow_epochs >= 1, "flow_epochs must be >= 1"),
+            (self.flow_batch_size >= 2, "flow_batch_size must be >= 2"),
             (self.batch_size >= 2, "batch_size must be >= 2"),
             (self.pairs_per_head >= 1, "pairs_per_head must be >= 1"),
             # a finite lr: an infinite one passes "> 0" and trains to NaN weights without a word

@@ -6,6 +6,8 @@ vector once (the expensive part, shared by all pairs), then ``score_pairs`` hand
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -20,6 +22,9 @@ from ddi.nn.heads import InteractionHeads
 from ddi.nn.kg_context import RelationalContextLayer
 from ddi.nn.molecule_encoder import MoleculeEncoder
 from ddi.nn.relation_paths import PathBatch, PathInputs, RelationPathBlock, common_middles
+
+#: Hidden width of a flow expert's classifier (``ModelConfig.flow_expert``).
+FLOW_CLASSIFIER_WIDTH = 256
 
 
 @dataclass
@@ -88,8 +93,9 @@ def _drug_terms(
 class Encoded:
     """Node states ``N x d`` of one graph, what the path block reads from it, the drugs' fingerprint features
     for the heads (``N x fingerprint_pair_dim``, zero rows for proteins; None when the model has none),
-    optionally the precomputed per-drug part of the heads' first layer (``DDIModel.project_drugs``), and the
-    leak-free graph the flow propagates over (None without a flow).
+    optionally the precomputed per-drug part of the heads' first layer (``DDIModel.project_drugs``), the
+    leak-free graph the flow propagates over (None without a flow) and, for a flow expert, which of its ``N``
+    nodes are drugs with interactions in it (``N`` bool).
     """
 
     node_state: Tensor
@@ -97,6 +103,7 @@ class Encoded:
     pair_structure: Tensor | None = None
     projection: DrugProjection | None = None
     flow_graph: FlowGraph | None = field(default=None, kw_only=True)
+    known_drugs: Tensor | None = field(default=None, kw_only=True)
 
     def drug_features(self, state: Tensor | None = None, pair_structure: Tensor | None = None) -> Tensor:
         """``N x F`` per-drug inputs of the heads, in their column order: state, then fingerprint features."""
@@ -140,9 +147,18 @@ def relation_profile(source: Tensor, edge_type: Tensor, graph: ModelGraph) -> Te
     return torch.log1p(counts.view(graph.num_nodes, graph.num_relations))
 
 
+def drugs_with_interactions(edge_index: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
+    """``N`` bool: the nodes with an interaction edge among the edges given (the caller's context graph: a new
+    drug, or one hidden in training, has none)."""
+    known = torch.zeros(graph.num_nodes, dtype=torch.bool)
+    known[edge_index[0][graph.interaction_relations()[edge_type]]] = True
+    return known
+
+
 def _default_prior(module: nn.Module, state_dict: dict, prefix: str, *args) -> None:
-    """Load-state-dict pre-hook: a checkpoint without the prior-correction or vote-blend buffers gets "none"."""
-    for name in ("class_log_prior", "prior_adjustment", "vote_blend"):
+    """Load-state-dict pre-hook: a checkpoint without the prior-correction, vote-blend or flow-weight buffers gets
+    "none"."""
+    for name in ("class_log_prior", "prior_adjustment", "vote_blend", "flow_weight"):
         if prefix + name not in state_dict:
             state_dict[prefix + name] = torch.zeros_like(getattr(module, name))
 
@@ -163,6 +179,7 @@ class DDIModel(nn.Module):
     class_log_prior: Tensor
     prior_adjustment: Tensor
     vote_blend: Tensor
+    flow_weight: Tensor
 
     def __init__(
         self,
@@ -207,12 +224,26 @@ class DDIModel(nn.Module):
             else None
         )
         self.flow = HeadFlow(d, config.flow_dim, num_relations, config.flow_layers) if config.flow_layers > 0 else None
+        # A flow expert has a classifier of its own over [flow, head state, tail state]; otherwise the flow is
+        # one more block of the heads' pair columns.
+        self.flow_classifier: nn.Sequential | None = None
+        self.flow_drug_embedding: nn.Embedding | None = None
+        if self.flow is not None and config.flow_expert:
+            # The expert's own vector per known drug: its start state and its classifier learn what a drug's
+            # partners share, which the frozen states were not trained to carry.
+            self.flow_drug_embedding = nn.Embedding(num_drugs, config.flow_dim)
+            self.flow_classifier = nn.Sequential(
+                nn.Linear(3 * config.flow_dim + 2 * d, FLOW_CLASSIFIER_WIDTH),
+                nn.ReLU(),
+                nn.Dropout(config.dropout),
+                nn.Linear(FLOW_CLASSIFIER_WIDTH, num_classes),
+            )
         self.num_rules = num_rules if config.use_rules else 0
         self.num_votes = num_votes if config.neighbour_votes else 0
         pair_dim = (3 if config.combine == "concat_product" else 2) * d
         pair_dim += (d + 1 if self.path_block is not None else 0) + self.pair_feature_width
         pair_dim += 2 * config.fingerprint_pair_dim if self.fingerprint_pair is not None else 0
-        pair_dim += config.flow_dim if self.flow is not None else 0
+        pair_dim += config.flow_dim if self.flow is not None and self.flow_classifier is None else 0
         self.pair_dropout = nn.Dropout(config.dropout)
         self.heads = InteractionHeads(pair_dim, config.head_dim, num_classes, config.dropout)
         # Prior correction of the type decision (``class_probs``), fitted after training; zero = none. Saved with
@@ -222,6 +253,8 @@ class DDIModel(nn.Module):
         # Weight of the look-alike vote in the type decision (``class_probs``), fitted on validation like the
         # prior correction; zero = the heads alone.
         self.register_buffer("vote_blend", torch.zeros(()))
+        # Weight of a flow expert's type logits, added to the heads' (fitted on validation; zero = none).
+        self.register_buffer("flow_weight", torch.zeros(()))
         self.register_load_state_dict_pre_hook(_default_prior)
         self.reset_parameters()
 
@@ -253,6 +286,27 @@ class DDIModel(nn.Module):
         with torch.no_grad():
             self.vote_blend.fill_(float(weight))
 
+    def set_flow_weight(self, weight: float) -> None:
+        """Set the weight of the flow expert's type logits (0 = the heads alone)."""
+        with torch.no_grad():
+            self.flow_weight.fill_(float(weight))
+
+    @contextmanager
+    def flow_expert_off(self) -> Iterator[None]:
+        """Score without the flow expert inside the block (its weight set to 0, then restored): for answers that
+        do not read the types, such as the exists score of sampled unlisted pairs."""
+        weight = float(self.flow_weight)
+        self.set_flow_weight(0.0)
+        try:
+            yield
+        finally:
+            self.set_flow_weight(weight)
+
+    @property
+    def flow_in_use(self) -> bool:
+        """Whether scoring reads the flow: it feeds the heads, or it is an expert with a non-zero weight."""
+        return self.flow is not None and (self.flow_classifier is None or float(self.flow_weight) != 0.0)
+
     def set_prior_adjustment(self, class_log_prior: Tensor, tau: float) -> None:
         """Set the correction ``class_probs`` applies (``class_log_prior``: ``C`` log frequencies)."""
         with torch.no_grad():
@@ -266,6 +320,8 @@ class DDIModel(nn.Module):
             nn.init.normal_(self.drug_embedding.weight, std=0.1)
         if self.drug_id_embedding is not None:
             nn.init.zeros_(self.drug_id_embedding.weight)  # starts as the model without it
+        if self.flow_drug_embedding is not None:
+            nn.init.normal_(self.flow_drug_embedding.weight, std=1.0)
 
     @property
     def pair_feature_width(self) -> int:
@@ -327,18 +383,18 @@ class DDIModel(nn.Module):
         if pair_structure is not None:
             proteins = pair_structure.new_zeros(graph.num_nodes - pair_structure.shape[0], pair_structure.shape[1])
             pair_structure = torch.cat([pair_structure, proteins])
-        flow_graph = None
+        flow_graph, known = None, None
         if self.flow is not None:
             flow_graph = FlowGraph.from_edges(edge_index, edge_type, graph.num_nodes, graph.num_relations)
-        return Encoded(node_state, path_inputs, pair_structure, flow_graph=flow_graph)
+        if self.flow_drug_embedding is not None:
+            known = drugs_with_interactions(edge_index, edge_type, graph)
+        return Encoded(node_state, path_inputs, pair_structure, flow_graph=flow_graph, known_drugs=known)
 
     def known_drug_vectors(self, edge_index: Tensor, edge_type: Tensor, graph: ModelGraph) -> Tensor:
         """``N x d``: each drug's learned vector where it has an interaction edge in the context graph, else 0
         (proteins, new drugs, and hidden drugs in training, which imitate new ones)."""
         assert self.drug_id_embedding is not None
-        interaction = graph.interaction_relations()[edge_type]
-        known = torch.zeros(graph.num_nodes, dtype=torch.bool)
-        known[edge_index[0][interaction]] = True
+        known = drugs_with_interactions(edge_index, edge_type, graph)
         vectors = torch.zeros(graph.num_nodes, self.config.hidden_dim)
         vectors[: self.num_drugs] = self.drug_id_embedding.weight
         return vectors * known.unsqueeze(-1)
@@ -416,6 +472,7 @@ class DDIModel(nn.Module):
         if projection is not None:
             first = self._projected_first_layer(projection, heads, tails, pair_parts, pair_features)
             type_logits, exists_logits = self.heads.from_first_layer(first)
+            type_logits = self._with_flow_expert(type_logits, encoded, heads, tails, flow)
             return PairOutput(type_logits, exists_logits, paths, weights)
         if self.pair_feature_width:
             assert pair_features is not None
@@ -427,6 +484,7 @@ class DDIModel(nn.Module):
                 self.pair_dropout(encoded.pair_structure.index_select(0, tails)),
             ]
         type_logits, exists_logits = self.heads(torch.cat(parts, dim=-1))
+        type_logits = self._with_flow_expert(type_logits, encoded, heads, tails, flow)
         return PairOutput(type_logits, exists_logits, paths, weights)
 
     def score_both_orders(
@@ -467,7 +525,9 @@ class DDIModel(nn.Module):
         ):
             pair_parts = product + self._path_columns(path_vec, paths) + self._flow_columns(encoded, h, t, flow)
             first = self._projected_first_layer(projection, h, t, pair_parts, order_features)
-            outputs.append(PairOutput(*self.heads.from_first_layer(first), order_paths, weights))
+            type_logits, exists_logits = self.heads.from_first_layer(first)
+            type_logits = self._with_flow_expert(type_logits, encoded, h, t, flow)
+            outputs.append(PairOutput(type_logits, exists_logits, order_paths, weights))
         return outputs[0], outputs[1]
 
     def _product_columns(self, zh: Tensor, zt: Tensor) -> list[Tensor]:
@@ -480,10 +540,47 @@ class DDIModel(nn.Module):
         if self.flow is None:
             return None
         assert encoded.flow_graph is not None
-        return self.flow(encoded.node_state, encoded.flow_graph, heads, tails)
+        extra = None
+        if self.flow_drug_embedding is not None:  # an expert's heads also start from its own vectors
+            extra = self._expert_drug_vectors(encoded, torch.arange(encoded.node_state.shape[0]))
+        return self.flow(encoded.node_state, encoded.flow_graph, heads, tails, extra)
+
+    def flow_type_logits(self, encoded: Encoded, heads: Tensor, tails: Tensor, flow: Tensor | None = None) -> Tensor:
+        """``B x C`` type logits of the flow expert alone for the ordered pairs (``flow``: their ``pair_flows``,
+        computed here if not given)."""
+        assert self.flow_classifier is not None, "the model has no flow expert"
+        if flow is None:
+            flow = self.pair_flows(encoded, heads, tails)
+            assert flow is not None
+        zh, zt = encoded.node_state.index_select(0, heads), encoded.node_state.index_select(0, tails)
+        eh, et = self._expert_drug_vectors(encoded, heads), self._expert_drug_vectors(encoded, tails)
+        return self.flow_classifier(torch.cat([flow, zh, zt, eh, et], dim=-1))
+
+    def _expert_drug_vectors(self, encoded: Encoded, nodes: Tensor) -> Tensor:
+        """``B x flow_dim``: the flow expert's vector of each node where it is a drug with interactions in the
+        encoded graph, else 0 (proteins, new or hidden drugs, drugs known only by structure)."""
+        assert self.flow_drug_embedding is not None and encoded.known_drugs is not None
+        known_drugs = encoded.known_drugs
+        inside = nodes < known_drugs.shape[0]
+        safe = torch.where(inside, nodes, torch.zeros_like(nodes))
+        known = inside & known_drugs.index_select(0, safe) & (safe < self.num_drugs)
+        vectors = self.flow_drug_embedding(safe.clamp(max=self.num_drugs - 1))
+        return vectors * known.unsqueeze(-1)
+
+    def _with_flow_expert(
+        self, type_logits: Tensor, encoded: Encoded, heads: Tensor, tails: Tensor, flow: Tensor | None
+    ) -> Tensor:
+        """The heads' type logits plus the flow expert's, weighted by ``flow_weight`` (unchanged while that is
+        zero: without an expert, and while the rest of the model trains, before the expert has learned)."""
+        if self.flow_classifier is None or float(self.flow_weight) == 0.0:
+            return type_logits
+        return type_logits + self.flow_weight * self.flow_type_logits(encoded, heads, tails, flow)
 
     def _flow_columns(self, encoded: Encoded, heads: Tensor, tails: Tensor, flow: Tensor | None) -> list[Tensor]:
-        """The heads' pair columns from the flow: ``B x flow_dim`` (``flow`` if given; none without a flow)."""
+        """The heads' pair columns from the flow: ``B x flow_dim`` (``flow`` if given; none without a flow, or
+        where the flow is an expert of its own)."""
+        if self.flow_classifier is not None:
+            return []
         if flow is None:
             flow = self.pair_flows(encoded, heads, tails)
         return [] if flow is None else [flow]

@@ -109,11 +109,14 @@ class HeadFlow(nn.Module):
             state = layer(state, boundary, graph)
         return state
 
-    def forward(self, node_state: Tensor, graph: FlowGraph, heads: Tensor, tails: Tensor) -> Tensor:
+    def forward(
+        self, node_state: Tensor, graph: FlowGraph, heads: Tensor, tails: Tensor, start_extra: Tensor | None = None
+    ) -> Tensor:
         """``B x dim`` for the pairs (heads[i], tails[i]); zero where a drug is outside the graph (a drug known
         only by its structure has no edges, so no flow reaches or leaves it).
 
-        ``node_state``: ``M x in_dim`` (``M >= N``: rows past the graph's are such outside drugs)."""
+        ``node_state``: ``M x in_dim`` (``M >= N``: rows past the graph's are such outside drugs);
+        ``start_extra``: ``M x dim`` added to each head's projected start state (None: nothing)."""
         inside = ((heads < graph.num_nodes) & (tails < graph.num_nodes)).nonzero().squeeze(1)
         out = node_state.new_zeros(heads.shape[0], self.dim)
         if inside.numel() == 0:
@@ -122,7 +125,10 @@ class HeadFlow(nn.Module):
         pairs, values = [], []
         for first in range(0, distinct.shape[0], self.heads_per_pass):
             chunk = distinct[first : first + self.heads_per_pass]
-            states = self.propagate(graph, self.start(node_state.index_select(0, chunk)), chunk)
+            start = self.start(node_state.index_select(0, chunk))
+            if start_extra is not None:
+                start = start + start_extra.index_select(0, chunk)
+            states = self.propagate(graph, start, chunk)
             here = ((row >= first) & (row < first + chunk.shape[0])).nonzero().squeeze(1)
             pairs.append(inside[here])
             values.append(states[tails[inside[here]], row[here] - first])

@@ -28,7 +28,7 @@ from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 from ddi.train.prior import fit_prior_adjustment
-from ddi.train.trainer import TrainResult, encode, predict_type_probs, train
+from ddi.train.trainer import TrainResult, encode, orders_to_probs, pair_type_logits, predict_type_probs, train
 
 if TYPE_CHECKING:  # the predictor imports this module
     from ddi.predict.predictor import Predictor
@@ -86,14 +86,20 @@ def test_report_with_predictions(
     model.eval()
     encoded = encode(model, ctx)
     heads, tails, types = ctx.rows(df)
-    probs, exists = predict_type_probs(model, ctx, heads, tails, encoded=encoded)
+    logits = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
+    probs, exists = orders_to_probs(model, ctx, logits), logits.exists
     pred = ctx.labels.predicted_types(probs)
     metrics: dict[str, Any] = type_metrics(types, pred)
+    # Each pair read only in the order its row lists it, as published benchmarks score: that order says which
+    # drug's entry lists the pair, which tells the type (BENCHMARKS.md); ddi answers in both orders.
+    as_listed = ctx.labels.predicted_types(model.class_probs(logits.forward, logits.forward_votes))
+    metrics["as_listed"] = type_metrics(types, as_listed)
     negatives = evaluation_negatives(ctx, part, len(df), seed)
     if len(negatives):
-        _, negative_exists = predict_type_probs(
-            model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1]), encoded=encoded
-        )
+        with model.flow_expert_off():  # only their exists score is read
+            _, negative_exists = predict_type_probs(
+                model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1]), encoded=encoded
+            )
         metrics.update(exists_metrics(exists.numpy(), negative_exists.numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
     metrics["confusions"] = top_confusions(types, pred)
@@ -133,6 +139,8 @@ def checkpoint_metrics(
     }
     if result.pruning:
         metrics["pruning"] = result.pruning
+    if result.flow_expert:
+        metrics["flow_expert"] = result.flow_expert
     return metrics
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from ddi.errors import UserInputError
 from ddi.evaluate import exists_metrics, type_metrics
-from ddi.models.config import RunConfig, TrainConfig
+from ddi.models.config import ModelConfig, RunConfig, TrainConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.models.neighbour_votes import vote_width
 from ddi.sparse import Pruner
@@ -95,7 +95,8 @@ def build_model(ctx: TrainingContext, run: RunConfig) -> DDIModel:
 
 
 def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, model_dir: str) -> None:
-    """Start ``model`` from a trained checkpoint of the same architecture, trained on the same data and split.
+    """Start ``model`` from a trained checkpoint of the same architecture, trained on the same data and split;
+    or of the same architecture without the flow expert this run adds (with ``epochs`` 0, only the expert trains).
 
     The split must match (the data fingerprint covers the training interactions): a model trained on another
     split has seen this split's validation or test pairs, and starting from it would leak them.
@@ -103,10 +104,14 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
     from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
 
     state, source_run, vocab, _ = read_checkpoint(model_dir)
-    if source_run.model != run.model:
+    adds_expert = run.model.flow_expert and source_run.model == without_flow(run.model)
+    if source_run.model != run.model and not adds_expert:
         raise CheckpointError(
-            f"{model_dir} has another architecture than this run's model config; cannot start from it"
+            f"{model_dir} has another architecture than this run's model config (other than a flow expert "
+            "added to it); cannot start from it"
         )
+    if adds_expert:  # the expert starts fresh: its weights are this model's initial ones
+        state = {**{k: v for k, v in model.state_dict().items() if k.split(".")[0] in FLOW_MODULES}, **state}
     if vocab.get("drug_ids") != ctx.drug_ids or vocab.get("data_fingerprint") != ctx.fingerprint():
         raise CheckpointError(
             f"{model_dir} was trained on other data or another split; starting from it could leak this split's "
@@ -115,6 +120,16 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
     load_weights(model, state, model_dir)
     model.set_prior_adjustment(torch.zeros_like(model.class_log_prior), 0.0)  # refitted after this training
     log.info("starting from the weights of %s", model_dir)
+
+
+#: The modules of a flow expert (``ModelConfig.flow_expert``), which a model without one lacks.
+FLOW_MODULES = ("flow", "flow_classifier", "flow_drug_embedding")
+
+
+def without_flow(config: ModelConfig) -> ModelConfig:
+    """``config`` without a flow (the model a flow expert can be added to)."""
+    defaults = ModelConfig()
+    return replace(config, flow_layers=0, flow_dim=defaults.flow_dim, flow_expert=False)
 
 
 def learning_rate_schedule(optimiser: torch.optim.Optimizer, lr: float, total_steps: int):
@@ -127,6 +142,36 @@ def learning_rate_schedule(optimiser: torch.optim.Optimizer, lr: float, total_st
     )
 
 
+def training_rows(
+    ctx: TrainingContext, cfg: TrainConfig
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(heads, tails, class of each row, class of each row read in the other order) of the training pairs, a
+    seeded sample of ``max_train_pairs`` of them where set."""
+    train_part = ctx.split.train
+    if cfg.max_train_pairs and len(train_part) > cfg.max_train_pairs:
+        train_part = train_part.sample(cfg.max_train_pairs, random_state=cfg.seed).reset_index(drop=True)
+    heads, tails, types = ctx.rows(train_part)
+    forward = torch.as_tensor(ctx.labels.encode(types))
+    return heads, tails, forward, torch.as_tensor(ctx.labels.encode(types, reverse=True))
+
+
+def new_drug_rate(ctx: TrainingContext, cfg: TrainConfig) -> float:
+    """The fraction of a batch's drugs hidden as if new: the config's, else the setting's default."""
+    return cfg.new_drug_rate if cfg.new_drug_rate is not None else DEFAULT_NEW_DRUG_RATE.get(ctx.split.name, 0.0)
+
+
+def hidden_drugs(
+    heads: torch.Tensor, tails: torch.Tensor, num_drugs: int, rate: float, gen: torch.Generator
+) -> torch.Tensor | None:
+    """``num_drugs`` bool: each drug of the batch hidden with probability ``rate`` (None when the rate is 0)."""
+    if rate <= 0:
+        return None
+    hidden = torch.zeros(num_drugs, dtype=torch.bool)
+    batch_drugs = torch.unique(torch.cat([heads, tails]))
+    hidden[batch_drugs[torch.rand(len(batch_drugs), generator=gen) < rate]] = True
+    return hidden
+
+
 @dataclass
 class TrainResult:
     model: DDIModel
@@ -135,6 +180,8 @@ class TrainResult:
     seconds: float = 0.0
     #: Pruner.summary() plus the (step, changed entries) of every mask update; empty for dense training
     pruning: dict = field(default_factory=dict)
+    #: a flow expert's training (its epochs' validation figures) and the fitted weight; empty without one
+    flow_expert: dict = field(default_factory=dict)
 
 
 def encode(model: DDIModel, ctx: TrainingContext, drop_pair_keys=None, hidden=None) -> Encoded:
@@ -168,8 +215,13 @@ def pair_type_logits(
     """Both orders' logits and votes; the prior correction and vote blend are not applied yet (``orders_to_probs``)."""
     model.eval()
     enc = encoded if encoded is not None else encode(model, ctx)
-    # One flow call for all pairs: each distinct head propagates once, not once per chunk it appears in.
-    forward_flow, backward_flow = model.pair_flows(enc, heads, tails), model.pair_flows(enc, tails, heads)
+    # One flow call for all pairs in both orders: each distinct drug propagates once, not once per chunk it
+    # appears in, nor once as a head and again as a tail.
+    forward_flow, backward_flow = None, None
+    if model.flow_in_use:
+        both = model.pair_flows(enc, torch.cat([heads, tails]), torch.cat([tails, heads]))
+        assert both is not None
+        forward_flow, backward_flow = both[: len(heads)], both[len(heads) :]
     parts: dict[str, list[torch.Tensor]] = {"forward": [], "backward": [], "exists": [], "fv": [], "bv": []}
     for start in range(0, len(heads), chunk):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
@@ -217,9 +269,10 @@ def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.nda
     pred = ctx.labels.predicted_types(probs)
     metrics = type_metrics(types, pred)
     if negatives is not None and len(negatives):
-        _, neg_exists = predict_type_probs(
-            model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1])
-        )
+        with model.flow_expert_off():  # only their exists score is read
+            _, neg_exists = predict_type_probs(
+                model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1])
+            )
         metrics.update(exists_metrics(exists.numpy(), neg_exists.numpy()))
     return metrics
 
@@ -285,22 +338,15 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     if cfg.init_from:
         load_initial_weights(model, ctx, run, cfg.init_from)
 
-    train_part = ctx.split.train
-    if cfg.max_train_pairs and len(train_part) > cfg.max_train_pairs:
-        train_part = train_part.sample(cfg.max_train_pairs, random_state=cfg.seed).reset_index(drop=True)
-    heads, tails, types = ctx.rows(train_part)
-    fwd_cls = torch.as_tensor(ctx.labels.encode(types))
-    rev_cls = torch.as_tensor(ctx.labels.encode(types, reverse=True))
+    heads, tails, fwd_cls, rev_cls = training_rows(ctx, cfg)
     num_drugs = ctx.graph.num_drugs
     known = np.unique(pair_keys(heads.numpy(), tails.numpy(), num_drugs))
     train_drugs = np.unique(np.concatenate([heads.numpy(), tails.numpy()]))
-    new_rate = cfg.new_drug_rate
-    if new_rate is None:
-        new_rate = DEFAULT_NEW_DRUG_RATE.get(ctx.split.name, 0.0)
+    new_rate = new_drug_rate(ctx, cfg)
     steps_per_epoch = int(np.ceil(len(heads) / cfg.batch_size))
     total_steps = steps_per_epoch * cfg.epochs
     # Masks are registered in place; the raw weights stay the same Parameters, so the optimiser can come after.
-    pruner = pruner_of(model, cfg, total_steps)
+    pruner = pruner_of(model, cfg, max(total_steps, 1))  # 0 epochs: only a flow expert trains
     trainable = [*model.parameters(), *pruner.extra_parameters()]
     optimiser = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = learning_rate_schedule(optimiser, cfg.lr, total_steps)
@@ -318,12 +364,14 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     if not has_valid:
         log.warning("no validation pairs: every epoch is trained and the last one is kept (no early stopping)")
     # A flow propagates once per distinct head: its batches are runs of pairs that share a head (``batches``).
-    grouped = cfg.batch_by_head if cfg.batch_by_head is not None else model.flow is not None
+    grouped = cfg.batch_by_head
+    if grouped is None:  # a flow expert trains later, on its own grouped batches
+        grouped = model.flow is not None and model.flow_classifier is None
     start = time.time()
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         if grouped:
-            epoch_flip = torch.rand(len(heads), generator=gen) < 0.5
+            epoch_flip = (torch.rand(len(heads), generator=gen) < 0.5) & (not cfg.listed_order)
             oriented = torch.where(epoch_flip, tails, heads).numpy()
             batches = head_grouped_batches(oriented, steps_per_epoch, cfg.pairs_per_head, rng)
         else:
@@ -341,6 +389,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 # Each row is read in a random order (its class says which drug fills #Drug1), so over the
                 # epochs the model sees both orders of every pair at the cost of one.
                 flip = torch.rand(len(idx), generator=gen) < 0.5
+            if cfg.listed_order:
+                flip = torch.zeros_like(flip)
             h, t = heads[idx], tails[idx]
             n = len(idx)
             ph, pt = torch.where(flip, t, h), torch.where(flip, h, t)
@@ -349,11 +399,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             nh, nt = torch.as_tensor(neg[:, 0]), torch.as_tensor(neg[:, 1])
             all_h, all_t = torch.cat([ph, nh]), torch.cat([pt, nt])
             drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), num_drugs)))
-            hidden = None
-            if new_rate > 0:
-                hidden = torch.zeros(num_drugs, dtype=torch.bool)
-                batch_drugs = torch.unique(torch.cat([h, t]))
-                hidden[batch_drugs[torch.rand(len(batch_drugs), generator=gen) < new_rate]] = True
+            hidden = hidden_drugs(h, t, num_drugs, new_rate, gen)
             global_step = (epoch - 1) * steps_per_epoch + step
             features = pair_features(model, ctx, all_h, all_t, hidden)
             target = torch.where(flip, rev_cls[idx], fwd_cls[idx])
@@ -396,5 +442,10 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         model.load_state_dict(best_state)  # weights and masks of the best epoch
     result.pruning = {**pruner.summary(), "mask_change_history": pruner.mask_changes}
     pruner.finalize()  # plain modules, pruned weights exactly 0: the state dict loads into a fresh DDIModel
+    if model.flow_classifier is not None:
+        from ddi.train.flow_expert import fit_flow_weight, train_flow_expert
+
+        result.flow_expert = {"history": train_flow_expert(model, ctx, cfg, progress, cfg.listed_order)}
+        result.flow_expert.update(fit_flow_weight(model, ctx))
     result.seconds = time.time() - start
     return result

@@ -519,3 +519,101 @@ def test_the_flow_never_sees_the_edge_of_the_pair_it_predicts(context, small_spl
         assert not torch.allclose(
             model.pair_flows(in_training, heads, tails), model.flow(in_training.node_state, with_edge, heads, tails)
         )
+
+
+def test_a_flow_expert_trains_apart_on_a_frozen_model_and_joins_its_answers(
+    tmp_path, benchmark_tables, small_split_dir
+):
+    """A flow expert added to a trained model (``init_from``, no epochs of the model itself) trains alone: the
+    rest of the model is unchanged; its weight is fitted on validation and scales its logits in the answers;
+    the saved model reloads with identical answers."""
+    base_run = tiny_run(small_split_dir, epochs=2)
+    train_and_save(base_run, tmp_path / "base", benchmark_tables, progress=False)
+    run = tiny_run(small_split_dir, epochs=0, flow_epochs=2, init_from=str(tmp_path / "base"))
+    run.model = dataclasses.replace(TINY_MODEL, flow_layers=2, flow_dim=8, flow_expert=True)
+    metrics = train_and_save(run, tmp_path / "expert", benchmark_tables, progress=False)
+    expert = metrics["flow_expert"]
+    assert [h["epoch"] for h in expert["history"]] == [1, 2]
+    assert expert["history"][-1]["loss"] < expert["history"][0]["loss"]
+    base, added = Predictor.load(tmp_path / "base").model, Predictor.load(tmp_path / "expert")
+    model, ctx = added.model, added.ctx
+    base_state = base.state_dict()
+    for name, value in model.state_dict().items():
+        expert_parts = ("flow", "flow_classifier", "flow_drug_embedding", "flow_weight")
+        if name.split(".")[0] not in (*expert_parts, "prior_adjustment", "vote_blend"):
+            assert torch.equal(value, base_state[name]), f"{name} changed while only the expert trained"
+    assert float(model.flow_weight) == pytest.approx(expert["flow_weight"])
+    # The answers are the heads' logits plus the weighted expert's.
+    heads, tails, _ = ctx.rows(ctx.split.valid.iloc[:100])
+    features = pair_features(model, ctx, heads, tails)
+    with torch.no_grad():
+        encoded = encode(model, ctx)
+        joined = model.score_pairs(encoded, ctx.graph, heads, tails, features).type_logits
+        with model.flow_expert_off():
+            alone = model.score_pairs(encoded, ctx.graph, heads, tails, features).type_logits
+        flow = model.flow_type_logits(encoded, heads, tails)
+    assert torch.allclose(joined, alone + model.flow_weight * flow, atol=1e-5)
+    assert torch.equal(alone, joined) == (expert["flow_weight"] == 0.0)
+    again = Predictor.load(tmp_path / "expert")
+    pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
+    for x, y in zip(added.predict_pairs(pairs), again.predict_pairs(pairs), strict=True):
+        assert x.type_id == y.type_id and x.probability == pytest.approx(y.probability, abs=1e-6)
+
+
+def test_a_flow_expert_is_added_only_to_the_same_model(tmp_path, benchmark_tables, small_split_dir):
+    """``init_from`` a model of another architecture than the run's (flow expert aside) is a clear error."""
+    from ddi.models.checkpoint import CheckpointError
+
+    train_and_save(tiny_run(small_split_dir, epochs=1), tmp_path / "base", benchmark_tables, progress=False)
+    run = tiny_run(small_split_dir, epochs=0, init_from=str(tmp_path / "base"))
+    run.model = dataclasses.replace(TINY_MODEL, hidden_dim=16, flow_layers=2, flow_dim=8, flow_expert=True)
+    with pytest.raises(CheckpointError, match="another architecture"):
+        train_and_save(run, tmp_path / "expert", benchmark_tables, progress=False)
+    with pytest.raises(ConfigError, match="epochs must be >= 1"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ConfigError, match="flow_expert needs flow_layers > 0"):
+        ModelConfig(flow_expert=True)
+
+
+def test_a_flow_experts_own_drug_vectors_reach_only_drugs_known_to_interact(context, small_split_dir):
+    """The expert's vector of a drug moves its answers while the drug has interactions in the graph, and not when
+    the drug is hidden as if new (it then answers from structure and proteins, as for a new drug)."""
+    run = tiny_run(small_split_dir)
+    run.model = dataclasses.replace(TINY_MODEL, flow_layers=2, flow_dim=8, flow_expert=True)
+    torch.manual_seed(0)
+    model = build_model(context, run).eval()
+    assert model.flow_drug_embedding is not None
+    heads, tails, _ = context.rows(context.split.train.iloc[:3])
+    hidden = torch.zeros(context.graph.num_drugs, dtype=torch.bool)
+    hidden[heads] = True
+    with torch.no_grad():
+        seen, unseen = encode(model, context), encode(model, context, hidden=hidden)
+        before = [model.flow_type_logits(seen, heads, tails), model.flow_type_logits(unseen, heads, tails)]
+        model.flow_drug_embedding.weight[heads] += 1.0
+        after = [model.flow_type_logits(seen, heads, tails), model.flow_type_logits(unseen, heads, tails)]
+    assert not torch.allclose(before[0], after[0])
+    assert torch.equal(before[1], after[1])
+
+
+def test_the_report_reads_pairs_as_listed_apart_from_the_answer_in_both_orders(trained, context):
+    """The figures of the answers (both orders averaged) do not change when every test row lists its drugs the
+    other way round; the ``as_listed`` figures, which read each row only in its listed order, do, and are those of
+    the (head, tail) order alone."""
+    from ddi.evaluate import type_metrics
+    from ddi.train.pipeline import test_report
+    from ddi.train.trainer import orders_to_probs, pair_type_logits
+
+    model = trained.model
+    test = context.split.test
+    swapped = test.rename(columns={"drug1_id": "drug2_id", "drug2_id": "drug1_id"})[test.columns]
+    reversed_ctx = dataclasses.replace(context, split=dataclasses.replace(context.split, test=swapped))
+    as_given, as_reversed = test_report(model, context), test_report(model, reversed_ctx)
+    for key in ("macro_f1", "accuracy", "kappa"):
+        assert as_given[key] == pytest.approx(as_reversed[key], abs=1e-9)
+    assert as_given["as_listed"] != as_reversed["as_listed"]
+    heads, tails, types = context.rows(test)
+    logits = pair_type_logits(model, context, heads, tails)
+    forward_only = context.labels.predicted_types(model.class_probs(logits.forward, logits.forward_votes))
+    assert as_given["as_listed"] == type_metrics(types, forward_only)
+    both = context.labels.predicted_types(orders_to_probs(model, context, logits))
+    assert as_given["accuracy"] == type_metrics(types, both)["accuracy"]
