@@ -226,7 +226,8 @@ class TrainConfig:
     #: read every training row in the order the data lists it, never reversed (both the model and a flow
     #: expert): that order says which drug's entry lists the pair, which tells the type, so the figures of
     #: pairs read as listed (``as_listed`` in the test report, the protocol of published benchmarks) rise; the
-    #: answers, which average both orders, may not (BENCHMARKS.md)
+    #: answers, which average both orders, may not (BENCHMARKS.md). The kept epoch and the prior correction are
+    #: then chosen on that reading too
     listed_order: bool = False
     #: build batches from runs of pairs that share a head drug: None = when the model has a flow that feeds
     #: the heads (it needs them; a flow expert trains on its own grouped batches);

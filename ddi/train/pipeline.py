@@ -92,7 +92,7 @@ def test_report_with_predictions(
     metrics: dict[str, Any] = type_metrics(types, pred)
     # Each pair read only in the order its row lists it, as published benchmarks score: that order says which
     # drug's entry lists the pair, which tells the type (BENCHMARKS.md); ddi answers in both orders.
-    as_listed = ctx.labels.predicted_types(model.class_probs(logits.forward, logits.forward_votes))
+    as_listed = ctx.labels.predicted_types(orders_to_probs(model, ctx, logits, as_listed=True))
     metrics["as_listed"] = type_metrics(types, as_listed)
     negatives = evaluation_negatives(ctx, part, len(df), seed)
     if len(negatives):
@@ -151,7 +151,7 @@ def train_and_save(
     check_model_out(out_dir)  # before the training: saving replaces the directory whole
     ctx = TrainingContext.build(run, tables, progress=progress)
     result = train(ctx, run, progress=progress)
-    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
+    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment, as_listed=run.train.listed_order)
     test = test_report(result.model, ctx) if len(ctx.split.test) else {}
     metrics = checkpoint_metrics(ctx, run, result, prior, test)
     save_checkpoint(out_dir, result.model.state_dict(), run, vocab_of(ctx), metrics)
@@ -189,7 +189,7 @@ def train_and_test(
     start = time.time()
     result = train(ctx, run, progress=progress)
     uncorrected = test_report(result.model, ctx)
-    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment)
+    prior = fit_prior_adjustment(result.model, ctx, run.train.prior_adjustment, as_listed=run.train.listed_order)
     corrected = test_report(result.model, ctx)
     if save_to is not None:
         metrics = checkpoint_metrics(ctx, run, result, prior, corrected)
@@ -247,7 +247,9 @@ def readjust_decision(
     metrics = dict(predictor.metrics)
     if len(ctx.split.test):
         metrics["test_without_prior_adjustment"] = uncorrected_test_report(model, ctx)
-    metrics["prior_adjustment"] = fit_prior_adjustment(model, ctx, tau, vote_blend=vote_weight)
+    metrics["prior_adjustment"] = fit_prior_adjustment(
+        model, ctx, tau, vote_blend=vote_weight, as_listed=predictor.run.train.listed_order
+    )
     if float16:
         round_to_float16(model)
     if len(ctx.split.test):

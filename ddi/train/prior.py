@@ -69,13 +69,15 @@ def fit_prior_adjustment(
     grid: tuple[float, ...] = TAU_GRID,
     encoded: Encoded | None = None,
     vote_blend: float | None = None,
+    as_listed: bool = False,
 ) -> dict[str, Any]:
     """Set ``model``'s prior correction and say how it was chosen.
 
     ``tau=None`` fits it on the validation pairs, with the look-alike vote weight: the ``grid`` value with the
     best validation macro-F1 among those costing at most ``MAX_ACCURACY_COST`` of validation accuracy (``grid[0]``
     must be 0, no correction). A given ``tau`` is used as is, and so is ``vote_blend``; without one the model keeps
-    the vote weight it has (setting tau by hand must not silently switch off a fitted vote).
+    the vote weight it has (setting tau by hand must not silently switch off a fitted vote). ``as_listed``: fit
+    on the figures of each pair read as listed, for a model trained so (``TrainConfig.listed_order``).
     """
     prior = type_log_prior(ctx)
     class_prior = torch.as_tensor(np.repeat(prior, 2), dtype=torch.float32)  # both orientations of a type
@@ -102,7 +104,7 @@ def fit_prior_adjustment(
         model.set_vote_blend(w)
         for t in grid:  # each candidate as it will be applied: per order, before the two orders are averaged
             model.set_prior_adjustment(class_prior, t)
-            probs = orders_to_probs(model, ctx, logits)
+            probs = orders_to_probs(model, ctx, logits, as_listed)
             scores[(t, w)] = type_metrics(types, ctx.labels.predicted_types(probs))
     best, blend = choose_correction(scores)
     model.set_prior_adjustment(class_prior, best)
@@ -124,7 +126,7 @@ def fit_prior_adjustment(
 
     out: dict[str, Any] = {
         "tau": best,
-        "fitted_on": "valid",
+        "fitted_on": "valid, pairs read as listed" if as_listed else "valid",
         "valid_pairs": len(types),
         "max_accuracy_cost": MAX_ACCURACY_COST,
         # The decision with neither correction nor vote: its accuracy sets the floor the choice keeps to.

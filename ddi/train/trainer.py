@@ -242,10 +242,15 @@ def pair_type_logits(
     return OrderLogits(torch.cat(parts["forward"]), torch.cat(parts["backward"]), torch.cat(parts["exists"]), *votes)
 
 
-def orders_to_probs(model: DDIModel, ctx: TrainingContext, logits: OrderLogits) -> torch.Tensor:
+def orders_to_probs(
+    model: DDIModel, ctx: TrainingContext, logits: OrderLogits, as_listed: bool = False
+) -> torch.Tensor:
     """Oriented class probabilities ``B x 2T``: each order's, with the model's prior correction and vote blend,
-    averaged."""
+    averaged; with ``as_listed`` the (head, tail) order's alone, each pair read as its row lists it (the reading a
+    model trained with ``TrainConfig.listed_order`` is for)."""
     forward = model.class_probs(logits.forward, logits.forward_votes)
+    if as_listed:
+        return forward
     backward = model.class_probs(logits.backward, logits.backward_votes)
     return (forward + ctx.labels.flip(backward)) / 2
 
@@ -263,9 +268,14 @@ def predict_type_probs(
     return orders_to_probs(model, ctx, logits), logits.exists
 
 
-def evaluate_part(model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None) -> dict:
+def evaluate_part(
+    model: DDIModel, ctx: TrainingContext, part, negatives: np.ndarray | None = None, as_listed: bool = False
+) -> dict:
+    """Type figures of the pairs of ``part`` (both orders averaged, or ``as_listed``), and exists AUCs against
+    ``negatives`` where given."""
     heads, tails, types = ctx.rows(part)
-    probs, exists = predict_type_probs(model, ctx, heads, tails)
+    logits = pair_type_logits(model, ctx, heads, tails)
+    probs, exists = orders_to_probs(model, ctx, logits, as_listed), logits.exists
     pred = ctx.labels.predicted_types(probs)
     metrics = type_metrics(types, pred)
     if negatives is not None and len(negatives):
@@ -298,16 +308,25 @@ def pruner_of(model: DDIModel, cfg: TrainConfig, total_steps: int) -> Pruner:
 
 
 def epoch_record(
-    model: DDIModel, ctx: TrainingContext, pruner: Pruner, epoch: int, loss: float, seconds: float
+    model: DDIModel,
+    ctx: TrainingContext,
+    pruner: Pruner,
+    epoch: int,
+    loss: float,
+    seconds: float,
+    as_listed: bool = False,
 ) -> dict[str, Any]:
-    """The history entry of an epoch (its loss, validation figures and sparsity), logged as one line."""
-    valid = evaluate_part(model, ctx, ctx.split.valid) if len(ctx.split.valid) else {"macro_f1": 0.0}
+    """The history entry of an epoch (its loss, validation figures and sparsity), logged as one line; the
+    figures read each pair as listed for a model trained so (``TrainConfig.listed_order``)."""
+    valid = {"macro_f1": 0.0}
+    if len(ctx.split.valid):
+        valid = evaluate_part(model, ctx, ctx.split.valid, as_listed=as_listed)
     record: dict[str, Any] = {"epoch": epoch, "loss": loss, "seconds": seconds}
     record.update({f"valid_{k}": v for k, v in valid.items()})
     if pruner.method == "dcil" and len(ctx.split.valid):
         # DCIL's distillation assumes the dense path is the better teacher; record whether it is.
         with pruner.path("dense"):
-            dense_valid = evaluate_part(model, ctx, ctx.split.valid)
+            dense_valid = evaluate_part(model, ctx, ctx.split.valid, as_listed=as_listed)
         record.update({f"valid_dense_{k}": v for k, v in dense_valid.items() if k != "n"})
     log.info(
         "epoch %d: loss %.4f, valid macro-F1 %.4f, accuracy %.4f%s (%.0f s)",
@@ -425,7 +444,8 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             pruner.after_step(global_step)
             losses.append(float(loss.detach()))
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-        record = epoch_record(model, ctx, pruner, epoch, float(np.mean(losses)), time.time() - start)
+        seconds = time.time() - start
+        record = epoch_record(model, ctx, pruner, epoch, float(np.mean(losses)), seconds, cfg.listed_order)
         result.history.append(record)
         if not pruner.at_target():  # a denser model than the one shipped: neither best nor stale
             continue

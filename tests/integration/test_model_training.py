@@ -617,3 +617,23 @@ def test_the_report_reads_pairs_as_listed_apart_from_the_answer_in_both_orders(t
     assert as_given["as_listed"] == type_metrics(types, forward_only)
     both = context.labels.predicted_types(orders_to_probs(model, context, logits))
     assert as_given["accuracy"] == type_metrics(types, both)["accuracy"]
+
+
+def test_a_model_trained_as_listed_is_chosen_and_corrected_on_that_reading(tmp_path, benchmark_tables, small_split_dir):
+    """With ``listed_order`` the epochs' validation figures (which pick the kept epoch) and the prior correction
+    read each pair as listed; the test report gives both readings."""
+    run = tiny_run(small_split_dir, epochs=2, listed_order=True)
+    metrics = train_and_save(run, tmp_path / "listed", benchmark_tables, progress=False)
+    assert metrics["prior_adjustment"]["fitted_on"] == "valid, pairs read as listed"
+    predictor = Predictor.load(tmp_path / "listed")
+    from ddi.train.trainer import evaluate_part
+
+    valid = predictor.ctx.split.valid
+    kept = metrics["history"][metrics["best_epoch"] - 1]
+    predictor.model.set_prior_adjustment(predictor.model.class_log_prior, 0.0)
+    predictor.model.set_vote_blend(0.0)
+    listed = evaluate_part(predictor.model, predictor.ctx, valid, as_listed=True)
+    both = evaluate_part(predictor.model, predictor.ctx, valid)
+    assert kept["valid_macro_f1"] == pytest.approx(listed["macro_f1"])
+    assert listed["macro_f1"] != both["macro_f1"]
+    assert {"macro_f1", "accuracy", "kappa"} <= set(metrics["test"]["as_listed"])
