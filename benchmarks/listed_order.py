@@ -25,7 +25,7 @@ from run_info import command_line
 from ddi.evaluate import type_metrics
 from ddi.predict.predictor import Predictor
 from ddi.train.flow_expert import train_flow_expert
-from ddi.train.trainer import FLOW_MODULES, build_model, encode
+from ddi.train.trainer import FLOW_MODULES, build_model, encode, predict_type_probs
 
 
 @torch.no_grad()
@@ -44,8 +44,6 @@ def expert_log_probs(model, ctx, part, both_orders: bool) -> torch.Tensor:
 @torch.no_grad()
 def model_log_probs(model, ctx, part) -> torch.Tensor:
     """``B x T`` log type probabilities of the model without its expert, as it is served."""
-    from ddi.train.trainer import predict_type_probs
-
     heads, tails, _ = ctx.rows(getattr(ctx.split, part))
     with model.flow_expert_off():
         probs, _ = predict_type_probs(model, ctx, heads, tails)
@@ -65,7 +63,7 @@ def fitted_combination(model_lp: dict, expert_lp: dict, truth: dict) -> dict:
 
     optimiser.step(closure)
     combined = (a * model_lp["test"] + b * expert_lp["test"]).detach()
-    return {"a": float(a), "b": float(b), "test": combined}
+    return {"a": float(a.detach()), "b": float(b.detach()), "test": combined}
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ was built from (``ctx.molecules.smiles`` for a DrugBank drug, ``Predictor.struct
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -138,7 +138,10 @@ def atom_importance(
         if fp is not None and model.fingerprint_encoder is not None:
             fresh = fresh + model.fingerprint_encoder(fp)
         rows = torch.tensor([heads[i] for i in sides])
-        encoded = Encoded(_substitute(cached.node_state, rows, fresh), cached.path_inputs, flow_graph=cached.flow_graph)
+        # Everything else of the cached encoding (paths, flow graph) stays; the per-drug parts are recomputed.
+        encoded = replace(
+            cached, node_state=_substitute(cached.node_state, rows, fresh), pair_structure=None, projection=None
+        )
         if cached.pair_structure is not None:
             pair = model.pair_structure(fp)
             assert pair is not None  # a cached pair_structure means the model has a fingerprint pair layer

@@ -34,6 +34,7 @@ from ddi.train.trainer import (
     new_drug_rate,
     orders_to_probs,
     pair_type_logits,
+    reversed_rows,
     training_rows,
 )
 
@@ -82,9 +83,7 @@ def train_flow_expert(
             model.eval()  # the frozen part: no dropout
             model.flow.train()  # type: ignore[union-attr]
             model.flow_classifier.train()  # type: ignore[union-attr]
-            flip = torch.rand(len(heads), generator=gen) < 0.5  # each row read in a random order, as in stage 1
-            if listed_order:
-                flip[:] = False
+            flip = reversed_rows(len(heads), gen, listed_order)  # as in the first stage
             oriented = torch.where(flip, tails, heads).numpy()
             losses = []
             batches = head_grouped_batches(oriented, steps, cfg.pairs_per_head, rng)

@@ -28,7 +28,7 @@ from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 from ddi.train.prior import fit_prior_adjustment
-from ddi.train.trainer import TrainResult, encode, orders_to_probs, pair_type_logits, predict_type_probs, train
+from ddi.train.trainer import TrainResult, encode, orders_to_probs, pair_type_logits, train, unlisted_exists
 
 if TYPE_CHECKING:  # the predictor imports this module
     from ddi.predict.predictor import Predictor
@@ -96,11 +96,7 @@ def test_report_with_predictions(
     metrics["as_listed"] = type_metrics(types, as_listed)
     negatives = evaluation_negatives(ctx, part, len(df), seed)
     if len(negatives):
-        with model.flow_expert_off():  # only their exists score is read
-            _, negative_exists = predict_type_probs(
-                model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1]), encoded=encoded
-            )
-        metrics.update(exists_metrics(exists.numpy(), negative_exists.numpy()))
+        metrics.update(exists_metrics(exists.numpy(), unlisted_exists(model, ctx, negatives, encoded).numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
     metrics["confusions"] = top_confusions(types, pred)
     wordings = same_effect_wordings(ctx.tables.interaction_types)

@@ -160,6 +160,14 @@ def new_drug_rate(ctx: TrainingContext, cfg: TrainConfig) -> float:
     return cfg.new_drug_rate if cfg.new_drug_rate is not None else DEFAULT_NEW_DRUG_RATE.get(ctx.split.name, 0.0)
 
 
+def reversed_rows(count: int, gen: torch.Generator, listed_order: bool = False) -> torch.Tensor:
+    """``count`` bool: which rows a step reads in the other order. Each row is read in a random order (its class
+    says which drug fills #Drug1), so over the epochs the model sees both orders of every pair at the cost of one;
+    with ``listed_order`` none is (the draw is made all the same, so the generator's stream does not change)."""
+    flips = torch.rand(count, generator=gen) < 0.5
+    return torch.zeros_like(flips) if listed_order else flips
+
+
 def hidden_drugs(
     heads: torch.Tensor, tails: torch.Tensor, num_drugs: int, rate: float, gen: torch.Generator
 ) -> torch.Tensor | None:
@@ -279,12 +287,20 @@ def evaluate_part(
     pred = ctx.labels.predicted_types(probs)
     metrics = type_metrics(types, pred)
     if negatives is not None and len(negatives):
-        with model.flow_expert_off():  # only their exists score is read
-            _, neg_exists = predict_type_probs(
-                model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1])
-            )
-        metrics.update(exists_metrics(exists.numpy(), neg_exists.numpy()))
+        metrics.update(exists_metrics(exists.numpy(), unlisted_exists(model, ctx, negatives).numpy()))
     return metrics
+
+
+def unlisted_exists(
+    model: DDIModel, ctx: TrainingContext, negatives: np.ndarray, encoded: Encoded | None = None
+) -> torch.Tensor:
+    """Exists probabilities ``K`` of sampled unlisted pairs (``negatives``: ``K x 2`` node ids); the flow expert
+    is off, since only the exists score is read."""
+    with model.flow_expert_off():
+        _, exists = predict_type_probs(
+            model, ctx, torch.as_tensor(negatives[:, 0]), torch.as_tensor(negatives[:, 1]), encoded=encoded
+        )
+    return exists
 
 
 def pruner_of(model: DDIModel, cfg: TrainConfig, total_steps: int) -> Pruner:
@@ -390,7 +406,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     for epoch in range(1, cfg.epochs + 1):
         model.train()
         if grouped:
-            epoch_flip = (torch.rand(len(heads), generator=gen) < 0.5) & (not cfg.listed_order)
+            epoch_flip = reversed_rows(len(heads), gen, cfg.listed_order)
             oriented = torch.where(epoch_flip, tails, heads).numpy()
             batches = head_grouped_batches(oriented, steps_per_epoch, cfg.pairs_per_head, rng)
         else:
@@ -405,11 +421,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                 flip = epoch_flip[idx]
             else:
                 idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-                # Each row is read in a random order (its class says which drug fills #Drug1), so over the
-                # epochs the model sees both orders of every pair at the cost of one.
-                flip = torch.rand(len(idx), generator=gen) < 0.5
-            if cfg.listed_order:
-                flip = torch.zeros_like(flip)
+                flip = reversed_rows(len(idx), gen, cfg.listed_order)
             h, t = heads[idx], tails[idx]
             n = len(idx)
             ph, pt = torch.where(flip, t, h), torch.where(flip, h, t)

@@ -558,6 +558,11 @@ def test_a_flow_expert_trains_apart_on_a_frozen_model_and_joins_its_answers(
     pairs = [("DB01211", "DB00641"), ("DB00682", "DB00196")]
     for x, y in zip(added.predict_pairs(pairs), again.predict_pairs(pairs), strict=True):
         assert x.type_id == y.type_id and x.probability == pytest.approx(y.probability, abs=1e-6)
+    # The substructure explanation scores the pair with the expert too.
+    from ddi.serve.atoms import atom_importance
+
+    first, second = atom_importance(added, "DB01211", "DB00641")
+    assert first is not None and second is not None
 
 
 def test_a_flow_expert_is_added_only_to_the_same_model(tmp_path, benchmark_tables, small_split_dir):
