@@ -139,10 +139,11 @@ def expert_valid_figures(model: DDIModel, ctx: TrainingContext) -> dict[str, flo
 
 
 @torch.no_grad()
-def fit_flow_weight(model: DDIModel, ctx: TrainingContext) -> dict[str, Any]:
+def fit_flow_weight(model: DDIModel, ctx: TrainingContext, as_listed: bool = False) -> dict[str, Any]:
     """Set the weight of the flow expert's logits in the type decision to the one of ``FLOW_WEIGHTS`` with the
-    lowest validation log-loss of the served type probabilities (both orders averaged; before the prior correction
-    and the look-alike vote, which are fitted after it). Without validation pairs the weight is 1."""
+    lowest validation log-loss of the served type probabilities (both orders averaged, or each pair read as listed
+    for a model trained so; before the prior correction and the look-alike vote, which are fitted after it).
+    Without validation pairs the weight is 1."""
     if not len(ctx.split.valid):
         log.warning("no validation pairs to fit the flow expert's weight on: it is set to 1")
         model.set_flow_weight(1.0)
@@ -165,7 +166,7 @@ def fit_flow_weight(model: DDIModel, ctx: TrainingContext) -> dict[str, Any]:
             logits = heads_only._replace(
                 forward=heads_only.forward + weight * forward, backward=heads_only.backward + weight * backward
             )
-            probs = ctx.labels.type_probs(orders_to_probs(model, ctx, logits))
+            probs = ctx.labels.type_probs(orders_to_probs(model, ctx, logits, as_listed))
             log_loss[weight] = float(-probs[torch.arange(len(target)), target].clamp_min(1e-12).log().mean())
     finally:
         model.set_prior_adjustment(model.class_log_prior.clone(), tau)

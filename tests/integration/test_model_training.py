@@ -642,3 +642,25 @@ def test_a_model_trained_as_listed_is_chosen_and_corrected_on_that_reading(tmp_p
     assert kept["valid_macro_f1"] == pytest.approx(listed["macro_f1"])
     assert listed["macro_f1"] != both["macro_f1"]
     assert {"macro_f1", "accuracy", "kappa"} <= set(metrics["test"]["as_listed"])
+
+
+def test_a_flow_experts_weight_is_fitted_on_the_reading_the_model_is_for(context, small_split_dir):
+    """For a model trained as listed, the expert's weight is chosen on each validation pair read as listed; for
+    the others on both orders averaged. The heads-alone log-loss (weight 0) of each reading is checked by hand."""
+    from ddi.train.flow_expert import fit_flow_weight
+    from ddi.train.trainer import orders_to_probs, pair_type_logits
+
+    run = tiny_run(small_split_dir)
+    run.model = dataclasses.replace(TINY_MODEL, flow_layers=2, flow_dim=8, flow_expert=True)
+    torch.manual_seed(0)
+    model = build_model(context, run).eval()
+    heads, tails, types = context.rows(context.split.valid)
+    target = torch.as_tensor(context.labels.type_index(types))
+    with torch.no_grad(), model.flow_expert_off():
+        logits = pair_type_logits(model, context, heads, tails)  # a fresh model: no prior correction, no vote
+    for as_listed in (True, False):
+        probs = context.labels.type_probs(orders_to_probs(model, context, logits, as_listed))
+        expected = float(-probs[torch.arange(len(target)), target].log().mean())
+        fitted = fit_flow_weight(model, context, as_listed)
+        assert fitted["valid_log_loss_by_weight"][0.0] == pytest.approx(expected, rel=1e-5)
+        assert fitted["flow_weight"] == min(fitted["valid_log_loss_by_weight"].items(), key=lambda kv: kv[1])[0]
