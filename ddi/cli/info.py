@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         f"per-drug vectors {'on' if arch.get('drug_id_embedding') else 'off'}"
     )
     print(f"  relation groups: {', '.join(arch['relation_groups'])}")
+    if arch.get("flow_layers"):
+        print(f"  flow: {arch['flow_layers']} steps over the whole graph, dim {arch['flow_dim']}, {flow_role(card)}")
     if arch["neighbour_votes"]:
         basis = look_alike_basis(arch["vote_annotations"])
         pool = arch.get("vote_pool", 0)
@@ -66,12 +68,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")
     if card["train_seconds"] is not None:
         print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")
+    if card["training"].get("listed_order"):
+        print("  training order: rows as listed (train.listed_order): compare its figures read as listed")
     test = card["test"]
     if test:
-        figures = ", ".join(
-            f"{k} {test[k]:.4f}" for k in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc") if k in test
-        )
-        print(f"  test: {figures}")
+        print(f"  test: {figures_text(test, ('macro_f1', 'accuracy', 'kappa', 'roc_auc', 'pr_auc'))}")
+    if test.get("as_listed"):
+        print(f"  test, each pair read as listed: {figures_text(test['as_listed'], ('macro_f1', 'accuracy', 'kappa'))}")
     if args.check:
         print(f"  check: {card['check']}")
     return 0
+
+
+def figures_text(figures: dict, names: tuple[str, ...]) -> str:
+    """``name value`` of each of ``names`` present in ``figures``, four decimals."""
+    return ", ".join(f"{k} {figures[k]:.4f}" for k in names if k in figures)
+
+
+def flow_role(card: dict) -> str:
+    """How the model's flow enters its answers: read by the heads, or an expert with its fitted weight."""
+    if not card["architecture"].get("flow_expert"):
+        return "read by the heads"
+    weight = card["flow_expert_weight"]
+    return "an expert of its own" + (f" (weight {weight:.1f})" if weight is not None else " (weight not recorded)")

@@ -36,6 +36,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
         "sparsity": 1.0 - nonzero / parameters if parameters else 0.0,
         "pruning": metrics.get("pruning", {"method": "none"}),
         "prior_adjustment": metrics.get("prior_adjustment", {"tau": 0.0, "fitted_on": "none"}),
+        "flow_expert_weight": metrics.get("flow_expert", {}).get("flow_weight"),
         "checkpoint_bytes": size,
         "train_seconds": metrics.get("train_seconds"),
         "best_epoch": metrics.get("best_epoch"),

@@ -57,8 +57,12 @@ METRICS_FIELDS: dict[str, Any] = {
     "prior_adjustment.tau": float,
     "prior_adjustment.vote_blend": float,
     "prior_adjustment.fitted_on": str,
+    "flow_expert": dict[str, Any],
+    "flow_expert.flow_weight": float,
     "test": dict[str, Any],
     **{f"test.{name}": kind for name, kind in _TEST_FIELDS.items()},
+    "test.as_listed": dict[str, Any],
+    **{f"test.as_listed.{figure}": float for figure in ("macro_f1", "accuracy", "kappa")},
     "test_without_prior_adjustment": dict[str, Any],
     **{f"test_without_prior_adjustment.{name}": kind for name, kind in _TEST_FIELDS.items()},
 }

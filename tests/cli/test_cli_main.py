@@ -310,6 +310,40 @@ def test_info_shows_the_card_of_a_model_whose_metrics_have_wrong_types(capsys: p
     assert json.loads(capsys.readouterr().out)["test"] == {}
 
 
+def test_info_names_a_listed_order_model_its_flow_expert_and_both_readings(
+    capsys: pytest.CaptureFixture, tmp_path
+) -> None:
+    """The card of a model trained as listed says so, gives its test figures read as listed beside the answers',
+    and names its flow expert's weight; a wrong-typed weight is left out with a warning."""
+    import json
+
+    model = copy_of_shipped_model(tmp_path)
+    config = json.loads((model / "config.json").read_text())
+    config["model"].update(flow_layers=3, flow_dim=32, flow_expert=True)
+    config["train"]["listed_order"] = True
+    (model / "config.json").write_text(json.dumps(config))
+    metrics = json.loads((model / "metrics.json").read_text())
+    metrics["test"]["as_listed"] = {"macro_f1": 0.9551, "accuracy": 0.9776, "kappa": 0.9734, "n": 38419}
+    metrics["flow_expert"] = {"flow_weight": 0.4}
+    (model / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["info", "--model", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "flow: 3 steps over the whole graph, dim 32, an expert of its own (weight 0.4)" in out
+    assert "training order: rows as listed (train.listed_order)" in out
+    assert "test: macro_f1 0.9" in out
+    assert "test, each pair read as listed: macro_f1 0.9551, accuracy 0.9776, kappa 0.9734" in out
+    metrics["flow_expert"] = {"flow_weight": "high"}
+    (model / "metrics.json").write_text(json.dumps(metrics))
+    assert main(["info", "--model", str(model)]) == 0
+    captured = capsys.readouterr()
+    assert "an expert of its own (weight not recorded)" in captured.out
+    assert "flow_expert.flow_weight must be a number (got 'high')" in captured.err
+    # the shipped model: trained in random orders, no flow
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "training order" not in out and "flow:" not in out
+
+
 def test_info_rejects_a_config_that_loading_the_model_rejects(capsys: pytest.CaptureFixture, tmp_path) -> None:
     import json
 
