@@ -538,6 +538,8 @@ class ModelSummary:
     split_dir: str | None
     run: dict[str, Any]
     test: dict[str, float]
+    #: the test figures with each pair read only in its listed order (the published protocol), where recorded
+    test_as_listed: dict[str, float]
     per_type_f1: dict[str, float]
     parameters: int
     nonzero_parameters: int
@@ -558,6 +560,8 @@ def model_summary(predictor: Predictor) -> ModelSummary:
     metrics = predictor.metrics or {}
     test = metrics.get("test") or {}
     scalars = {k: float(v) for k, v in test.items() if isinstance(v, (int, float)) and k not in ("seconds",)}
+    listed = test.get("as_listed")
+    listed = listed if isinstance(listed, dict) else {}
     raw_pruning = metrics.get("pruning")
     pruning = raw_pruning if isinstance(raw_pruning, dict) else {}
     method = str(pruning.get("method", "none"))
@@ -575,6 +579,7 @@ def model_summary(predictor: Predictor) -> ModelSummary:
         split_dir=predictor.run.split_dir,
         run=predictor.run.to_dict(),
         test=scalars,
+        test_as_listed={k: float(v) for k, v in listed.items() if isinstance(v, (int, float)) and k != "n"},
         per_type_f1={str(k): float(v) for k, v in (test.get("per_type_f1") or {}).items()},
         parameters=total,
         nonzero_parameters=nonzero,

@@ -217,6 +217,11 @@ def test_model_page_shows_the_model_and_its_test_figures(served_model):
     assert {"Macro-F1", "Accuracy", "Cohen's kappa"} <= set(metrics)
     assert str(served_model) in " ".join(texts(at.markdown))
     assert any("200 test pairs" in c for c in texts(at.caption))
+    listed = json.loads((served_model / "metrics.json").read_text())["test"]["as_listed"]
+    assert any(
+        "Read only in the order each test row lists it" in c and f"macro-F1 {listed['macro_f1']:.3f}" in c
+        for c in texts(at.caption)
+    )
 
 
 def test_model_page_shows_the_sparsity_of_a_pruned_model(tiny_model_dir, tmp_path, monkeypatch):
