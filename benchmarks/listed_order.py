@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -94,7 +95,7 @@ def main() -> None:
             model = build_model(ctx, predictor.run)
             fresh = {k: v for k, v in model.state_dict().items() if k.split(".")[0] in FLOW_MODULES}
             model.load_state_dict({**base.state_dict(), **fresh})
-            history = train_flow_expert(model, ctx, cfg, progress=False, listed_order=True)
+            history = train_flow_expert(model, ctx, dataclasses.replace(cfg, listed_order=True), progress=False)
         label = "listed order" if listed else "random orders"
         for both in (False, True):
             expert_lp = {part: expert_log_probs(model, ctx, part, both) for part in ("valid", "test")}

@@ -51,12 +51,12 @@ def expert_parameters(model: DDIModel) -> list[torch.nn.Parameter]:
 
 
 def train_flow_expert(
-    model: DDIModel, ctx: TrainingContext, cfg: TrainConfig, progress: bool = True, listed_order: bool = False
+    model: DDIModel, ctx: TrainingContext, cfg: TrainConfig, progress: bool = True
 ) -> list[dict[str, Any]]:
     """Train the flow expert of ``model`` for ``cfg.flow_epochs`` with everything else frozen; keeps the epoch of
     the best validation macro-F1 of the expert alone (the last without validation pairs). Returns each epoch's
-    record. ``listed_order`` (``TrainConfig.listed_order``) reads every row in the order the data lists it, never
-    reversed, as ``benchmarks/listed_order.py`` measures."""
+    record. ``cfg.listed_order`` reads every row in the order the data lists it, never reversed, as
+    ``benchmarks/listed_order.py`` measures."""
     expert = expert_parameters(model)
     expert_ids = {id(p) for p in expert}
     was_trainable = {name: p.requires_grad for name, p in model.named_parameters()}
@@ -83,7 +83,7 @@ def train_flow_expert(
             model.eval()  # the frozen part: no dropout
             model.flow.train()  # type: ignore[union-attr]
             model.flow_classifier.train()  # type: ignore[union-attr]
-            flip = reversed_rows(len(heads), gen, listed_order)  # as in the first stage
+            flip = reversed_rows(len(heads), gen, cfg.listed_order)  # as in the first stage
             oriented = torch.where(flip, tails, heads).numpy()
             losses = []
             batches = head_grouped_batches(oriented, steps, cfg.pairs_per_head, rng)

@@ -477,7 +477,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
     if model.flow_classifier is not None:
         from ddi.train.flow_expert import fit_flow_weight, train_flow_expert
 
-        result.flow_expert = {"history": train_flow_expert(model, ctx, cfg, progress, cfg.listed_order)}
+        result.flow_expert = {"history": train_flow_expert(model, ctx, cfg, progress)}
         result.flow_expert.update(fit_flow_weight(model, ctx, cfg.listed_order))
     result.seconds = time.time() - start
     return result
