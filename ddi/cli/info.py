@@ -70,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")
     if card["training"].get("listed_order"):
         print("  training order: rows as listed (train.listed_order): compare its figures read as listed")
+    training = card["training"]
+    if training.get("teacher"):
+        print(
+            f"  distilled from: {training['teacher']} (weight {training['teacher_weight']}, temperature "
+            f"{training['teacher_temperature']})"
+        )
     test = card["test"]
     if test:
         print(f"  test: {figures_text(test, ('macro_f1', 'accuracy', 'kappa', 'roc_auc', 'pr_auc'))}")

@@ -36,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="MODEL_DIR",
         help="start from this trained model (same config, data and split), e.g. to prune a dense model",
     )
+    p.add_argument(
+        "--teacher",
+        metavar="MODEL_DIR",
+        help="learn also from this trained model's outputs (knowledge distillation; same data and split)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -71,6 +76,8 @@ def build_run_config(args: argparse.Namespace):
         run.train.prune_criterion = args.prune_criterion
     if args.init_from is not None:
         run.train.init_from = args.init_from
+    if args.teacher is not None:  # absolute, so the model card names it from anywhere
+        run.train.teacher = str(Path(args.teacher).resolve())
     return run.check()
 
 

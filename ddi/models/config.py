@@ -237,6 +237,14 @@ class TrainConfig:
     prior_adjustment: float | None = None
     #: start from this trained model's weights (same architecture, data and split), e.g. to prune a dense model
     init_from: str | None = None
+    #: learn also from this trained model's type logits (any architecture, same data and split): the loss adds
+    #: ``teacher_weight`` x the temperature-scaled KL divergence to them (``ddi.train.teacher``), e.g. to keep a
+    #: pruned model close to the dense one
+    teacher: str | None = None
+    teacher_weight: float = 1.0
+    #: 1, not the papers' 2: a teacher trained with label smoothing gives its class 0.93 at T 1 and 0.28 at T 2,
+    #: the rest spread flat over the other classes; T 1 lost less macro-F1 at 95 % (BENCHMARKS.md, Pruning)
+    teacher_temperature: float = 1.0
 
     def __post_init__(self) -> None:
         checks = [
@@ -270,6 +278,8 @@ class TrainConfig:
             (0 <= self.distill_start <= 1, "distill_start must be in [0, 1]"),
             (self.distill_weight >= 0, "distill_weight must be >= 0"),
             (self.distill_temperature > 0, "distill_temperature must be > 0"),  # the logits are divided by it
+            (self.teacher_weight >= 0, "teacher_weight must be >= 0"),
+            (self.teacher_temperature > 0, "teacher_temperature must be > 0"),
             (self.prior_adjustment is None or 0 <= self.prior_adjustment <= 1, "prior_adjustment must be in [0, 1]"),
         ]
         errors = [msg for ok, msg in checks if not ok]

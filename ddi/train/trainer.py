@@ -26,6 +26,7 @@ from ddi.models.config import ModelConfig, RunConfig, TrainConfig
 from ddi.models.ddi_model import DDIModel, Encoded
 from ddi.models.neighbour_votes import vote_width
 from ddi.sparse import Pruner
+from ddi.sparse.distill import distillation_loss
 from ddi.train.batches import head_grouped_batches
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
@@ -102,6 +103,7 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
     split has seen this split's validation or test pairs, and starting from it would leak them.
     """
     from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
+    from ddi.train.teacher import require_same_data
 
     state, source_run, vocab, _ = read_checkpoint(model_dir)
     adds_expert = run.model.flow_expert and source_run.model == without_flow(run.model)
@@ -112,11 +114,7 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
         )
     if adds_expert:  # the expert starts fresh: its weights are this model's initial ones
         state = {**{k: v for k, v in model.state_dict().items() if k.split(".")[0] in FLOW_MODULES}, **state}
-    if vocab.get("drug_ids") != ctx.drug_ids or vocab.get("data_fingerprint") != ctx.fingerprint():
-        raise CheckpointError(
-            f"{model_dir} was trained on other data or another split; starting from it could leak this split's "
-            "validation and test pairs"
-        )
+    require_same_data(vocab, ctx, model_dir, "starting from")
     load_weights(model, state, model_dir)
     model.set_prior_adjustment(torch.zeros_like(model.class_log_prior), 0.0)  # refitted after this training
     log.info("starting from the weights of %s", model_dir)
@@ -374,6 +372,11 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
         load_initial_weights(model, ctx, run, cfg.init_from)
 
     heads, tails, fwd_cls, rev_cls = training_rows(ctx, cfg)
+    soft_targets = None
+    if cfg.teacher:
+        from ddi.train.teacher import load_teacher, teacher_logits
+
+        soft_targets = teacher_logits(load_teacher(cfg.teacher, ctx), ctx, heads, tails, cfg.batch_size, progress)
     num_drugs = ctx.graph.num_drugs
     known = np.unique(pair_keys(heads.numpy(), tails.numpy(), num_drugs))
     train_drugs = np.unique(np.concatenate([heads.numpy(), tails.numpy()]))
@@ -443,6 +446,11 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                     enc = encode(model, ctx, drop, hidden)
                     out = model.score_pairs(enc, ctx.graph, all_h, all_t, features, hidden, gen)
                 type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
+                if soft_targets is not None:
+                    soft = soft_targets.rows(idx, flip)
+                    type_loss = type_loss + cfg.teacher_weight * distillation_loss(
+                        out.type_logits[:n], soft, cfg.teacher_temperature
+                    )
                 exists_loss = F.binary_cross_entropy_with_logits(out.exists_logits, exists_target)
                 task_losses[path] = type_loss + cfg.exists_weight * exists_loss
                 logits[path] = (out.type_logits[:n], out.exists_logits)

@@ -310,17 +310,18 @@ def test_info_shows_the_card_of_a_model_whose_metrics_have_wrong_types(capsys: p
     assert json.loads(capsys.readouterr().out)["test"] == {}
 
 
-def test_info_names_a_listed_order_model_its_flow_expert_and_both_readings(
+def test_info_names_a_listed_order_model_its_teacher_flow_expert_and_both_readings(
     capsys: pytest.CaptureFixture, tmp_path
 ) -> None:
     """The card of a model trained as listed says so, gives its test figures read as listed beside the answers',
-    and names its flow expert's weight; a wrong-typed weight is left out with a warning."""
+    and names the model it was distilled from and its flow expert's weight; a wrong-typed weight is left out with
+    a warning."""
     import json
 
     model = copy_of_shipped_model(tmp_path)
     config = json.loads((model / "config.json").read_text())
     config["model"].update(flow_layers=3, flow_dim=32, flow_expert=True)
-    config["train"]["listed_order"] = True
+    config["train"].update(listed_order=True, teacher="runs/dense", teacher_weight=0.5)
     (model / "config.json").write_text(json.dumps(config))
     metrics = json.loads((model / "metrics.json").read_text())
     metrics["test"]["as_listed"] = {"macro_f1": 0.9551, "accuracy": 0.9776, "kappa": 0.9734, "n": 38419}
@@ -330,6 +331,7 @@ def test_info_names_a_listed_order_model_its_flow_expert_and_both_readings(
     out = capsys.readouterr().out
     assert "flow: 3 steps over the whole graph, dim 32, an expert of its own (weight 0.4)" in out
     assert "training order: rows as listed (train.listed_order)" in out
+    assert "distilled from: runs/dense (weight 0.5, temperature 1.0)" in out
     assert "test: macro_f1 0.9" in out
     assert "test, each pair read as listed: macro_f1 0.9551, accuracy 0.9776, kappa 0.9734" in out
     metrics["flow_expert"] = {"flow_weight": "high"}
@@ -341,7 +343,7 @@ def test_info_names_a_listed_order_model_its_flow_expert_and_both_readings(
     # the shipped model: trained in random orders, no flow
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert "training order" not in out and "flow:" not in out
+    assert "training order" not in out and "flow:" not in out and "distilled from" not in out
 
 
 def test_info_rejects_a_config_that_loading_the_model_rejects(capsys: pytest.CaptureFixture, tmp_path) -> None:
@@ -400,13 +402,14 @@ def test_info_check_loads_the_model_and_names_weights_that_do_not_fit(
     assert "the weights do not fit the configured model" in err and "Traceback" not in err
 
 
-def test_train_saves_the_split_and_data_directories_as_absolute_paths(tmp_path, monkeypatch) -> None:
+def test_train_saves_the_split_data_and_teacher_directories_as_absolute_paths(tmp_path, monkeypatch) -> None:
     # A model trained with `--split-dir mine` must find its split again when reloaded from elsewhere.
     from ddi.cli.main import build_parser
     from ddi.cli.train import build_run_config
 
     monkeypatch.chdir(tmp_path)
-    args = build_parser().parse_args(["train", "--split-dir", "mine", "--data-dir", "data", "--out", "m"])
-    run = build_run_config(args)
+    argv = ["train", "--split-dir", "mine", "--data-dir", "data", "--teacher", "dense", "--out", "m"]
+    run = build_run_config(build_parser().parse_args(argv))
     root = tmp_path.resolve()
     assert run.split_dir == str(root / "mine") and run.data_dir == str(root / "data")
+    assert run.train.teacher == str(root / "dense")  # named by the model card wherever it is read
