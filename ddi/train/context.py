@@ -118,6 +118,17 @@ class TrainingContext:
             part["type"].to_numpy(dtype=np.int64),
         )
 
+    def require_same_data(self, vocab: dict, model_dir: str, use: str) -> None:
+        """Refuse a model (``vocab``: its vocab.json) trained on other data or another split: it has seen this
+        split's validation or test pairs, so ``use`` (e.g. "starting from") it would leak them into this run."""
+        from ddi.models.checkpoint import CheckpointError
+
+        if vocab.get("drug_ids") != self.drug_ids or vocab.get("data_fingerprint") != self.fingerprint():
+            raise CheckpointError(
+                f"{model_dir} was trained on other data or another split; {use} it could leak this split's "
+                "validation and test pairs"
+            )
+
     def fingerprint(self) -> str:
         """Hash of the data the graph was built from (drugs, proteins, training interactions)."""
         h = hashlib.sha256()

@@ -11,7 +11,7 @@ that the graph shows it.
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -36,25 +36,13 @@ class TeacherLogits(NamedTuple):
         return torch.where(flip[:, None], self.backward[idx], self.forward[idx]).float()
 
 
-def require_same_data(vocab: dict[str, Any], ctx: TrainingContext, model_dir: str, use: str) -> None:
-    """A model trained on other data or another split has seen this split's validation or test pairs: starting
-    from it, or learning from its outputs, would leak them into this run's figures."""
-    from ddi.models.checkpoint import CheckpointError
-
-    if vocab.get("drug_ids") != ctx.drug_ids or vocab.get("data_fingerprint") != ctx.fingerprint():
-        raise CheckpointError(
-            f"{model_dir} was trained on other data or another split; {use} it could leak this split's "
-            "validation and test pairs"
-        )
-
-
 def load_teacher(model_dir: str, ctx: TrainingContext) -> DDIModel:
     """The trained model of ``model_dir`` (any architecture), checked to come from this run's data and split."""
     from ddi.models.checkpoint import load_weights, read_checkpoint
     from ddi.train.trainer import build_model
 
     state, teacher_run, vocab, _ = read_checkpoint(model_dir)
-    require_same_data(vocab, ctx, model_dir, "learning from")
+    ctx.require_same_data(vocab, model_dir, "learning from")
     teacher = build_model(ctx, teacher_run)
     load_weights(teacher, state, model_dir)
     teacher.eval()

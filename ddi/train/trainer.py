@@ -103,7 +103,6 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
     split has seen this split's validation or test pairs, and starting from it would leak them.
     """
     from ddi.models.checkpoint import CheckpointError, load_weights, read_checkpoint
-    from ddi.train.teacher import require_same_data
 
     state, source_run, vocab, _ = read_checkpoint(model_dir)
     adds_expert = run.model.flow_expert and source_run.model == without_flow(run.model)
@@ -114,7 +113,7 @@ def load_initial_weights(model: DDIModel, ctx: TrainingContext, run: RunConfig, 
         )
     if adds_expert:  # the expert starts fresh: its weights are this model's initial ones
         state = {**{k: v for k, v in model.state_dict().items() if k.split(".")[0] in FLOW_MODULES}, **state}
-    require_same_data(vocab, ctx, model_dir, "starting from")
+    ctx.require_same_data(vocab, model_dir, "starting from")
     load_weights(model, state, model_dir)
     model.set_prior_adjustment(torch.zeros_like(model.class_log_prior), 0.0)  # refitted after this training
     log.info("starting from the weights of %s", model_dir)
