@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")
     if card["train_seconds"] is not None:
         print(f"  training: {card['train_seconds'] / 60:.1f} min, best epoch {card['best_epoch']}")
-    if card["training"].get("listed_order"):
-        print("  training order: rows as listed (train.listed_order): compare its figures read as listed")
     training = card["training"]
+    if training.get("listed_order"):
+        print("  training order: rows as listed (train.listed_order): compare its figures read as listed")
     if training.get("teacher"):
         print(
             f"  distilled from: {training['teacher']} (weight {training['teacher_weight']}, temperature "

@@ -25,7 +25,7 @@ from ddi.models.config import TrainConfig
 from ddi.models.ddi_model import DDIModel
 from ddi.train.batches import head_grouped_batches
 from ddi.train.context import TrainingContext
-from ddi.train.negatives import pair_keys
+from ddi.train.negatives import own_pair_keys
 from ddi.train.trainer import (
     FLOW_MODULES,
     encode,
@@ -91,7 +91,7 @@ def train_flow_expert(
             for rows in bar:
                 idx = torch.as_tensor(rows)
                 h, t, f = heads[idx], tails[idx], flip[idx]
-                drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), num_drugs)))
+                drop = own_pair_keys(h, t, num_drugs)
                 with torch.no_grad():
                     encoded = encode(model, ctx, drop, hidden_drugs(h, t, num_drugs, rate, gen))
                 logits = model.flow_type_logits(encoded, torch.where(f, t, h), torch.where(f, h, t))

@@ -8,12 +8,19 @@ standard but optimistic choice: some sampled pairs may in truth interact.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 def pair_keys(heads: np.ndarray, tails: np.ndarray, num_drugs: int) -> np.ndarray:
     """Unordered pair keys ``min * N + max`` for fast membership tests."""
     lo, hi = np.minimum(heads, tails), np.maximum(heads, tails)
     return lo.astype(np.int64) * num_drugs + hi.astype(np.int64)
+
+
+def own_pair_keys(heads: torch.Tensor, tails: torch.Tensor, num_drugs: int) -> torch.Tensor:
+    """The distinct ``pair_keys`` of a batch's pairs: taken out of the context graph while the batch is scored,
+    so no pair sees its own label (``encode``'s ``drop_pair_keys``)."""
+    return torch.as_tensor(np.unique(pair_keys(heads.numpy(), tails.numpy(), num_drugs)))
 
 
 def sample_negatives(

@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 from typing import NamedTuple
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
 from ddi.models.ddi_model import DDIModel
 from ddi.train.context import TrainingContext
-from ddi.train.negatives import pair_keys
+from ddi.train.negatives import own_pair_keys
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def teacher_logits(
     starts = range(0, len(heads), chunk)
     for start in tqdm(starts, desc="teacher", disable=not progress, leave=False):
         h, t = heads[start : start + chunk], tails[start : start + chunk]
-        drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), ctx.graph.num_drugs)))
+        drop = own_pair_keys(h, t, ctx.graph.num_drugs)
         logits = pair_type_logits(teacher, ctx, h, t, encoded=encode(teacher, ctx, drop))
         forward.append(logits.forward.half())
         backward.append(logits.backward.half())

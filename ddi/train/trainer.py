@@ -29,7 +29,7 @@ from ddi.sparse import Pruner
 from ddi.sparse.distill import distillation_loss
 from ddi.train.batches import head_grouped_batches
 from ddi.train.context import TrainingContext
-from ddi.train.negatives import pair_keys, sample_negatives
+from ddi.train.negatives import own_pair_keys, pair_keys, sample_negatives
 
 log = logging.getLogger(__name__)
 
@@ -431,12 +431,13 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
             neg = sample_negatives(train_drugs, known, int(n * cfg.negative_ratio), num_drugs, rng, neg_heads)
             nh, nt = torch.as_tensor(neg[:, 0]), torch.as_tensor(neg[:, 1])
             all_h, all_t = torch.cat([ph, nh]), torch.cat([pt, nt])
-            drop = torch.as_tensor(np.unique(pair_keys(h.numpy(), t.numpy(), num_drugs)))
+            drop = own_pair_keys(h, t, num_drugs)
             hidden = hidden_drugs(h, t, num_drugs, new_rate, gen)
             global_step = (epoch - 1) * steps_per_epoch + step
             features = pair_features(model, ctx, all_h, all_t, hidden)
             target = torch.where(flip, rev_cls[idx], fwd_cls[idx])
             exists_target = torch.cat([torch.ones(n), torch.zeros(len(neg))])
+            soft = soft_targets.rows(idx, flip) if soft_targets is not None else None  # the same for every path
             gen_state = gen.get_state()
             logits, task_losses = {}, {}
             for path in pruner.paths():  # dcil: sparse + dense; every other method: one
@@ -445,8 +446,7 @@ def train(ctx: TrainingContext, run: RunConfig, progress: bool = True) -> TrainR
                     enc = encode(model, ctx, drop, hidden)
                     out = model.score_pairs(enc, ctx.graph, all_h, all_t, features, hidden, gen)
                 type_loss = F.cross_entropy(out.type_logits[:n], target, label_smoothing=cfg.label_smoothing)
-                if soft_targets is not None:
-                    soft = soft_targets.rows(idx, flip)
+                if soft is not None:
                     type_loss = type_loss + cfg.teacher_weight * distillation_loss(
                         out.type_logits[:n], soft, cfg.teacher_temperature
                     )

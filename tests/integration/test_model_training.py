@@ -15,7 +15,7 @@ from ddi.models.fingerprint_baseline import train_fingerprint_baseline
 from ddi.models.graph_tensors import sorted_membership
 from ddi.predict.predictor import Predictor
 from ddi.train.context import TrainingContext
-from ddi.train.negatives import pair_keys
+from ddi.train.negatives import own_pair_keys, pair_keys
 from ddi.train.pipeline import train_and_save
 from ddi.train.prior import VOTE_BLEND_GRID
 from ddi.train.trainer import build_model, encode, pair_features, predict_type_probs, train
@@ -682,8 +682,7 @@ def test_a_student_learns_from_a_trained_teacher_of_another_architecture(
     teacher = load_teacher(str(tmp_path / "teacher"), context)
     heads, tails, _ = context.rows(context.split.train.iloc[:40])
     soft = teacher_logits(teacher, context, heads, tails, chunk=20, progress=False)
-    keys = pair_keys(heads[:20].numpy(), tails[:20].numpy(), context.graph.num_drugs)
-    out_of_graph = encode(teacher, context, torch.as_tensor(np.unique(keys)))
+    out_of_graph = encode(teacher, context, own_pair_keys(heads[:20], tails[:20], context.graph.num_drugs))
     expected = pair_type_logits(teacher, context, heads[:20], tails[:20], encoded=out_of_graph)
     picked = soft.rows(torch.tensor([2, 3]), torch.tensor([False, True]))
     assert torch.allclose(picked[0], expected.forward[2], atol=2e-2)  # stored as float16
