@@ -63,6 +63,27 @@ def train_tiny_model(root: Path, tables: Tables) -> Path:
     return model_dir
 
 
+def _copy_leaning_to_first_type(model_dir: Path, out: Path, push: float) -> Path:
+    """A copy of a trained model at ``out`` whose type head adds ``push`` to the first type's logit: a model
+    that answers otherwise (a worse reference, another ensemble member) with nothing trained."""
+    import shutil
+
+    import torch
+
+    shutil.copytree(model_dir, out)
+    state = torch.load(out / "model.pt", weights_only=True)
+    state["heads.type_head.bias"] = state["heads.type_head.bias"].clone()
+    state["heads.type_head.bias"][0] += push
+    torch.save(state, out / "model.pt")
+    return out
+
+
+@pytest.fixture(scope="session")
+def copy_leaning_to_first_type():
+    """``(model_dir, out, push) -> out``: see ``_copy_leaning_to_first_type``."""
+    return _copy_leaning_to_first_type
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory, benchmark_tables) -> Path:
     """A tiny trained model shared by the serving, CLI and app tests (trained once per session)."""

@@ -40,6 +40,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also score model directory REF on the same pairs and say, with a paired bootstrap over them, "
         "whether the model's margin over REF is real or a few lucky pairs",
     )
+    p.add_argument(
+        "--with",
+        dest="with_models",
+        nargs="+",
+        metavar="DIR",
+        help="average the probabilities of these model directories (trained on the same data) with the model's, "
+        "pair by pair, and give the figures of the ensemble",
+    )
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of --against (default 1000)")
     p.add_argument("--json", action="store_true", help="print all figures as JSON")
     add_data_dir_argument(p)
@@ -65,8 +73,14 @@ def run(args: argparse.Namespace) -> int:
         split_dir=args.split_dir,
         split_seed=args.split_seed,
     )
-    report, predicted = test_report_with_predictions(predictor.model, predictor.ctx, args.part)
-    seen = warn_pairs_seen(predictor, args.part)
+    members = [predictor] + [load_beside(predictor, model_dir) for model_dir in args.with_models or ()]
+    if len(members) > 1:
+        from ddi.predict.ensemble import ensemble_report
+
+        report, predicted = ensemble_report(members, args.part)
+    else:
+        report, predicted = test_report_with_predictions(predictor.model, predictor.ctx, args.part)
+    seen = sum(warn_pairs_seen(member, args.part) for member in members)
     if seen:
         report["pairs_seen_in_training"] = seen
     if args.against:
@@ -75,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"model: {predictor.model_dir}  split: {predictor.ctx.split.name}  {args.part} pairs: {report['n']:,}")
+    if "ensemble" in report:
+        names = report["ensemble"]
+        print(f"  an ensemble of {len(names)} models, probabilities averaged: {', '.join(names)}")
     for key in ("macro_f1", "accuracy", "kappa", "roc_auc", "pr_auc"):
         if key in report:
             print(f"  {key:<9} {report[key]:.4f}")
@@ -101,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             f"  each pair read only in the order its row lists it (as published benchmarks score): macro-F1 "
             f"{listed['macro_f1']:.4f}, accuracy {listed['accuracy']:.4f}, kappa {listed['kappa']:.4f}"
         )
+        if any(member.run.train.listed_order for member in members):
+            print("  trained on rows as listed (train.listed_order): these are the figures to compare it by")
     print(f"  evaluated in {report['seconds']:.1f} s")
     if args.against:
         print_against(report, args.part)
@@ -136,20 +155,26 @@ def warn_pairs_seen(predictor: Predictor, part: str) -> int:
     return seen
 
 
-def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np.ndarray) -> dict[str, Any]:
-    """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences
-    (``predicted``: the model's own predicted types of those pairs, scored once by the report)."""
-    from ddi.predict.comparison import compare_predictors
+def load_beside(predictor: Predictor, model_dir: str) -> Predictor:
+    """The model directory ``model_dir`` loaded with the data and split that ``predictor`` loaded."""
     from ddi.predict.predictor import Predictor
 
     run = predictor.run
-    reference = Predictor.load(
-        args.against,
+    return Predictor.load(
+        model_dir,
         data_dir=run.data_dir,
         split=None if run.split_dir else run.split,
         split_dir=run.split_dir,
         split_seed=run.split_seed,
     )
+
+
+def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np.ndarray) -> dict[str, Any]:
+    """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences
+    (``predicted``: the model's own predicted types of those pairs, scored once by the report)."""
+    from ddi.predict.comparison import compare_predictors
+
+    reference = load_beside(predictor, args.against)
     if reference.model_dir.resolve() == predictor.model_dir.resolve():
         log.warning("--against %s is the model itself: every difference is zero", args.against)
     pairs = len(getattr(predictor.ctx.split, args.part))

@@ -35,6 +35,18 @@ def _figures(types: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     return {k: v for k, v in type_metrics(types, predicted).items() if k != "n"}
 
 
+def require_same_pairs(model: Predictor, other: Predictor, part: str, use: str = "compare models") -> None:
+    """Refuse two predictors loaded with different pairs of ``part`` (other data or another split): figures over
+    them would not be comparable, nor could their scores be averaged pair by pair."""
+    ours = getattr(model.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
+    theirs = getattr(other.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
+    if not ours.equals(theirs):
+        raise UserInputError(
+            f"{other.model_dir} was loaded with other {part} pairs ({len(theirs):,}) than {model.model_dir} "
+            f"({len(ours):,}); {use} on the same data and split (--data-dir, --split, --split-dir)"
+        )
+
+
 def compare_predictors(
     model: Predictor,
     reference: Predictor,
@@ -48,13 +60,7 @@ def compare_predictors(
     Both must have loaded the same pairs (same data and split); otherwise the figures would not be comparable.
     ``predicted``: the model's predicted types of the part's pairs where the caller has them already (e.g. from
     ``test_report_with_predictions``), so they are not scored twice."""
-    ours = getattr(model.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
-    theirs = getattr(reference.ctx.split, part)[PAIR_COLUMNS].reset_index(drop=True)
-    if not ours.equals(theirs):
-        raise UserInputError(
-            f"{reference.model_dir} was loaded with other {part} pairs ({len(theirs):,}) than {model.model_dir} "
-            f"({len(ours):,}); compare models on the same data and split (--data-dir, --split, --split-dir)"
-        )
+    require_same_pairs(model, reference, part)
     if predicted is None:
         types, predicted = part_predictions(model, part)
     else:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import torch
@@ -81,28 +82,63 @@ def test_report_with_predictions(
 ) -> tuple[dict[str, Any], np.ndarray]:
     """``test_report`` and the predicted type of each pair of the part (in ``pairs_to_evaluate`` order), for a
     caller that compares them with another model's without scoring the pairs again."""
-    df = ctx.split.pairs_to_evaluate(part)
     start = time.time()
+    metrics, pred = report_of_scores(ctx, part, part_scores(model, ctx, part, seed))
+    metrics["seconds"] = time.time() - start
+    return metrics, pred
+
+
+class PartScores(NamedTuple):
+    """A model's scores of the pairs of a split part (``pairs_to_evaluate`` order): oriented class probabilities
+    ``B x 2T`` with both orders averaged (``both``) and with each pair read as its row lists it (``listed``),
+    exists probabilities ``B``, and the exists probabilities ``K`` of the sampled unlisted pairs
+    (``evaluation_negatives``; empty where none could be drawn)."""
+
+    both: torch.Tensor
+    listed: torch.Tensor
+    exists: torch.Tensor
+    unlisted_exists: torch.Tensor
+
+    @classmethod
+    def mean(cls, members: Sequence[PartScores]) -> PartScores:
+        """The scores of an ensemble: each field averaged over its members (scored on the same pairs)."""
+        return cls(*(torch.stack(field).mean(0) for field in zip(*members, strict=True)))
+
+
+@torch.no_grad()
+def part_scores(model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0) -> PartScores:
+    """``model``'s ``PartScores`` of the pairs of ``part`` (the graph encoded once)."""
+    df = ctx.split.pairs_to_evaluate(part)
     model.eval()
     encoded = encode(model, ctx)
-    heads, tails, types = ctx.rows(df)
+    heads, tails, _ = ctx.rows(df)
     logits = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
-    probs, exists = orders_to_probs(model, ctx, logits), logits.exists
-    pred = ctx.labels.predicted_types(probs)
+    negatives = evaluation_negatives(ctx, part, len(df), seed)
+    unlisted = unlisted_exists(model, ctx, negatives, encoded) if len(negatives) else torch.empty(0)
+    return PartScores(
+        orders_to_probs(model, ctx, logits),
+        orders_to_probs(model, ctx, logits, as_listed=True),
+        logits.exists,
+        unlisted,
+    )
+
+
+def report_of_scores(ctx: TrainingContext, part: str, scores: PartScores) -> tuple[dict[str, Any], np.ndarray]:
+    """Type metrics (both orders averaged, and as listed), exists AUCs, per-type F1 and the commonest mistakes of
+    ``scores`` of the pairs of ``part``, and the predicted type of each pair."""
+    types = ctx.rows(ctx.split.pairs_to_evaluate(part))[2]
+    pred = ctx.labels.predicted_types(scores.both)
     metrics: dict[str, Any] = type_metrics(types, pred)
     # Each pair read only in the order its row lists it, as published benchmarks score: that order says which
     # drug's entry lists the pair, which tells the type (BENCHMARKS.md); ddi answers in both orders.
-    as_listed = ctx.labels.predicted_types(orders_to_probs(model, ctx, logits, as_listed=True))
-    metrics["as_listed"] = type_metrics(types, as_listed)
-    negatives = evaluation_negatives(ctx, part, len(df), seed)
-    if len(negatives):
-        metrics.update(exists_metrics(exists.numpy(), unlisted_exists(model, ctx, negatives, encoded).numpy()))
+    metrics["as_listed"] = type_metrics(types, ctx.labels.predicted_types(scores.listed))
+    if len(scores.unlisted_exists):
+        metrics.update(exists_metrics(scores.exists.numpy(), scores.unlisted_exists.numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
     metrics["confusions"] = top_confusions(types, pred)
     wordings = same_effect_wordings(ctx.tables.interaction_types)
     if wordings:  # how much of the error is only DrugBank's choice between two sentences of one effect
         metrics["with_same_effect_wordings_as_one_type"] = same_effect_metrics(types, pred, wordings)
-    metrics["seconds"] = time.time() - start
     return metrics, pred
 
 

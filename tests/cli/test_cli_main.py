@@ -194,21 +194,13 @@ def test_evaluate_on_another_split_counts_the_test_pairs_the_model_trained_on(
 
 
 def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
-    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path, copy_leaning_to_first_type
 ) -> None:
     """A researcher comparing a retrained model with another learns whether its margin is more than chance."""
     import json
-    import shutil
-
-    import torch
 
     # A reference that always leans to one type: clearly worse than the model on the same pairs.
-    worse = tmp_path / "worse-model"
-    shutil.copytree(tiny_model_dir, worse)
-    state = torch.load(worse / "model.pt", weights_only=True)
-    state["heads.type_head.bias"] = state["heads.type_head.bias"].clone()
-    state["heads.type_head.bias"][0] += 50.0
-    torch.save(state, worse / "model.pt")
+    worse = copy_leaning_to_first_type(tiny_model_dir, tmp_path / "worse-model", 50.0)
     args = ["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "200"]
     assert main([*args, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -232,6 +224,35 @@ def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
     assert "--resamples must be between 1 and 100,000" in capsys.readouterr().err
     assert main(["evaluate", "--model", str(tiny_model_dir), "--against", str(worse), "--resamples", "10000000"]) == 2
     assert "--resamples must be between 1 and 100,000 (got 10,000,000)" in capsys.readouterr().err
+
+
+def test_evaluate_with_other_models_scores_them_as_one_ensemble(
+    capsys: pytest.CaptureFixture, tiny_model_dir, tmp_path, copy_leaning_to_first_type
+) -> None:
+    """A researcher averaging models trained with several seeds gets the ensemble's figures, both readings."""
+    import json
+
+    # A member sure of the first type on every pair outweighs the model: the ensemble's answers are not its own.
+    leaning = copy_leaning_to_first_type(tiny_model_dir, tmp_path / "leaning-model", 50.0)
+    config = json.loads((leaning / "config.json").read_text())
+    config["train"]["listed_order"] = True  # a member trained on rows as listed: its listed figures are the ones
+    (leaning / "config.json").write_text(json.dumps(config))
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--json"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--with", str(leaning), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ensemble"] == [str(tiny_model_dir), str(leaning)] and report["n"] == alone["n"]
+    assert "ensemble" not in alone and report["accuracy"] < alone["accuracy"]
+    assert set(report["as_listed"]) == {"macro_f1", "accuracy", "kappa", "n"}
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--with", str(leaning)]) == 0
+    out = capsys.readouterr().out
+    assert f"an ensemble of 2 models, probabilities averaged: {tiny_model_dir}, {leaning}" in out
+    assert f"accuracy  {report['accuracy']:.4f}" in out
+    assert "trained on rows as listed (train.listed_order): these are the figures to compare it by" in out
+    assert main(["evaluate", "--model", str(tiny_model_dir)]) == 0
+    assert "trained on rows as listed" not in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--with", str(tmp_path / "no-such-model")]) == 2
+    assert "no-such-model" in capsys.readouterr().err
 
 
 def test_evaluate_reports_the_figures_and_where_the_mistakes_are(capsys: pytest.CaptureFixture, tiny_model_dir) -> None:

@@ -18,3 +18,18 @@ def predictor(tiny_model_dir, data_dir):
 def resolver(benchmark_tables) -> DrugResolver:
     """The resolver of the real data with its catalogues (no model needed)."""
     return DrugResolver.from_tables(benchmark_tables)
+
+
+@pytest.fixture(scope="session")
+def predictor_with_fewer_test_pairs(tiny_model_dir, data_dir, tmp_path_factory):
+    """The tiny model loaded on its split with 150 of its 200 test pairs: the same model on other pairs."""
+    import pandas as pd
+
+    from ddi.predict.predictor import Predictor
+
+    split = tiny_model_dir.parent / "tiny-split"
+    fewer = tmp_path_factory.mktemp("fewer-test-pairs")
+    for part in ("train", "valid", "test"):
+        table = pd.read_csv(split / f"{part}.tsv", sep="\t")
+        (table.iloc[:150] if part == "test" else table).to_csv(fewer / f"{part}.tsv", sep="\t", index=False)
+    return Predictor.load(tiny_model_dir, data_dir=str(data_dir), split_dir=str(fewer))

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from ddi.errors import UserInputError
 from ddi.predict.comparison import compare_predictors, part_predictions
-from ddi.predict.predictor import Predictor
 
 
-def test_compare_predictors_refuses_models_loaded_with_other_pairs(
-    predictor, tiny_model_dir, data_dir, tmp_path
-) -> None:
-    split = tiny_model_dir.parent / "tiny-split"
-    fewer = tmp_path / "fewer-test-pairs"
-    fewer.mkdir()
-    for part in ("train", "valid", "test"):
-        table = pd.read_csv(split / f"{part}.tsv", sep="\t")
-        (table.iloc[:150] if part == "test" else table).to_csv(fewer / f"{part}.tsv", sep="\t", index=False)
-    other = Predictor.load(tiny_model_dir, data_dir=str(data_dir), split_dir=str(fewer))
+def test_compare_predictors_refuses_models_loaded_with_other_pairs(predictor, predictor_with_fewer_test_pairs) -> None:
     with pytest.raises(UserInputError, match=r"other test pairs \(150\) than .* \(200\); compare models on the same"):
-        compare_predictors(predictor, other)
+        compare_predictors(predictor, predictor_with_fewer_test_pairs)
     # The same model on the same pairs: identical figures, every difference zero.
     same = compare_predictors(predictor, predictor, resamples=10)
     assert same.figures == same.reference_figures
