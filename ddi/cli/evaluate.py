@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         split_dir=args.split_dir,
         split_seed=args.split_seed,
     )
-    members = [predictor] + [load_beside(predictor, model_dir) for model_dir in args.with_models or ()]
+    members = [predictor] + [predictor.load_beside(model_dir) for model_dir in args.with_models or ()]
     if len(members) > 1:
         from ddi.predict.ensemble import ensemble_report
 
@@ -155,26 +155,12 @@ def warn_pairs_seen(predictor: Predictor, part: str) -> int:
     return seen
 
 
-def load_beside(predictor: Predictor, model_dir: str) -> Predictor:
-    """The model directory ``model_dir`` loaded with the data and split that ``predictor`` loaded."""
-    from ddi.predict.predictor import Predictor
-
-    run = predictor.run
-    return Predictor.load(
-        model_dir,
-        data_dir=run.data_dir,
-        split=None if run.split_dir else run.split,
-        split_dir=run.split_dir,
-        split_seed=run.split_seed,
-    )
-
-
 def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np.ndarray) -> dict[str, Any]:
     """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences
     (``predicted``: the model's own predicted types of those pairs, scored once by the report)."""
     from ddi.predict.comparison import compare_predictors
 
-    reference = load_beside(predictor, args.against)
+    reference = predictor.load_beside(args.against)
     if reference.model_dir.resolve() == predictor.model_dir.resolve():
         log.warning("--against %s is the model itself: every difference is zero", args.against)
     pairs = len(getattr(predictor.ctx.split, args.part))

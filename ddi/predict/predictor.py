@@ -182,6 +182,18 @@ class Predictor:
         log.info("loaded model %s (%s split)", root, ctx.split.name)
         return cls(model, ctx, run, root, metrics, sparse_inference=sparse_inference, trained_split=trained_split)
 
+    def load_beside(self, model_dir: str | Path) -> Predictor:
+        """Another model directory loaded with the data and split this predictor loaded (to compare the two on
+        the same pairs, or average them)."""
+        run = self.run
+        return Predictor.load(
+            model_dir,
+            data_dir=run.data_dir,
+            split=None if run.split_dir else run.split,
+            split_dir=run.split_dir,
+            split_seed=run.split_seed,
+        )
+
     def pairs_seen_in_training(self, part: str = "test") -> int:
         """How many pairs of the loaded split's ``part`` were training pairs of the model: 0 on the split it was
         trained on; on another split (``Predictor.load(split=...)``) its figures on those pairs are not a test."""
