@@ -11,9 +11,8 @@ from ddi.cli.main import add_data_dir_argument, non_blank
 from ddi.errors import UserInputError
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from ddi.predict.predictor import Predictor
+    from ddi.train.pipeline import PartPredictions
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         report, predicted = test_report_with_predictions(predictor.model, predictor.ctx, args.part)
     seen = sum(warn_pairs_seen(member, args.part) for member in members)
+    listed_order = any(member.run.train.listed_order for member in members)
     if seen:
         report["pairs_seen_in_training"] = seen
     if args.against:
@@ -118,11 +118,11 @@ def run(args: argparse.Namespace) -> int:
             f"  each pair read only in the order its row lists it (as published benchmarks score): macro-F1 "
             f"{listed['macro_f1']:.4f}, accuracy {listed['accuracy']:.4f}, kappa {listed['kappa']:.4f}"
         )
-        if any(member.run.train.listed_order for member in members):
+        if listed_order:
             print("  trained on rows as listed (train.listed_order): these are the figures to compare it by")
     print(f"  evaluated in {report['seconds']:.1f} s")
     if args.against:
-        print_against(report, args.part)
+        print_against(report, args.part, listed_order)
     return 0
 
 
@@ -155,7 +155,7 @@ def warn_pairs_seen(predictor: Predictor, part: str) -> int:
     return seen
 
 
-def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np.ndarray) -> dict[str, Any]:
+def against_report(predictor: Predictor, args: argparse.Namespace, predicted: PartPredictions) -> dict[str, Any]:
     """The reference model scored on the pairs ``predictor`` loaded, and the paired-bootstrap differences
     (``predicted``: the model's own predicted types of those pairs, scored once by the report)."""
     from ddi.predict.comparison import compare_predictors
@@ -166,22 +166,38 @@ def against_report(predictor: Predictor, args: argparse.Namespace, predicted: np
     pairs = len(getattr(predictor.ctx.split, args.part))
     log.info("paired bootstrap over the %s %s pairs: %s resamples", f"{pairs:,}", args.part, f"{args.resamples:,}")
     comparison = compare_predictors(predictor, reference, args.part, args.resamples, predicted=predicted)
+    listed = comparison.as_listed
+    assert listed is not None  # compare_predictors compares both readings
     return {
         "reference": str(reference.model_dir),
         "reference_pairs_seen_in_training": warn_pairs_seen(reference, args.part),
+        "reference_trained_as_listed": reference.run.train.listed_order,
         "resamples": args.resamples,
         "reference_figures": comparison.reference_figures,
         "difference": {name: d._asdict() for name, d in comparison.differences.items()},
+        "as_listed": {
+            "reference_figures": listed.reference_figures,
+            "difference": {name: d._asdict() for name, d in listed.differences.items()},
+        },
     }
 
 
-def print_against(report: dict[str, Any], part: str) -> None:
+def print_against(report: dict[str, Any], part: str, listed_order: bool) -> None:
+    """The differences from the reference, and with ``listed_order`` (a model or the reference trained on rows
+    as listed) those of each pair read as listed too."""
     against = report["against"]
     print(f"against {against['reference']} (this model minus it; paired bootstrap over the {part} pairs):")
+    print_differences(against, report)
+    if listed_order or against["reference_trained_as_listed"]:
+        print("  each pair read only in the order its row lists it:")
+        print_differences(against["as_listed"], report["as_listed"], indent="    ")
+
+
+def print_differences(against: dict[str, Any], figures: dict[str, Any], indent: str = "  ") -> None:
     for name, d in against["difference"].items():
         verdict = "the pairs support it" if d["low"] > 0 or d["high"] < 0 else "within what chance gives"
         print(
-            f"  {name:<9} {against['reference_figures'][name]:.4f} vs {report[name]:.4f}: "
+            f"{indent}{name:<9} {against['reference_figures'][name]:.4f} vs {figures[name]:.4f}: "
             f"{100 * d['difference']:+.2f} points (95 % interval {100 * d['low']:+.2f} to {100 * d['high']:+.2f}, "
             f"ahead in {100 * d['b_better']:.0f} % of resamples; {verdict})"
         )

@@ -9,6 +9,8 @@ import numpy as np
 from ddi.errors import UserInputError
 from ddi.evaluate import BootstrapDifference, paired_bootstrap, type_metrics
 from ddi.predict.predictor import Predictor
+from ddi.train.pipeline import PartPredictions
+from ddi.train.trainer import orders_to_probs, pair_type_logits
 
 #: what makes two split parts the same list of pairs
 PAIR_COLUMNS = ["drug1_id", "drug2_id", "type"]
@@ -17,18 +19,26 @@ PAIR_COLUMNS = ["drug1_id", "drug2_id", "type"]
 @dataclass
 class Comparison:
     """Macro-F1 / accuracy / kappa of a model and of a reference on the same pairs, and the model's differences
-    from the reference with their paired-bootstrap intervals."""
+    from the reference with their paired-bootstrap intervals: of the answers (both orders averaged), and in
+    ``as_listed`` the same with each pair read as its row lists it (the reading of models trained so)."""
 
     figures: dict[str, float]
     reference_figures: dict[str, float]
     differences: dict[str, BootstrapDifference]
+    as_listed: Comparison | None = None
 
 
-def part_predictions(predictor: Predictor, part: str = "test") -> tuple[np.ndarray, np.ndarray]:
-    """True and predicted interaction types of the pairs of a split part (the model's full decision)."""
-    heads, tails, types = predictor.ctx.rows(predictor.ctx.split.pairs_to_evaluate(part))
-    probs, _ = predictor.score_ids(heads, tails)
-    return np.asarray(types), predictor.ctx.labels.predicted_types(probs)
+def part_predictions(predictor: Predictor, part: str = "test") -> tuple[np.ndarray, PartPredictions]:
+    """True and predicted interaction types of the pairs of a split part, in both readings (the model's full
+    decision: prior correction and vote blend included)."""
+    ctx = predictor.ctx
+    heads, tails, types = ctx.rows(ctx.split.pairs_to_evaluate(part))
+    logits = pair_type_logits(predictor.model, ctx, heads, tails, encoded=predictor.encoded)
+    predicted = PartPredictions(
+        ctx.labels.predicted_types(orders_to_probs(predictor.model, ctx, logits)),
+        ctx.labels.predicted_types(orders_to_probs(predictor.model, ctx, logits, as_listed=True)),
+    )
+    return np.asarray(types), predicted
 
 
 def _figures(types: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -53,7 +63,7 @@ def compare_predictors(
     part: str = "test",
     resamples: int = 1000,
     seed: int = 0,
-    predicted: np.ndarray | None = None,
+    predicted: PartPredictions | None = None,
 ) -> Comparison:
     """Score ``model`` and ``reference`` on the same split part and bootstrap their differences.
 
@@ -65,9 +75,15 @@ def compare_predictors(
         types, predicted = part_predictions(model, part)
     else:
         types = np.asarray(model.ctx.rows(model.ctx.split.pairs_to_evaluate(part))[2])
-    _, reference_predicted = part_predictions(reference, part)
+    _, theirs = part_predictions(reference, part)
+    comparison = _compare(types, predicted.both, theirs.both, resamples, seed)
+    comparison.as_listed = _compare(types, predicted.listed, theirs.listed, resamples, seed)
+    return comparison
+
+
+def _compare(types: np.ndarray, ours: np.ndarray, theirs: np.ndarray, resamples: int, seed: int) -> Comparison:
     return Comparison(
-        figures=_figures(types, predicted),
-        reference_figures=_figures(types, reference_predicted),
-        differences=paired_bootstrap(types, reference_predicted, predicted, resamples, seed),
+        figures=_figures(types, ours),
+        reference_figures=_figures(types, theirs),
+        differences=paired_bootstrap(types, theirs, ours, resamples, seed),
     )

@@ -11,21 +11,19 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from ddi.errors import UserInputError
 from ddi.predict.comparison import require_same_pairs
 from ddi.predict.predictor import Predictor
-from ddi.train.pipeline import PartScores, part_scores, report_of_scores
+from ddi.train.pipeline import PartPredictions, PartScores, part_scores, report_of_scores
 
 log = logging.getLogger(__name__)
 
 
 def ensemble_report(
     members: Sequence[Predictor], part: str = "test", seed: int = 0
-) -> tuple[dict[str, Any], np.ndarray]:
-    """The ``test_report`` of ``members`` as one model (their ``PartScores`` averaged), and its predicted type of
-    each pair of ``part``; ``report["ensemble"]`` names the members' directories.
+) -> tuple[dict[str, Any], PartPredictions]:
+    """The ``test_report`` of ``members`` as one model (their ``PartScores`` averaged), and its predicted types of
+    the pairs of ``part``; ``report["ensemble"]`` names the members' directories.
 
     Raises
     ------

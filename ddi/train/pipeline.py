@@ -77,11 +77,19 @@ def test_report(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
     return test_report_with_predictions(model, ctx, part, seed)[0]
 
 
+class PartPredictions(NamedTuple):
+    """The predicted type ``B`` of each pair of a split part (``pairs_to_evaluate`` order), with both orders
+    averaged (the answers) and with each pair read as its row lists it (the published protocol)."""
+
+    both: np.ndarray
+    listed: np.ndarray
+
+
 def test_report_with_predictions(
     model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0
-) -> tuple[dict[str, Any], np.ndarray]:
-    """``test_report`` and the predicted type of each pair of the part (in ``pairs_to_evaluate`` order), for a
-    caller that compares them with another model's without scoring the pairs again."""
+) -> tuple[dict[str, Any], PartPredictions]:
+    """``test_report`` and the predicted types of the pairs of the part, for a caller that compares them with
+    another model's without scoring the pairs again."""
     start = time.time()
     metrics, pred = report_of_scores(ctx, part, part_scores(model, ctx, part, seed))
     metrics["seconds"] = time.time() - start
@@ -123,15 +131,16 @@ def part_scores(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
     )
 
 
-def report_of_scores(ctx: TrainingContext, part: str, scores: PartScores) -> tuple[dict[str, Any], np.ndarray]:
+def report_of_scores(ctx: TrainingContext, part: str, scores: PartScores) -> tuple[dict[str, Any], PartPredictions]:
     """Type metrics (both orders averaged, and as listed), exists AUCs, per-type F1 and the commonest mistakes of
-    ``scores`` of the pairs of ``part``, and the predicted type of each pair."""
+    ``scores`` of the pairs of ``part``, and the predicted types of the pairs."""
     types = ctx.rows(ctx.split.pairs_to_evaluate(part))[2]
-    pred = ctx.labels.predicted_types(scores.both)
+    predicted = PartPredictions(ctx.labels.predicted_types(scores.both), ctx.labels.predicted_types(scores.listed))
+    pred = predicted.both
     metrics: dict[str, Any] = type_metrics(types, pred)
     # Each pair read only in the order its row lists it, as published benchmarks score: that order says which
     # drug's entry lists the pair, which tells the type (BENCHMARKS.md); ddi answers in both orders.
-    metrics["as_listed"] = type_metrics(types, ctx.labels.predicted_types(scores.listed))
+    metrics["as_listed"] = type_metrics(types, predicted.listed)
     if len(scores.unlisted_exists):
         metrics.update(exists_metrics(scores.exists.numpy(), scores.unlisted_exists.numpy()))
     metrics["per_type_f1"] = per_type_f1(types, pred)
@@ -139,7 +148,7 @@ def report_of_scores(ctx: TrainingContext, part: str, scores: PartScores) -> tup
     wordings = same_effect_wordings(ctx.tables.interaction_types)
     if wordings:  # how much of the error is only DrugBank's choice between two sentences of one effect
         metrics["with_same_effect_wordings_as_one_type"] = same_effect_metrics(types, pred, wordings)
-    return metrics, pred
+    return metrics, predicted
 
 
 def vocab_of(ctx: TrainingContext) -> dict[str, Any]:

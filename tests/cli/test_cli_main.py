@@ -209,10 +209,23 @@ def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
     accuracy = against["difference"]["accuracy"]
     assert accuracy["difference"] == pytest.approx(report["accuracy"] - against["reference_figures"]["accuracy"])
     assert accuracy["low"] > 0 and accuracy["b_better"] == 1.0
+    listed = against["as_listed"]["difference"]["accuracy"]  # the same, each pair read as listed
+    assert listed["difference"] == pytest.approx(
+        report["as_listed"]["accuracy"] - against["as_listed"]["reference_figures"]["accuracy"]
+    )
     assert main(args) == 0
     out = capsys.readouterr().out
     assert f"against {worse} (this model minus it; paired bootstrap over the test pairs):" in out
     assert "the pairs support it" in out
+    # The listed reading is printed where it is the one to compare by: a model trained on rows as listed.
+    assert "each pair read only in the order its row lists it:" not in out
+    config = json.loads((worse / "config.json").read_text())
+    config["train"]["listed_order"] = True
+    (worse / "config.json").write_text(json.dumps(config))
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    block = out[out.index("  each pair read only in the order its row lists it:\n") :]
+    assert block.count("points (95 % interval") == 3 and "    accuracy " in block
     # Against itself every difference is zero, and said to be chance.
     itself = ["evaluate", "--model", str(tiny_model_dir), "--against", str(tiny_model_dir), "--resamples", "20"]
     assert main(itself) == 0

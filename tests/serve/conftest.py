@@ -33,3 +33,12 @@ def predictor_with_fewer_test_pairs(tiny_model_dir, data_dir, tmp_path_factory):
         table = pd.read_csv(split / f"{part}.tsv", sep="\t")
         (table.iloc[:150] if part == "test" else table).to_csv(fewer / f"{part}.tsv", sep="\t", index=False)
     return Predictor.load(tiny_model_dir, data_dir=str(data_dir), split_dir=str(fewer))
+
+
+@pytest.fixture(scope="session")
+def leaning_predictor(tiny_model_dir, data_dir, tmp_path_factory, copy_leaning_to_first_type):
+    """The tiny model with its type head pushed towards the first type: another model with other answers."""
+    from ddi.predict.predictor import Predictor
+
+    leaning = copy_leaning_to_first_type(tiny_model_dir, tmp_path_factory.mktemp("leaning") / "leaning-model", 3.0)
+    return Predictor.load(leaning, data_dir=str(data_dir))
