@@ -63,9 +63,11 @@ def train_tiny_model(root: Path, tables: Tables) -> Path:
     return model_dir
 
 
-def _copy_leaning_to_first_type(model_dir: Path, out: Path, push: float) -> Path:
+def _copy_leaning_to_first_type(model_dir: Path, out: Path, push: float, listed_order: bool = False) -> Path:
     """A copy of a trained model at ``out`` whose type head adds ``push`` to the first type's logit: a model
-    that answers otherwise (a worse reference, another ensemble member) with nothing trained."""
+    that answers otherwise (a worse reference, another ensemble member) with nothing trained. ``listed_order``
+    marks it as trained on rows as listed (``train.listed_order`` in its config)."""
+    import json
     import shutil
 
     import torch
@@ -75,12 +77,16 @@ def _copy_leaning_to_first_type(model_dir: Path, out: Path, push: float) -> Path
     state["heads.type_head.bias"] = state["heads.type_head.bias"].clone()
     state["heads.type_head.bias"][0] += push
     torch.save(state, out / "model.pt")
+    if listed_order:
+        config = json.loads((out / "config.json").read_text())
+        config["train"]["listed_order"] = True
+        (out / "config.json").write_text(json.dumps(config))
     return out
 
 
 @pytest.fixture(scope="session")
 def copy_leaning_to_first_type():
-    """``(model_dir, out, push) -> out``: see ``_copy_leaning_to_first_type``."""
+    """``(model_dir, out, push, listed_order=False) -> out``: see ``_copy_leaning_to_first_type``."""
     return _copy_leaning_to_first_type
 
 

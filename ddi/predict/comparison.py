@@ -9,8 +9,8 @@ import numpy as np
 from ddi.errors import UserInputError
 from ddi.evaluate import BootstrapDifference, paired_bootstrap, type_metrics
 from ddi.predict.predictor import Predictor
-from ddi.train.pipeline import PartPredictions
-from ddi.train.trainer import orders_to_probs, pair_type_logits
+from ddi.train.pipeline import PartPredictions, reading_probs
+from ddi.train.trainer import pair_type_logits
 
 #: what makes two split parts the same list of pairs
 PAIR_COLUMNS = ["drug1_id", "drug2_id", "type"]
@@ -34,11 +34,7 @@ def part_predictions(predictor: Predictor, part: str = "test") -> tuple[np.ndarr
     ctx = predictor.ctx
     heads, tails, types = ctx.rows(ctx.split.pairs_to_evaluate(part))
     logits = pair_type_logits(predictor.model, ctx, heads, tails, encoded=predictor.encoded)
-    predicted = PartPredictions(
-        ctx.labels.predicted_types(orders_to_probs(predictor.model, ctx, logits)),
-        ctx.labels.predicted_types(orders_to_probs(predictor.model, ctx, logits, as_listed=True)),
-    )
-    return np.asarray(types), predicted
+    return np.asarray(types), PartPredictions.of(ctx.labels, *reading_probs(predictor.model, ctx, logits))
 
 
 def _figures(types: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

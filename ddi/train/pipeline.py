@@ -26,10 +26,19 @@ from ddi.evaluate import (
 from ddi.models.checkpoint import check_model_out, save_checkpoint
 from ddi.models.config import RunConfig
 from ddi.models.ddi_model import DDIModel
+from ddi.models.labels import TypeOrientation
 from ddi.train.context import TrainingContext
 from ddi.train.negatives import pair_keys, sample_negatives
 from ddi.train.prior import fit_prior_adjustment
-from ddi.train.trainer import TrainResult, encode, orders_to_probs, pair_type_logits, train, unlisted_exists
+from ddi.train.trainer import (
+    OrderLogits,
+    TrainResult,
+    encode,
+    orders_to_probs,
+    pair_type_logits,
+    train,
+    unlisted_exists,
+)
 
 if TYPE_CHECKING:  # the predictor imports this module
     from ddi.predict.predictor import Predictor
@@ -84,6 +93,11 @@ class PartPredictions(NamedTuple):
     both: np.ndarray
     listed: np.ndarray
 
+    @classmethod
+    def of(cls, labels: TypeOrientation, both: torch.Tensor, listed: torch.Tensor) -> PartPredictions:
+        """The most probable type of each pair in each reading (``both``, ``listed``: ``B x 2T`` probabilities)."""
+        return cls(labels.predicted_types(both), labels.predicted_types(listed))
+
 
 def test_report_with_predictions(
     model: DDIModel, ctx: TrainingContext, part: str = "test", seed: int = 0
@@ -123,19 +137,19 @@ def part_scores(model: DDIModel, ctx: TrainingContext, part: str = "test", seed:
     logits = pair_type_logits(model, ctx, heads, tails, encoded=encoded)
     negatives = evaluation_negatives(ctx, part, len(df), seed)
     unlisted = unlisted_exists(model, ctx, negatives, encoded) if len(negatives) else torch.empty(0)
-    return PartScores(
-        orders_to_probs(model, ctx, logits),
-        orders_to_probs(model, ctx, logits, as_listed=True),
-        logits.exists,
-        unlisted,
-    )
+    return PartScores(*reading_probs(model, ctx, logits), logits.exists, unlisted)
+
+
+def reading_probs(model: DDIModel, ctx: TrainingContext, logits: OrderLogits) -> tuple[torch.Tensor, torch.Tensor]:
+    """Oriented class probabilities ``B x 2T`` of both orders averaged, and of each pair read as listed."""
+    return orders_to_probs(model, ctx, logits), orders_to_probs(model, ctx, logits, as_listed=True)
 
 
 def report_of_scores(ctx: TrainingContext, part: str, scores: PartScores) -> tuple[dict[str, Any], PartPredictions]:
     """Type metrics (both orders averaged, and as listed), exists AUCs, per-type F1 and the commonest mistakes of
     ``scores`` of the pairs of ``part``, and the predicted types of the pairs."""
     types = ctx.rows(ctx.split.pairs_to_evaluate(part))[2]
-    predicted = PartPredictions(ctx.labels.predicted_types(scores.both), ctx.labels.predicted_types(scores.listed))
+    predicted = PartPredictions.of(ctx.labels, scores.both, scores.listed)
     pred = predicted.both
     metrics: dict[str, Any] = type_metrics(types, pred)
     # Each pair read only in the order its row lists it, as published benchmarks score: that order says which

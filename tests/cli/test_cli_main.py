@@ -219,10 +219,8 @@ def test_evaluate_against_a_reference_says_whether_the_margin_is_real(
     assert "the pairs support it" in out
     # The listed reading is printed where it is the one to compare by: a model trained on rows as listed.
     assert "each pair read only in the order its row lists it:" not in out
-    config = json.loads((worse / "config.json").read_text())
-    config["train"]["listed_order"] = True
-    (worse / "config.json").write_text(json.dumps(config))
-    assert main(args) == 0
+    listed = copy_leaning_to_first_type(tiny_model_dir, tmp_path / "worse-listed-model", 50.0, listed_order=True)
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--against", str(listed), "--resamples", "200"]) == 0
     out = capsys.readouterr().out
     block = out[out.index("  each pair read only in the order its row lists it:\n") :]
     assert block.count("points (95 % interval") == 3 and "    accuracy " in block
@@ -246,10 +244,8 @@ def test_evaluate_with_other_models_scores_them_as_one_ensemble(
     import json
 
     # A member sure of the first type on every pair outweighs the model: the ensemble's answers are not its own.
-    leaning = copy_leaning_to_first_type(tiny_model_dir, tmp_path / "leaning-model", 50.0)
-    config = json.loads((leaning / "config.json").read_text())
-    config["train"]["listed_order"] = True  # a member trained on rows as listed: its listed figures are the ones
-    (leaning / "config.json").write_text(json.dumps(config))
+    # It was trained on rows as listed: its listed figures are the ones to compare it by.
+    leaning = copy_leaning_to_first_type(tiny_model_dir, tmp_path / "leaning-model", 50.0, listed_order=True)
     assert main(["evaluate", "--model", str(tiny_model_dir), "--json"]) == 0
     alone = json.loads(capsys.readouterr().out)
     assert main(["evaluate", "--model", str(tiny_model_dir), "--with", str(leaning), "--json"]) == 0
