@@ -27,7 +27,12 @@ def main() -> None:
     st.markdown(f"Serving `{summary.model_dir}` (ddi {summary.version or 'unknown version'}).")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Parameters", f"{summary.parameters:,}")
-    c2.metric("Checkpoint size", f"{summary.checkpoint_bytes / 1e6:.2f} MB")
+    shared = summary.shared_value_levels
+    c2.metric(
+        "Checkpoint size",
+        f"{summary.checkpoint_bytes / 1e6:.2f} MB",
+        help=f"Kept weights share at most {shared} values per tensor, stored as a byte each." if shared else None,
+    )
     c3.metric("Split", summary.split, help=f"Read from {summary.split_dir}" if summary.split_dir else None)
     if summary.sparsity is None:
         c4.metric("Sparsity", "dense", help="Not pruned: every parameter is stored.")

@@ -21,8 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         help="with --tau: also set the look-alike vote's weight in the decision (0-1; default: keep the model's)",
     )
-    p.add_argument(
+    storage = p.add_mutually_exclusive_group()
+    storage.add_argument(
         "--float16", action="store_true", help="store the weights as float16 (half the size; loading casts back)"
+    )
+    storage.add_argument(
+        "--shared-values",
+        action="store_true",
+        help="also replace the kept values of each sparse tensor by at most 256 shared ones (k-means, as in Deep "
+        "Compression), stored as one byte each; the figures are re-measured on the shared weights",
     )
     add_data_dir_argument(p)
     p.set_defaults(func=run)
@@ -42,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
     if args.vote_weight is not None and not predictor.model.num_votes:
         raise UserInputError(f"{predictor.model_dir} has no look-alike votes: --vote-weight has nothing to weigh")
     before = predictor.metrics.get("test", {})
-    metrics = readjust_decision(predictor, args.tau, args.vote_weight, float16=args.float16)
+    metrics = readjust_decision(
+        predictor, args.tau, args.vote_weight, float16=args.float16, shared_values=args.shared_values
+    )
     after = metrics.get("test", {})
     print(type_decision_text(metrics["prior_adjustment"]))
     for key in ("macro_f1", "accuracy", "kappa"):

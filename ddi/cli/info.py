@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         f"  parameters: {card['parameters']:,} ({card['nonzero_parameters']:,} non-zero, sparsity "
         f"{card['sparsity']:.1%}), pruning: {card['pruning'].get('method', 'none')}"
     )
-    print(f"  checkpoint: {card['checkpoint_bytes']:,} bytes")
+    levels = card["shared_value_levels"]
+    shared = f" (kept values shared, at most {levels} per tensor)" if levels else ""
+    print(f"  checkpoint: {card['checkpoint_bytes']:,} bytes{shared}")
     prior = card["prior_adjustment"]
     print(f"  type decision: prior correction {type_decision_text(prior)}")
     print(f"  trained on: split {card['split']} (seed {card['split_seed']}), data {card['data_dir']}")

@@ -38,6 +38,7 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
         "prior_adjustment": metrics.get("prior_adjustment", {"tau": 0.0, "fitted_on": "none"}),
         "flow_expert_weight": metrics.get("flow_expert", {}).get("flow_weight"),
         "checkpoint_bytes": size,
+        "shared_value_levels": metrics.get("shared_values", {}).get("levels"),
         "train_seconds": metrics.get("train_seconds"),
         "best_epoch": metrics.get("best_epoch"),
         "test": test,

@@ -59,6 +59,8 @@ METRICS_FIELDS: dict[str, Any] = {
     "prior_adjustment.fitted_on": str,
     "flow_expert": dict[str, Any],
     "flow_expert.flow_weight": float,
+    "shared_values": dict[str, Any],
+    "shared_values.levels": int,
     "test": dict[str, Any],
     **{f"test.{name}": kind for name, kind in _TEST_FIELDS.items()},
     "test.as_listed": dict[str, Any],

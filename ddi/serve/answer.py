@@ -544,6 +544,8 @@ class ModelSummary:
     parameters: int
     nonzero_parameters: int
     checkpoint_bytes: int
+    #: at most this many distinct kept values per sparse tensor (``ddi adjust-prior --shared-values``), or None
+    shared_value_levels: int | None
     sparsity: float | None
     pruning_method: str
     target_sparsity: float | None
@@ -573,6 +575,8 @@ def model_summary(predictor: Predictor) -> ModelSummary:
     root = Path(predictor.model_dir)
     size = sum(p.stat().st_size for p in root.iterdir() if p.is_file()) if root.is_dir() else 0
     kg = predictor.ctx.kg
+    shared = metrics.get("shared_values")
+    levels = shared.get("levels") if isinstance(shared, dict) else None
     return ModelSummary(
         model_dir=root,
         split="custom" if predictor.run.split_dir else str(predictor.run.split).upper(),
@@ -584,6 +588,7 @@ def model_summary(predictor: Predictor) -> ModelSummary:
         parameters=total,
         nonzero_parameters=nonzero,
         checkpoint_bytes=size,
+        shared_value_levels=levels if isinstance(levels, int) else None,
         sparsity=1.0 - nonzero / total if pruned and total else None,
         pruning_method=method,
         target_sparsity=float(target) if isinstance(target, (int, float)) else None,

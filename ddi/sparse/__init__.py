@@ -9,6 +9,7 @@ module                 job
 ``distill``            temperature-scaled (mutual) distillation between two paths' logits
 ``pruner``             ``Pruner``: paths per step, loss combination, mask updates, ``finalize``
 ``compress``           sparse checkpoints (indices + values), loadable with ``weights_only=True``
+``weight_sharing``     kept values shared among at most 256 k-means centroids (a byte each on disk)
 ``inference``          CSR linear layers, swapped in only where they measure faster
 =====================  ==========================================================================
 
@@ -27,12 +28,14 @@ from ddi.sparse.inference import LinearTiming, SparseLinear, benchmark_linear, s
 from ddi.sparse.masks import PATH_MODES, POLICIES, MaskedWeights, default_policy
 from ddi.sparse.pruner import DISTILL_DIRECTIONS, METHODS, Pruner
 from ddi.sparse.schedule import ConstantSchedule, CubicSchedule
+from ddi.sparse.weight_sharing import SHARED_LEVELS, share_model_weights, share_values
 
 __all__ = [
     "DISTILL_DIRECTIONS",
     "METHODS",
     "PATH_MODES",
     "POLICIES",
+    "SHARED_LEVELS",
     "ConstantSchedule",
     "CubicSchedule",
     "LinearTiming",
@@ -48,6 +51,8 @@ __all__ = [
     "mutual_distillation",
     "one_way_distillation",
     "save_sparse_state",
+    "share_model_weights",
+    "share_values",
     "sparse_linear_inference",
     "unpack_sparse_state",
 ]

@@ -10,13 +10,16 @@ reads it (no pickled classes). Layout::
                        and one of "indices": int32/int64 tensor, "bitmask": uint8 tensor,
                        "bitmask_deflate": uint8 tensor}, ...}}
 
+where a tensor whose kept values take at most 256 distinct values (``weight_sharing``) stores "codebook" (those
+values, ascending) and "codes" (uint8, one per kept value) instead of "values".
+
 Where the non-zeros are located is stored the cheapest of three ways: flat indices (4 bytes per non-zero), a
 packed bitmask over the whole tensor (1 bit per entry, numpy ``packbits`` order), which wins above ~3 % density,
 or that bitmask deflated (zlib), which comes within 10-25 % of the mask's entropy: 0.36 bits per entry at 95 %
 sparsity instead of 1, 0.78 at 80 %. So at 90 % sparsity a kept weight costs its value plus about 0.7 bytes of
 position. A tensor is stored sparse when at least ``min_zero_fraction`` of it is zero *and* that takes fewer bytes
 than the dense tensor. Values keep their dtype, so the round trip is exact; ``half=True`` stores floating values as
-float16 (lossy).
+float16 (lossy). A codebook is exact too: it only notices values that are already shared.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from torch import Tensor
 log = logging.getLogger(__name__)
 
 FORMAT = "ddi-sparse-state/1"
+MAX_CODEBOOK = 256  # codes are one byte
 
 
 @dataclass
@@ -73,15 +77,28 @@ def _encode(tensor: Tensor, half: bool, min_zero_fraction: float) -> dict | None
     deflated = torch.frombuffer(bytearray(zlib.compress(packed.tobytes(), 9)), dtype=torch.uint8)
     candidates = [("indices", indices), ("bitmask", bitmask), ("bitmask_deflate", deflated)]
     position = min(candidates, key=lambda c: c[1].numel() * c[1].element_size())
-    sparse_bytes = position[1].numel() * position[1].element_size() + values.numel() * values.element_size()
+    value_record = _value_record(values)
+    value_bytes = sum(t.numel() * t.element_size() for t in value_record.values())
+    sparse_bytes = position[1].numel() * position[1].element_size() + value_bytes
     if sparse_bytes >= flat.numel() * flat.element_size():
         return None
     return {
         "shape": list(tensor.shape),
         "dtype": str(tensor.dtype).removeprefix("torch."),
         position[0]: position[1].clone(),
-        "values": values.clone(),
+        **value_record,
     }
+
+
+def _value_record(values: Tensor) -> dict[str, Tensor]:
+    """``{"values": values}``, or a codebook of their distinct values and a byte per value where that is smaller."""
+    plain = {"values": values.clone()}
+    if not values.is_floating_point() or values.numel() <= MAX_CODEBOOK:
+        return plain
+    codebook, codes = torch.unique(values, return_inverse=True)
+    if codebook.numel() > MAX_CODEBOOK:
+        return plain
+    return {"codebook": codebook, "codes": codes.to(torch.uint8)}
 
 
 def save_sparse_state(
@@ -139,7 +156,7 @@ def _decode(name: str, record: Mapping) -> Tensor:
     try:
         dtype = getattr(torch, str(record["dtype"]))
         shape = [int(s) for s in record["shape"]]
-        values = record["values"]
+        values = _decode_values(record)
         numel = int(np.prod(shape))
         packed = None
         if "bitmask_deflate" in record:
@@ -159,6 +176,17 @@ def _decode(name: str, record: Mapping) -> Tensor:
     out = torch.zeros(shape, dtype=dtype)
     out.view(-1)[indices.long()] = values.to(dtype)
     return out
+
+
+def _decode_values(record: Mapping) -> Tensor:
+    if "values" in record:
+        return record["values"]
+    codebook, codes = record["codebook"], record["codes"]
+    if codes.dtype != torch.uint8 or codebook.dim() != 1 or codebook.numel() > MAX_CODEBOOK:
+        raise ValueError("its codebook or codes are malformed")
+    if codes.numel() and int(codes.max()) >= codebook.numel():
+        raise ValueError("a code points past its codebook")
+    return codebook[codes.long()]
 
 
 def is_sparse_state(raw: object) -> bool:

@@ -288,18 +288,34 @@ def round_to_float16(model: torch.nn.Module, buffers: bool = True) -> None:
 
 
 def readjust_decision(
-    predictor: Predictor, tau: float | None, vote_weight: float | None, float16: bool = False
+    predictor: Predictor,
+    tau: float | None,
+    vote_weight: float | None,
+    float16: bool = False,
+    shared_values: bool = False,
 ) -> dict[str, Any]:
     """``ddi adjust-prior``: fit (or set) a saved model's prior correction and vote weight, re-evaluate and
     rewrite its directory atomically; returns the new metrics.
 
     With ``float16`` the figures are those of the float16 weights that are saved, not of the float32 ones they
-    replace; ``test_without_prior_adjustment`` is the raw decision (earlier ``test`` figures may carry a
-    correction already)."""
+    replace; ``shared_values`` (which implies ``float16``) first replaces the kept values of every sparse tensor
+    by at most 256 shared ones (``ddi.sparse.weight_sharing``), which the checkpoint stores as one byte each.
+    ``test_without_prior_adjustment`` is the raw decision (earlier ``test`` figures may carry a correction
+    already)."""
     model, ctx = predictor.model, predictor.ctx
+    float16 = float16 or shared_values
+    metrics = dict(predictor.metrics)
+    if shared_values:
+        from ddi.sparse import SHARED_LEVELS, share_model_weights
+
+        shared = share_model_weights(model)
+        if shared:
+            log.info("shared the values of %d sparse tensors (at most %d each)", len(shared), SHARED_LEVELS)
+            metrics["shared_values"] = {"levels": SHARED_LEVELS, "tensors": shared}
+        else:
+            log.warning("%s has no sparse tensors: no values to share, stored as float16", predictor.model_dir)
     if float16:
         round_to_float16(model, buffers=False)  # tau and the vote weight: rounded once they are set
-    metrics = dict(predictor.metrics)
     if len(ctx.split.test):
         metrics["test_without_prior_adjustment"] = uncorrected_test_report(model, ctx)
     metrics["prior_adjustment"] = fit_prior_adjustment(

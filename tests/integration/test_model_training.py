@@ -299,6 +299,40 @@ def test_pruned_training_learns_and_reloads_exactly(tmp_path, benchmark_tables, 
     for x, y in zip(csr.predict_pairs(pairs, explain=True), dense.predict_pairs(pairs, explain=True), strict=True):
         assert x.type_id == y.type_id and x.probability == pytest.approx(y.probability, abs=1e-5)
         assert [p.text for p in x.paths] == [p.text for p in y.paths]
+    assert_shared_values_shrink_the_checkpoint(tmp_path / "pruned", tmp_path / "shared", pairs, small_split_dir)
+
+
+def assert_shared_values_shrink_the_checkpoint(model: Path, out: Path, pairs, split_dir: str) -> None:
+    """``ddi adjust-prior --shared-values`` stores a byte per kept value: a smaller checkpoint whose saved
+    figures are those of the weights it holds, with the same mask, that still beats the majority class."""
+    import json
+    import shutil
+
+    from ddi.cli.main import main
+    from ddi.models.card import model_card
+    from ddi.serve.answer import model_summary
+    from ddi.train import pipeline
+
+    shutil.copytree(model, out)
+    tau = json.loads((model / "metrics.json").read_text())["prior_adjustment"]["tau"]
+    assert main(["adjust-prior", "--model", str(out), "--tau", str(tau), "--shared-values"]) == 0
+    assert (out / "model.pt").stat().st_size < 0.75 * (model / "model.pt").stat().st_size
+    raw = torch.load(out / "model.pt", weights_only=True)
+    assert any("codes" in record for record in raw["sparse"].values())
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["shared_values"]["levels"] == 256 and metrics["shared_values"]["tensors"]
+    shared, original = Predictor.load(out), Predictor.load(model)
+    before, after = original.model.state_dict(), shared.model.state_dict()
+    for name in metrics["shared_values"]["tensors"]:
+        assert torch.equal(after[name] != 0, before[name] != 0), name
+        assert after[name][after[name] != 0].unique().numel() <= 256, name
+    again = pipeline.test_report(shared.model, shared.ctx)
+    assert all(metrics["test"][key] == again[key] for key in ("macro_f1", "accuracy", "kappa")), again
+    assert metrics["test"]["accuracy"] > context_majority(split_dir) + 0.02
+    assert len(shared.predict_pairs(pairs)) == len(pairs)
+    # its card (``ddi info``, the app's model page) says the values are shared
+    assert model_card(out)["shared_value_levels"] == 256 and model_summary(shared).shared_value_levels == 256
+    assert model_summary(original).shared_value_levels is None
 
 
 def context_majority(split_dir: str) -> float:
