@@ -38,12 +38,20 @@ def model_card(model_dir: str | Path) -> dict[str, Any]:
         "prior_adjustment": metrics.get("prior_adjustment", {"tau": 0.0, "fitted_on": "none"}),
         "flow_expert_weight": metrics.get("flow_expert", {}).get("flow_weight"),
         "checkpoint_bytes": size,
-        "shared_value_levels": metrics.get("shared_values", {}).get("levels"),
+        "shared_value_levels": shared_value_levels(metrics),
         "train_seconds": metrics.get("train_seconds"),
         "best_epoch": metrics.get("best_epoch"),
         "test": test,
         "ddi_version": metrics.get("ddi_version"),
     }
+
+
+def shared_value_levels(metrics: dict[str, Any]) -> int | None:
+    """At most how many distinct kept values each sparse tensor of a model has (``ddi adjust-prior
+    --shared-values``), from its metrics; None where they are not shared."""
+    shared = metrics.get("shared_values")
+    levels = shared.get("levels") if isinstance(shared, dict) else None
+    return levels if isinstance(levels, int) else None
 
 
 def type_decision_text(prior: dict[str, Any]) -> str:

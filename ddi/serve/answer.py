@@ -22,6 +22,7 @@ import numpy as np
 
 from ddi.chem.molecule import InvalidStructureError
 from ddi.errors import UserInputError
+from ddi.models.card import shared_value_levels
 from ddi.models.neighbour_votes import look_alike_basis
 from ddi.serve.atoms import AtomImportance, atom_importance
 from ddi.serve.known import KnownInteraction, KnownPairs, known_interactions
@@ -575,8 +576,6 @@ def model_summary(predictor: Predictor) -> ModelSummary:
     root = Path(predictor.model_dir)
     size = sum(p.stat().st_size for p in root.iterdir() if p.is_file()) if root.is_dir() else 0
     kg = predictor.ctx.kg
-    shared = metrics.get("shared_values")
-    levels = shared.get("levels") if isinstance(shared, dict) else None
     return ModelSummary(
         model_dir=root,
         split="custom" if predictor.run.split_dir else str(predictor.run.split).upper(),
@@ -588,7 +587,7 @@ def model_summary(predictor: Predictor) -> ModelSummary:
         parameters=total,
         nonzero_parameters=nonzero,
         checkpoint_bytes=size,
-        shared_value_levels=levels if isinstance(levels, int) else None,
+        shared_value_levels=shared_value_levels(metrics),
         sparsity=1.0 - nonzero / total if pruned and total else None,
         pruning_method=method,
         target_sparsity=float(target) if isinstance(target, (int, float)) else None,

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 FORMAT = "ddi-sparse-state/1"
 MAX_CODEBOOK = 256  # codes are one byte
+#: the fraction of zeros from which a tensor is stored sparse (and ``weight_sharing`` shares its values)
+MIN_ZERO_FRACTION = 0.5
 
 
 @dataclass
@@ -105,7 +107,7 @@ def save_sparse_state(
     state_dict: Mapping[str, Tensor],
     path: str | Path,
     half: bool = False,
-    min_zero_fraction: float = 0.5,
+    min_zero_fraction: float = MIN_ZERO_FRACTION,
 ) -> SaveReport:
     """Write ``state_dict`` to ``path``, mostly-zero tensors as indices + values; return the sizes.
 

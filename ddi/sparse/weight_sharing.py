@@ -24,7 +24,9 @@ import math
 import torch
 from torch import Tensor, nn
 
-SHARED_LEVELS = 256  # one byte per code
+from ddi.sparse.compress import MAX_CODEBOOK, MIN_ZERO_FRACTION
+
+SHARED_LEVELS = MAX_CODEBOOK  # one byte per code
 _ITERATIONS = 100
 
 
@@ -74,13 +76,13 @@ def share_values(tensor: Tensor, levels: int = SHARED_LEVELS) -> Tensor:
     out = torch.zeros_like(tensor)
     flat = tensor.detach().reshape(-1).double()
     kept = flat != 0
-    signs = [flat[kept] > 0, flat[kept] < 0]
+    values = flat[kept]
+    signs = [values > 0, values < 0]
     counts = [int(s.sum()) for s in signs]
     total = sum(counts)
     if total == 0:
         return out
     shared = torch.zeros(total, dtype=torch.float64)
-    values = flat[kept]
     for side, count in zip(signs, counts, strict=True):
         if count:
             side_levels = max(1, math.floor(levels * count / total)) if all(counts) else levels
@@ -89,7 +91,9 @@ def share_values(tensor: Tensor, levels: int = SHARED_LEVELS) -> Tensor:
     return out
 
 
-def share_model_weights(model: nn.Module, levels: int = SHARED_LEVELS, min_zero_fraction: float = 0.5) -> list[str]:
+def share_model_weights(
+    model: nn.Module, levels: int = SHARED_LEVELS, min_zero_fraction: float = MIN_ZERO_FRACTION
+) -> list[str]:
     """Share the values of every floating parameter of ``model`` that is at least ``min_zero_fraction`` zeros (the
     tensors a sparse checkpoint stores sparse), in place; returns their names. Other tensors are left alone."""
     shared = []
